@@ -1,0 +1,228 @@
+/* main.c - the pymembench program: one interpreter, one allocator, every
+ * registered case run under Google Benchmark, results in its JSON format.
+ *
+ * Exit codes: 0 success; 1 a measured failure (a case's setup, run or check
+ * failed, or the interpreter failed to finalize); 2 bad usage or
+ * environment, with one line on stderr saying what and how to fix it.
+ */
+#include "build_info.h"
+#include "cases.h"
+#include "gbshim.h"
+#include "memhook.h"
+#include "procmem.h"
+#include "pyx.h"
+#include "workloads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: pymembench [--allocator=NAME] [--memhook=on|off] [--list] [--version]\n"
+    "                  [Google Benchmark flags: --benchmark_filter=REGEX,\n"
+    "                   --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
+    "                   --benchmark_out=FILE, --benchmark_format=json, ...]\n"
+    "\n"
+    "  --allocator=NAME  default, pymalloc, malloc, mimalloc (3.13+) or debug\n"
+    "  --memhook=off     no counting hook: pure timing, no allocs/bytes counters\n"
+    "  --list            print every case name with what one iteration does\n"
+    "\n"
+    "exit status: 0 ok, 1 a case failed its check (or finalize failed),\n"
+    "             2 bad usage or environment\n";
+
+typedef struct options {
+    const char *allocator;
+    int hook;
+    int list;
+    const char *out;      /* --benchmark_out as given */
+    char out_tmp[4096];   /* where Google Benchmark really writes */
+    int filtered;
+} options;
+
+static int die_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "pymembench: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+/* Take our options out of argv, leave Google Benchmark's in place. */
+static int parse_args(int *argc, char **argv, options *o)
+{
+    int w = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--allocator=", 12) == 0) {
+            o->allocator = a + 12;
+        }
+        else if (strcmp(a, "--memhook=on") == 0) {
+            o->hook = 1;
+        }
+        else if (strcmp(a, "--memhook=off") == 0) {
+            o->hook = 0;
+        }
+        else if (strcmp(a, "--list") == 0) {
+            o->list = 1;
+        }
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        else if (strcmp(a, "--version") == 0) {
+            printf("pymembench %s for %s (Python %s, %s)\n", PYMB_COMMIT, PYMB_TAG,
+                   PY_VERSION, PYMB_PYTHON_EXECUTABLE);
+            exit(0);
+        }
+        else if (strncmp(a, "--benchmark_", 12) == 0 || strncmp(a, "--v=", 4) == 0) {
+            if (strncmp(a, "--benchmark_out=", 16) == 0) {
+                o->out = a + 16;
+            }
+            if (strncmp(a, "--benchmark_filter=", 19) == 0) {
+                o->filtered = 1;
+            }
+            argv[w++] = argv[i];
+        }
+        else {
+            return die_usage("unknown option '%s'; run pymembench --help", a);
+        }
+    }
+    *argc = w;
+    argv[w] = NULL;
+    return 0;
+}
+
+/* Point --benchmark_out at a temporary file beside the target, so that an
+ * interrupted run never leaves a truncated result; renamed at the end. */
+static int redirect_out(int argc, char **argv, options *o)
+{
+    if (o->out == NULL) {
+        return 0;
+    }
+    static char flag[4200];
+    int n = snprintf(o->out_tmp, sizeof(o->out_tmp), "%s.tmp.%ld", o->out, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof(o->out_tmp)) {
+        return die_usage("output path too long: %s", o->out);
+    }
+    FILE *f = fopen(o->out_tmp, "w");
+    if (f == NULL) {
+        return die_usage("cannot write %s: check the folder exists and is writable",
+                         o->out_tmp);
+    }
+    fclose(f);
+    snprintf(flag, sizeof(flag), "--benchmark_out=%s", o->out_tmp);
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--benchmark_out=", 16) == 0) {
+            argv[i] = flag;
+        }
+    }
+    return 0;
+}
+
+static int add_context(const options *o)
+{
+    char host[256] = "unknown";
+    char buf[1024];
+    struct utsname u;
+    uint64_t rss, peak;
+
+    gbs_add_context("python_version", Py_GetVersion());
+    gbs_add_context("python_executable", PYMB_PYTHON_EXECUTABLE);
+    gbs_add_context("python_tag", PYMB_TAG);
+    PyObject *facts = pyx_build_facts();
+    if (facts == NULL) {
+        pyx_error_text(buf, sizeof(buf));
+        fprintf(stderr, "pymembench: cannot read sysconfig: %s\n", buf);
+        return -1;
+    }
+    const char *text = PyUnicode_AsUTF8(facts);
+    if (text == NULL) {
+        Py_DECREF(facts);
+        return -1;
+    }
+    gbs_add_context("python_build", text);
+    Py_DECREF(facts);
+    gbs_add_context("allocator", o->allocator);
+    gbs_add_context("allocator_effective", pyx_allocator_effective());
+    gbs_add_context("memhook", o->hook ? "on" : "off");
+    gbs_add_context("pymembench_commit", PYMB_COMMIT);
+    gethostname(host, sizeof(host) - 1);
+    if (uname(&u) == 0) {
+        snprintf(buf, sizeof(buf), "%s (%s %s %s)", host, u.sysname, u.release, u.machine);
+    }
+    else {
+        snprintf(buf, sizeof(buf), "%s", host);
+    }
+    gbs_add_context("host", buf);
+    gbs_add_context("compiler", PYMB_COMPILER);
+    int resettable = procmem_reset_peak() == 0 && procmem_read(&rss, &peak) == 0;
+    gbs_add_context("peak_bytes_scope", resettable ? "per run (clear_refs)" : "process lifetime");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.allocator = "default", .hook = 1};
+    char err[512];
+    int rc = parse_args(&argc, argv, &o);
+    if (rc != 0) {
+        return rc;
+    }
+    if (gbs_initialize(&argc, argv) < 0) {
+        fprintf(stderr, "pymembench: unrecognised Google Benchmark flag; run pymembench --help\n");
+        return 2;
+    }
+    rc = pyx_start(o.allocator, PYMB_PYTHON_HOME, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "pymembench: %s\n", err);
+        return rc;
+    }
+    if (wl_register_all() < 0) {
+        rc = 2;
+        goto finish;
+    }
+    if (o.list) {
+        pmb_list();
+        goto finish;
+    }
+    if (add_context(&o) < 0) {
+        rc = 2;
+        goto finish;
+    }
+    if (o.hook && memhook_install() < 0) {
+        fprintf(stderr, "pymembench: cannot install the counting hook (out of memory)\n");
+        rc = 2;
+        goto finish;
+    }
+    pmb_set_hook(o.hook);
+    rc = redirect_out(argc, argv, &o);
+    if (rc != 0) {
+        goto finish;
+    }
+    size_t ran = gbs_run_specified();
+    memhook_uninstall();
+    if (ran == 0 && o.filtered) {
+        fprintf(stderr, "pymembench: no case matches the filter; run pymembench --list\n");
+        rc = 2;
+    }
+    else if (pmb_failures() > 0) {
+        fprintf(stderr, "pymembench: %d case(s) failed; see error_message in the results\n",
+                pmb_failures());
+        rc = 1;
+    }
+    if (o.out != NULL && rename(o.out_tmp, o.out) != 0) {
+        perror("pymembench: cannot move the results into place");
+        rc = 2;
+    }
+finish:
+    gbs_shutdown();
+    if (pyx_finish() < 0) {
+        fprintf(stderr, "pymembench: Py_FinalizeEx failed (buffered data could not be flushed)\n");
+        if (rc == 0) {
+            rc = 1;
+        }
+    }
+    return rc;
+}

@@ -1,0 +1,240 @@
+/* cases.c - the case registry and the wrapper that runs one case under
+ * Google Benchmark: setup, snapshot, timed run, snapshot, check, teardown,
+ * then the counters every row carries (see README "Result files").
+ */
+#include "cases.h"
+
+#include "procmem.h"
+#include "pyx.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reg {
+    const pmb_case *c;
+    int64_t param;
+    int has_param;
+    char name[128];
+} reg;
+
+static reg **regs; /* owned; lives until exit, Google Benchmark holds ctx */
+static size_t nregs;
+static int failures;
+static int hook_on;
+static char msg[1024];
+
+void pmb_set_hook(int on) { hook_on = on; }
+
+int pmb_failures(void) { return failures; }
+
+static void vrecord(const char *prefix, const char *fmt, va_list ap)
+{
+    int n = snprintf(msg, sizeof(msg), "%s", prefix);
+    if (n < 0 || (size_t)n >= sizeof(msg)) {
+        return;
+    }
+    int m = vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    if (m < 0) {
+        return;
+    }
+    size_t used = strlen(msg);
+    if (PyErr_Occurred() && used + 3 < sizeof(msg)) {
+        memcpy(msg + used, " (", 3);
+        used += 2;
+        pyx_error_text(msg + used, sizeof(msg) - used - 1);
+        strncat(msg, ")", sizeof(msg) - strlen(msg) - 1);
+    }
+}
+
+int pmb_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vrecord("", fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int pmb_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vrecord("skipped: ", fmt, ap);
+    va_end(ap);
+    return PMB_SKIP;
+}
+
+void pmb_run_error(gbs_state *st)
+{
+    char text[512];
+    pyx_error_text(text, sizeof(text));
+    snprintf(msg, sizeof(msg), "run raised %s", text);
+    gbs_skip_with_error(st, msg);
+}
+
+static void add_counters(gbs_state *st, const memhook_counts *d, uint64_t peak_above)
+{
+    uint64_t rss = 0, peak = 0;
+    if (hook_on) {
+        gbs_counter(st, "allocs_per_iter", (double)d->allocs, GBS_COUNTER_AVG_ITERATIONS);
+        gbs_counter(st, "frees_per_iter", (double)d->frees, GBS_COUNTER_AVG_ITERATIONS);
+        gbs_counter(st, "reallocs_per_iter", (double)d->reallocs, GBS_COUNTER_AVG_ITERATIONS);
+        gbs_counter(st, "bytes_per_iter", (double)d->bytes, GBS_COUNTER_AVG_ITERATIONS);
+        gbs_counter(st, "heap_peak_bytes", (double)peak_above, GBS_COUNTER_DEFAULT);
+    }
+    if (procmem_read(&rss, &peak) == 0) {
+        gbs_counter(st, "rss_bytes", (double)rss, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "peak_bytes", (double)peak, GBS_COUNTER_DEFAULT);
+    }
+}
+
+static void counts_sub(memhook_counts *out, const memhook_counts *a, const memhook_counts *b)
+{
+    out->allocs = a->allocs - b->allocs;
+    out->frees = a->frees - b->frees;
+    out->reallocs = a->reallocs - b->reallocs;
+    out->bytes = a->bytes - b->bytes;
+    out->untracked_frees = a->untracked_frees - b->untracked_frees;
+    out->live_blocks = a->live_blocks;
+    out->live_bytes = a->live_bytes;
+    out->peak_bytes = a->peak_bytes;
+}
+
+/* The Google Benchmark function for every registered (case, param). */
+static void run_registered(gbs_state *st, void *ctx)
+{
+    const reg *r = ctx;
+    const pmb_case *c = r->c;
+    memhook_counts before, after;
+    pmb_result res;
+
+    msg[0] = '\0';
+    int rc = c->setup ? c->setup(r->param) : 0;
+    if (rc != 0) {
+        if (rc != PMB_SKIP) {
+            failures++;
+            if (msg[0] == '\0') {
+                pmb_fail("setup failed");
+            }
+        }
+        gbs_skip_with_error(st, msg);
+        goto done;
+    }
+
+    procmem_reset_peak();
+    if (hook_on) {
+        memhook_reset_peak();
+        memhook_read_total(&before);
+    }
+    c->run(st, r->param);
+    if (hook_on) {
+        memhook_read_total(&after);
+    }
+    if (gbs_error_occurred(st)) {
+        failures++;
+        goto done;
+    }
+
+    memset(&res, 0, sizeof(res));
+    res.param = r->param;
+    res.iterations = gbs_iterations(st);
+    res.hook = hook_on;
+    if (hook_on) {
+        counts_sub(&res.delta, &after, &before);
+        res.live_blocks = (int64_t)after.live_blocks - (int64_t)before.live_blocks;
+    }
+    if (c->check(&res) != 0) {
+        failures++;
+        char text[sizeof(msg) + 32];
+        snprintf(text, sizeof(text), "check failed: %s", msg[0] ? msg : "(no reason)");
+        fprintf(stderr, "pymembench: %s: %s\n", r->name, text);
+        gbs_skip_with_error(st, text);
+        goto done;
+    }
+    add_counters(st, &res.delta,
+                 hook_on && after.peak_bytes > before.live_bytes
+                     ? after.peak_bytes - before.live_bytes : 0);
+done:
+    if (c->teardown) {
+        c->teardown();
+    }
+    if (PyErr_Occurred()) {
+        /* A case must not leave an exception behind; say so, once. */
+        char text[256];
+        pyx_error_text(text, sizeof(text));
+        fprintf(stderr, "pymembench: %s left an exception set: %s\n", r->name, text);
+        failures++;
+    }
+}
+
+static int add_reg(const char *family, const pmb_case *c, int64_t param, int has_param)
+{
+    reg *r = calloc(1, sizeof(reg));
+    if (r == NULL) {
+        fprintf(stderr, "pymembench: out of memory registering cases\n");
+        return -1;
+    }
+    r->c = c;
+    r->param = param;
+    r->has_param = has_param;
+    int n = has_param
+                ? snprintf(r->name, sizeof(r->name), "%s/%s/%lld", family, c->name,
+                           (long long)param)
+                : snprintf(r->name, sizeof(r->name), "%s/%s", family, c->name);
+    if (n < 0 || (size_t)n >= sizeof(r->name)) {
+        fprintf(stderr, "pymembench: case name too long: %s/%s\n", family, c->name);
+        goto error;
+    }
+    for (size_t i = 0; i < nregs; i++) {
+        if (strcmp(regs[i]->name, r->name) == 0) {
+            fprintf(stderr, "pymembench: duplicate case name %s\n", r->name);
+            goto error;
+        }
+    }
+    reg **grown = realloc(regs, (nregs + 1) * sizeof(*regs));
+    if (grown == NULL) {
+        fprintf(stderr, "pymembench: out of memory registering cases\n");
+        goto error;
+    }
+    regs = grown;
+    if (gbs_register(r->name, run_registered, r) == NULL) {
+        fprintf(stderr, "pymembench: Google Benchmark refused %s\n", r->name);
+        goto error;
+    }
+    regs[nregs++] = r;
+    return 0;
+error:
+    free(r);
+    return -1;
+}
+
+int pmb_register_family(const char *family, const pmb_case *table)
+{
+    for (const pmb_case *c = table; c->name != NULL; c++) {
+        if (c->run == NULL || c->check == NULL || c->doc == NULL) {
+            fprintf(stderr, "pymembench: %s/%s lacks run, check or doc\n", family, c->name);
+            return -1;
+        }
+        if (c->params == NULL) {
+            if (add_reg(family, c, 0, 0) < 0) {
+                return -1;
+            }
+            continue;
+        }
+        for (const int64_t *p = c->params; *p != 0; p++) {
+            if (add_reg(family, c, *p, 1) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+void pmb_list(void)
+{
+    for (size_t i = 0; i < nregs; i++) {
+        printf("%-44s %s\n", regs[i]->name, regs[i]->c->doc);
+    }
+}

@@ -1,0 +1,62 @@
+/* cases.h - what a workload case is, and how families register their tables.
+ *
+ * A case is {name, setup, run, check, teardown, params, doc}. The harness
+ * wraps every case: setup (untimed), counters snapshot, run (the timed loop),
+ * counters snapshot, check (untimed: proves the work was done and nothing
+ * leaked), teardown. Families keep their per-case state file-static: one
+ * case runs at a time, on the main thread, with the GIL held.
+ */
+#ifndef PYMB_CASES_H
+#define PYMB_CASES_H
+
+#include "gbshim.h"
+#include "memhook.h"
+
+#include <stdint.h>
+
+/* What the harness measured around one run, handed to the check. */
+typedef struct pmb_result {
+    int64_t param;
+    int64_t iterations;
+    int hook;               /* 1 when the counting hook was on */
+    memhook_counts delta;   /* allocs/frees/reallocs/bytes during run() */
+    int64_t live_blocks;    /* live blocks after run() minus before */
+} pmb_result;
+
+typedef struct pmb_case {
+    const char *name; /* "case[/variant]"; the family and the param are added */
+    /* Untimed. 0 ready; PMB_SKIP (via pmb_skip) to skip; -1 (via pmb_fail
+     * or with a Python exception set) on failure. May be NULL. */
+    int (*setup)(int64_t param);
+    /* The timed loop; on a Python error call pmb_run_error() and return. */
+    void (*run)(gbs_state *st, int64_t param);
+    /* Untimed: 0 when the work is proven, -1 (via pmb_fail) when not. */
+    int (*check)(const pmb_result *r);
+    /* Untimed: release everything setup made. May be NULL. */
+    void (*teardown)(void);
+    const int64_t *params; /* 0-terminated list of values, or NULL */
+    const char *doc;       /* one line: what it measures, what one iteration is */
+} pmb_case;
+
+#define PMB_SKIP 1
+
+/* Register a family's table (ending in a row whose name is NULL). Names
+ * become family/name[/param]; a duplicate name is an error. 0 or -1. */
+int pmb_register_family(const char *family, const pmb_case *table);
+/* Print every registered name with its doc. */
+void pmb_list(void);
+/* How many registered cases failed setup, run or check so far. */
+int pmb_failures(void);
+/* Turn the counting hook's counters on or off for every case. */
+void pmb_set_hook(int on);
+
+/* Record why a case failed (printf-style); returns -1. If a Python
+ * exception is set its text is appended and it is cleared. */
+int pmb_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Record why a case is skipped; returns PMB_SKIP. */
+int pmb_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* From inside run(): report the pending Python exception as the run's
+ * error (the row gets error_occurred) and clear it. */
+void pmb_run_error(gbs_state *st);
+
+#endif /* PYMB_CASES_H */

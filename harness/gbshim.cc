@@ -1,0 +1,96 @@
+// gbshim.cc - implements gbshim.h over Google Benchmark 1.7.1.
+//
+// The project's only C++ file. A gbs_state* is a benchmark::State*, a
+// gbs_bench* a benchmark::internal::Benchmark*; nothing here owns them.
+
+#include "gbshim.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <string>
+
+namespace {
+
+benchmark::State *S(gbs_state *st) { return reinterpret_cast<benchmark::State *>(st); }
+const benchmark::State *S(const gbs_state *st)
+{
+    return reinterpret_cast<const benchmark::State *>(st);
+}
+benchmark::internal::Benchmark *B(gbs_bench *b)
+{
+    return reinterpret_cast<benchmark::internal::Benchmark *>(b);
+}
+
+}  // namespace
+
+extern "C" {
+
+int gbs_initialize(int *argc, char **argv)
+{
+    benchmark::Initialize(argc, argv);
+    return benchmark::ReportUnrecognizedArguments(*argc, argv) ? -1 : 0;
+}
+
+size_t gbs_run_specified(void) { return benchmark::RunSpecifiedBenchmarks(); }
+
+void gbs_shutdown(void) { benchmark::Shutdown(); }
+
+gbs_bench *gbs_register(const char *name, gbs_fn fn, void *ctx)
+{
+    try {
+        auto *b = benchmark::RegisterBenchmark(
+            name, [fn, ctx](benchmark::State &st) {
+                fn(reinterpret_cast<gbs_state *>(&st), ctx);
+            });
+        return reinterpret_cast<gbs_bench *>(b);
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void gbs_bench_arg(gbs_bench *b, int64_t value) { B(b)->Arg(value); }
+
+void gbs_bench_range(gbs_bench *b, int64_t lo, int64_t hi, int mult)
+{
+    B(b)->RangeMultiplier(mult)->Range(lo, hi);
+}
+
+void gbs_bench_iterations(gbs_bench *b, int64_t n) { B(b)->Iterations(n); }
+
+void gbs_bench_use_real_time(gbs_bench *b) { B(b)->UseRealTime(); }
+
+int gbs_keep_running_batch(gbs_state *st, int64_t n) { return S(st)->KeepRunningBatch(n); }
+
+int gbs_keep_running(gbs_state *st) { return S(st)->KeepRunning(); }
+
+void gbs_pause(gbs_state *st) { S(st)->PauseTiming(); }
+
+void gbs_resume(gbs_state *st) { S(st)->ResumeTiming(); }
+
+int64_t gbs_arg(const gbs_state *st, int index) { return S(st)->range(index); }
+
+int64_t gbs_iterations(const gbs_state *st) { return S(st)->iterations(); }
+
+void gbs_set_items_processed(gbs_state *st, int64_t items) { S(st)->SetItemsProcessed(items); }
+
+void gbs_set_bytes_processed(gbs_state *st, int64_t bytes) { S(st)->SetBytesProcessed(bytes); }
+
+void gbs_set_label(gbs_state *st, const char *label) { S(st)->SetLabel(label); }
+
+void gbs_counter(gbs_state *st, const char *name, double value, int flags)
+{
+    S(st)->counters[name] =
+        benchmark::Counter(value, static_cast<benchmark::Counter::Flags>(flags));
+}
+
+void gbs_skip_with_error(gbs_state *st, const char *msg) { S(st)->SkipWithError(msg); }
+
+int gbs_error_occurred(const gbs_state *st) { return S(st)->error_occurred(); }
+
+void gbs_add_context(const char *key, const char *value)
+{
+    benchmark::AddCustomContext(key, value);
+}
+
+}  // extern "C"

@@ -1,0 +1,80 @@
+/* gbshim.h - a plain C interface to Google Benchmark (1.7.1).
+ *
+ * The only C++ in pymembench is gbshim.cc, which implements this header.
+ * Cases register a function, a context pointer and argument values; the
+ * function drives the timed loop with gbs_keep_running_batch().
+ */
+#ifndef PYMB_GBSHIM_H
+#define PYMB_GBSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque: a benchmark::State, valid only inside a benchmark function. */
+typedef struct gbs_state gbs_state;
+/* Opaque: a registered benchmark, used to attach arguments and options. */
+typedef struct gbs_bench gbs_bench;
+
+typedef void (*gbs_fn)(gbs_state *st, void *ctx);
+
+/* Counter flags, the same bits as benchmark::Counter::Flags. */
+enum {
+    GBS_COUNTER_DEFAULT = 0,
+    GBS_COUNTER_RATE = 1 << 0,           /* divided by the elapsed time */
+    GBS_COUNTER_AVG_ITERATIONS = 1 << 3, /* divided by the iterations */
+    GBS_COUNTER_AVG_ITERATIONS_RATE = (1 << 0) | (1 << 3),
+};
+
+/* Parse and strip Google Benchmark's own flags from argv. Returns 0, or -1
+ * when unrecognised arguments remain (they are named on stderr). */
+int gbs_initialize(int *argc, char **argv);
+/* Run the benchmarks selected by --benchmark_filter; returns how many ran. */
+size_t gbs_run_specified(void);
+void gbs_shutdown(void);
+
+/* Register `fn` under `name`; the name is copied. Returns NULL on failure. */
+gbs_bench *gbs_register(const char *name, gbs_fn fn, void *ctx);
+/* One argument value: the benchmark runs once per value, named name/value. */
+void gbs_bench_arg(gbs_bench *b, int64_t value);
+/* Arguments lo, lo*mult, ... up to hi (Google Benchmark's Range). */
+void gbs_bench_range(gbs_bench *b, int64_t lo, int64_t hi, int mult);
+void gbs_bench_iterations(gbs_bench *b, int64_t n);
+void gbs_bench_use_real_time(gbs_bench *b);
+
+/* The timed loop: true while `n` more iterations should run. */
+int gbs_keep_running_batch(gbs_state *st, int64_t n);
+int gbs_keep_running(gbs_state *st);
+void gbs_pause(gbs_state *st);
+void gbs_resume(gbs_state *st);
+int64_t gbs_arg(const gbs_state *st, int index);
+int64_t gbs_iterations(const gbs_state *st);
+void gbs_set_items_processed(gbs_state *st, int64_t items);
+void gbs_set_bytes_processed(gbs_state *st, int64_t bytes);
+void gbs_set_label(gbs_state *st, const char *label);
+/* A named user counter; `flags` from the GBS_COUNTER_* values. */
+void gbs_counter(gbs_state *st, const char *name, double value, int flags);
+/* Mark the run failed: the JSON row gets error_occurred and the message. */
+void gbs_skip_with_error(gbs_state *st, const char *msg);
+int gbs_error_occurred(const gbs_state *st);
+
+/* A key/value pair in the result's "context" object. */
+void gbs_add_context(const char *key, const char *value);
+
+/* Do-not-optimize and clobber-memory, as Google Benchmark defines them for
+ * GCC and Clang: an empty asm that claims to read the value (or all of
+ * memory), so the compiler must compute and store it. Inline, no call. */
+#define gbs_do_not_optimize(lvalue) \
+    __asm__ __volatile__("" : "+m,r"(lvalue) : : "memory")
+#define gbs_do_not_optimize_ptr(ptr) \
+    __asm__ __volatile__("" : : "r,m"(ptr) : "memory")
+#define gbs_clobber_memory() __asm__ __volatile__("" : : : "memory")
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYMB_GBSHIM_H */

@@ -1,0 +1,333 @@
+/* memhook.c - the counting allocator hook; see memhook.h.
+ *
+ * One spinlock guards the side table and the counters: the RAW domain is
+ * called without the GIL (and, on free-threaded builds, every domain is), so
+ * the hook must be thread-safe on its own. The side table is allocated with
+ * libc's calloc, never through Python's domains, so it cannot recurse.
+ * Only the outermost domain call of a request is counted (see `nesting`).
+ */
+#include "memhook.h"
+
+#include <Python.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uintptr_t key; /* block address; 0 marks an empty slot */
+    size_t size;
+    int domain;
+} slot;
+
+typedef struct {
+    PyMemAllocatorEx orig; /* the wrapped allocator */
+    memhook_counts c;
+    int domain;
+} hook_domain;
+
+static hook_domain domains[MEMHOOK_NDOMAINS];
+static uint64_t total_live;
+static uint64_t total_peak;
+static slot *table;
+static size_t table_cap; /* a power of two */
+static size_t table_used;
+static int installed;
+static atomic_flag lock = ATOMIC_FLAG_INIT;
+/* >0 while this thread is inside a wrapped allocator: pymalloc hands
+ * requests over 512 bytes to PyMem_RawMalloc, and that inner call is the
+ * same request, not a second one, so it passes through uncounted. */
+static _Thread_local int nesting;
+
+static const PyMemAllocatorDomain py_domain[MEMHOOK_NDOMAINS] = {
+    PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ,
+};
+
+static void lock_take(void)
+{
+    while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
+        /* spin: the critical sections are a few dozen instructions */
+    }
+}
+
+static void lock_give(void) { atomic_flag_clear_explicit(&lock, memory_order_release); }
+
+static size_t slot_of(uintptr_t key, size_t cap)
+{
+    uint64_t h = (uint64_t)(key >> 4) * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+/* Insert into a table known to have room. */
+static void table_put(slot *t, size_t cap, uintptr_t key, size_t size, int domain)
+{
+    size_t i = slot_of(key, cap);
+    while (t[i].key != 0 && t[i].key != key) {
+        i = (i + 1) & (cap - 1);
+    }
+    if (t[i].key == 0) {
+        table_used++;
+    }
+    t[i].key = key;
+    t[i].size = size;
+    t[i].domain = domain;
+}
+
+/* Double the table; on failure keep the old one (tracking degrades to
+ * counting only once it is full, never to a crash). */
+static int table_grow(void)
+{
+    size_t cap = table_cap * 2;
+    slot *t = calloc(cap, sizeof(slot));
+    if (t == NULL) {
+        return -1;
+    }
+    table_used = 0;
+    for (size_t i = 0; i < table_cap; i++) {
+        if (table[i].key != 0) {
+            table_put(t, cap, table[i].key, table[i].size, table[i].domain);
+        }
+    }
+    free(table);
+    table = t;
+    table_cap = cap;
+    return 0;
+}
+
+static void track_add(hook_domain *d, void *p, size_t size)
+{
+    if (table_used * 2 >= table_cap && table_grow() < 0) {
+        return;
+    }
+    table_put(table, table_cap, (uintptr_t)p, size, d->domain);
+    d->c.live_blocks++;
+    d->c.live_bytes += size;
+    if (d->c.live_bytes > d->c.peak_bytes) {
+        d->c.peak_bytes = d->c.live_bytes;
+    }
+    total_live += size;
+    if (total_live > total_peak) {
+        total_peak = total_live;
+    }
+}
+
+/* Remove `p`, with backward-shift deletion so no tombstones are needed.
+ * Returns 1 if the block was tracked. */
+static int track_remove(uintptr_t key, size_t *size, int *domain)
+{
+    size_t mask = table_cap - 1;
+    size_t i = slot_of(key, table_cap);
+    while (table[i].key != key) {
+        if (table[i].key == 0) {
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+    *size = table[i].size;
+    *domain = table[i].domain;
+    size_t j = i;
+    for (;;) {
+        table[i].key = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (table[j].key == 0) {
+                table_used--;
+                return 1;
+            }
+            size_t home = slot_of(table[j].key, table_cap);
+            /* move j back to i unless its home lies cyclically in (i, j] */
+            if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) {
+                continue;
+            }
+            break;
+        }
+        table[i] = table[j];
+        i = j;
+    }
+}
+
+static void untrack(hook_domain *d, void *p)
+{
+    size_t size;
+    int dom;
+    if (track_remove((uintptr_t)p, &size, &dom)) {
+        hook_domain *owner = &domains[dom];
+        owner->c.live_blocks--;
+        owner->c.live_bytes -= size;
+        total_live -= size;
+    }
+    else {
+        d->c.untracked_frees++;
+    }
+}
+
+static void *hook_malloc(void *ctx, size_t size)
+{
+    hook_domain *d = ctx;
+    if (nesting) {
+        return d->orig.malloc(d->orig.ctx, size);
+    }
+    nesting++;
+    void *p = d->orig.malloc(d->orig.ctx, size);
+    nesting--;
+    if (p != NULL) {
+        lock_take();
+        d->c.allocs++;
+        d->c.bytes += size;
+        track_add(d, p, size);
+        lock_give();
+    }
+    return p;
+}
+
+static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    hook_domain *d = ctx;
+    if (nesting) {
+        return d->orig.calloc(d->orig.ctx, nelem, elsize);
+    }
+    nesting++;
+    void *p = d->orig.calloc(d->orig.ctx, nelem, elsize);
+    nesting--;
+    if (p != NULL) {
+        lock_take();
+        d->c.allocs++;
+        d->c.bytes += nelem * elsize;
+        track_add(d, p, nelem * elsize);
+        lock_give();
+    }
+    return p;
+}
+
+static void *hook_realloc(void *ctx, void *ptr, size_t size)
+{
+    hook_domain *d = ctx;
+    if (nesting) {
+        return d->orig.realloc(d->orig.ctx, ptr, size);
+    }
+    /* Forget the old block before it can be reused by another thread. */
+    int was_tracked = 0;
+    size_t old_size = 0;
+    int old_domain = 0;
+    if (ptr != NULL) {
+        lock_take();
+        was_tracked = track_remove((uintptr_t)ptr, &old_size, &old_domain);
+        if (was_tracked) {
+            domains[old_domain].c.live_blocks--;
+            domains[old_domain].c.live_bytes -= old_size;
+            total_live -= old_size;
+        }
+        lock_give();
+    }
+    nesting++;
+    void *p = d->orig.realloc(d->orig.ctx, ptr, size);
+    nesting--;
+    lock_take();
+    if (p != NULL) {
+        if (ptr == NULL) {
+            d->c.allocs++;
+        }
+        else {
+            d->c.reallocs++;
+        }
+        d->c.bytes += size;
+        track_add(d, p, size);
+    }
+    else if (was_tracked) {
+        /* the old block is still live: track it again */
+        track_add(&domains[old_domain], ptr, old_size);
+    }
+    lock_give();
+    return p;
+}
+
+static void hook_free(void *ctx, void *ptr)
+{
+    hook_domain *d = ctx;
+    if (nesting) {
+        d->orig.free(d->orig.ctx, ptr);
+        return;
+    }
+    if (ptr != NULL) {
+        lock_take();
+        d->c.frees++;
+        untrack(d, ptr);
+        lock_give();
+    }
+    nesting++;
+    d->orig.free(d->orig.ctx, ptr);
+    nesting--;
+}
+
+int memhook_install(void)
+{
+    if (installed) {
+        return -1;
+    }
+    table_cap = (size_t)1 << 16;
+    table_used = 0;
+    table = calloc(table_cap, sizeof(slot));
+    if (table == NULL) {
+        return -1;
+    }
+    memset(domains, 0, sizeof(domains));
+    total_live = 0;
+    total_peak = 0;
+    for (int i = 0; i < MEMHOOK_NDOMAINS; i++) {
+        hook_domain *d = &domains[i];
+        d->domain = i;
+        PyMem_GetAllocator(py_domain[i], &d->orig);
+        PyMemAllocatorEx hook = {d, hook_malloc, hook_calloc, hook_realloc, hook_free};
+        PyMem_SetAllocator(py_domain[i], &hook);
+    }
+    installed = 1;
+    return 0;
+}
+
+void memhook_uninstall(void)
+{
+    if (!installed) {
+        return;
+    }
+    for (int i = 0; i < MEMHOOK_NDOMAINS; i++) {
+        PyMem_SetAllocator(py_domain[i], &domains[i].orig);
+    }
+    installed = 0;
+    /* The table is kept: a thread may still be inside a hook call. */
+}
+
+int memhook_installed(void) { return installed; }
+
+void memhook_read(memhook_domain d, memhook_counts *out)
+{
+    lock_take();
+    *out = domains[d].c;
+    lock_give();
+}
+
+void memhook_read_total(memhook_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    lock_take();
+    for (int i = 0; i < MEMHOOK_NDOMAINS; i++) {
+        const memhook_counts *c = &domains[i].c;
+        out->allocs += c->allocs;
+        out->frees += c->frees;
+        out->reallocs += c->reallocs;
+        out->bytes += c->bytes;
+        out->live_blocks += c->live_blocks;
+        out->live_bytes += c->live_bytes;
+        out->untracked_frees += c->untracked_frees;
+    }
+    out->peak_bytes = total_peak;
+    lock_give();
+}
+
+void memhook_reset_peak(void)
+{
+    lock_take();
+    for (int i = 0; i < MEMHOOK_NDOMAINS; i++) {
+        domains[i].c.peak_bytes = domains[i].c.live_bytes;
+    }
+    total_peak = total_live;
+    lock_give();
+}

@@ -1,0 +1,47 @@
+/* memhook.h - the counting allocator hook (PEP 445).
+ *
+ * Wraps whatever allocator is active on the RAW, MEM and OBJ domains and
+ * counts allocations, frees, reallocations, bytes requested, live blocks,
+ * live bytes and their peak, per domain and in total. Block sizes are kept in
+ * a side table (a header would move requests across pymalloc's 512-byte
+ * threshold), so live bytes are exact for blocks allocated after install.
+ */
+#ifndef PYMB_MEMHOOK_H
+#define PYMB_MEMHOOK_H
+
+#include <stdint.h>
+
+typedef enum {
+    MEMHOOK_RAW = 0,
+    MEMHOOK_MEM = 1,
+    MEMHOOK_OBJ = 2,
+    MEMHOOK_NDOMAINS = 3,
+} memhook_domain;
+
+typedef struct memhook_counts {
+    uint64_t allocs;          /* malloc, calloc, realloc(NULL, n) */
+    uint64_t frees;           /* free of a non-NULL pointer */
+    uint64_t reallocs;        /* realloc of a non-NULL pointer */
+    uint64_t bytes;           /* bytes requested by allocs and reallocs */
+    uint64_t live_blocks;     /* blocks allocated since install, not freed */
+    uint64_t live_bytes;      /* their requested sizes */
+    uint64_t peak_bytes;      /* highest live_bytes since memhook_reset_peak */
+    uint64_t untracked_frees; /* frees of blocks allocated before install */
+} memhook_counts;
+
+/* Install the hook on all three domains, wrapping the current allocators.
+ * Call after Py_PreInitialize (the GIL, if any, held). 0 or -1 (no memory
+ * for the side table). Installing twice is an error. */
+int memhook_install(void);
+/* Put the wrapped allocators back. Blocks stay valid. */
+void memhook_uninstall(void);
+int memhook_installed(void);
+
+/* A consistent copy of one domain's counters, or of all domains summed
+ * (whose peak is the peak of the sum, not the sum of peaks). */
+void memhook_read(memhook_domain d, memhook_counts *out);
+void memhook_read_total(memhook_counts *out);
+/* Set every peak to the current live bytes. */
+void memhook_reset_peak(void);
+
+#endif /* PYMB_MEMHOOK_H */

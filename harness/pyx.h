@@ -1,0 +1,32 @@
+/* pyx.h - embedding: start and stop one interpreter per process, and small
+ * helpers every workload family shares (compiled snippets, error text).
+ */
+#ifndef PYMB_PYX_H
+#define PYMB_PYX_H
+
+#include <Python.h>
+#include <stddef.h>
+
+/* Pre-initialise with the named allocator (default, pymalloc, malloc,
+ * mimalloc, debug) and initialise from an isolated config whose home is
+ * `home` (the interpreter's sys.prefix; NULL to let Python compute it).
+ * Returns 0; or 2 with a one-line reason in `err` when the name is unknown
+ * or this Python cannot provide it; or 1 when initialisation failed. */
+int pyx_start(const char *allocator, const char *home, char *err, size_t errlen);
+/* Py_FinalizeEx; returns its result (0, or -1 when finalisation failed). */
+int pyx_finish(void);
+/* The allocator actually in use, e.g. "pymalloc" for "default". */
+const char *pyx_allocator_effective(void);
+/* Space-separated allocator names this build accepts. */
+const char *pyx_allocators_supported(void);
+/* Config arguments that shape numbers (optimizations, LTO, debug,
+ * free-threading), as one string. New reference, or NULL with an error. */
+PyObject *pyx_build_facts(void);
+
+/* Run `src` in a fresh module namespace and return a new reference to its
+ * global `name`, or NULL with an exception set. */
+PyObject *pyx_compile_function(const char *src, const char *name);
+/* Move the current exception (if any) into `buf` as "Type: message". */
+void pyx_error_text(char *buf, size_t len);
+
+#endif /* PYMB_PYX_H */

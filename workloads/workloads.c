@@ -1,0 +1,19 @@
+/* workloads.c - the registry of workload families. */
+#include "workloads.h"
+
+#include <stddef.h>
+
+static int (*const families[])(void) = {
+    wl_refcount_register,
+    NULL,
+};
+
+int wl_register_all(void)
+{
+    for (size_t i = 0; families[i] != NULL; i++) {
+        if (families[i]() < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}

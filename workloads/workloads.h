@@ -1,0 +1,12 @@
+/* workloads.h - the workload families. Adding a family: one .c file here,
+ * one line below, one line in wl_register_all (workloads.c), one line in
+ * CMakeLists.txt, one row in the README's family table. */
+#ifndef PYMB_WORKLOADS_H
+#define PYMB_WORKLOADS_H
+
+int wl_refcount_register(void);
+
+/* Register every family; 0 or -1 (the reason is on stderr). */
+int wl_register_all(void);
+
+#endif /* PYMB_WORKLOADS_H */

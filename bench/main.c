@@ -128,7 +128,14 @@ static int add_context(const options *o)
     struct utsname u;
     uint64_t rss, peak;
 
-    gbs_add_context("python_version", Py_GetVersion());
+    /* Py_GetVersion() may hold a newline before the compiler part */
+    snprintf(buf, sizeof(buf), "%s", Py_GetVersion());
+    for (char *p = buf; *p; p++) {
+        if (*p == '\n') {
+            *p = ' ';
+        }
+    }
+    gbs_add_context("python_version", buf);
     gbs_add_context("python_executable", PYMB_PYTHON_EXECUTABLE);
     gbs_add_context("python_tag", PYMB_TAG);
     PyObject *facts = pyx_build_facts();
@@ -158,7 +165,8 @@ static int add_context(const options *o)
     gbs_add_context("host", buf);
     gbs_add_context("compiler", PYMB_COMPILER);
     int resettable = procmem_reset_peak() == 0 && procmem_read(&rss, &peak) == 0;
-    gbs_add_context("peak_bytes_scope", resettable ? "per run (clear_refs)" : "process lifetime");
+    gbs_add_context("peak_bytes_scope", resettable ? "each run (reset via /proc/self/clear_refs)"
+                                                   : "whole process (peak reset refused)");
     return 0;
 }
 
@@ -167,17 +175,21 @@ int main(int argc, char **argv)
     options o = {.allocator = "default", .hook = 1};
     char err[512];
     int rc = parse_args(&argc, argv, &o);
+    if (rc == 0) {
+        rc = redirect_out(argc, argv, &o);
+    }
     if (rc != 0) {
         return rc;
     }
     if (gbs_initialize(&argc, argv) < 0) {
         fprintf(stderr, "pymembench: unrecognised Google Benchmark flag; run pymembench --help\n");
-        return 2;
+        rc = 2;
+        goto done;
     }
     rc = pyx_start(o.allocator, PYMB_PYTHON_HOME, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "pymembench: %s\n", err);
-        return rc;
+        goto done;
     }
     if (wl_register_all() < 0) {
         rc = 2;
@@ -197,10 +209,6 @@ int main(int argc, char **argv)
         goto finish;
     }
     pmb_set_hook(o.hook);
-    rc = redirect_out(argc, argv, &o);
-    if (rc != 0) {
-        goto finish;
-    }
     size_t ran = gbs_run_specified();
     memhook_uninstall();
     if (ran == 0 && o.filtered) {
@@ -212,9 +220,11 @@ int main(int argc, char **argv)
                 pmb_failures());
         rc = 1;
     }
-    if (o.out != NULL && rename(o.out_tmp, o.out) != 0) {
-        perror("pymembench: cannot move the results into place");
-        rc = 2;
+    if (rc != 2 && o.out != NULL) {
+        if (rename(o.out_tmp, o.out) != 0) {
+            perror("pymembench: cannot move the results into place");
+            rc = 2;
+        }
     }
 finish:
     gbs_shutdown();
@@ -223,6 +233,10 @@ finish:
         if (rc == 0) {
             rc = 1;
         }
+    }
+done:
+    if (o.out != NULL) {
+        remove(o.out_tmp); /* no-op once renamed */
     }
     return rc;
 }

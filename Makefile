@@ -1,0 +1,24 @@
+# pymembench - the two commands a user types: `make bench` and `make test`.
+# Variables: PYTHONS (paths, commands, versions like 3.12, or all),
+# ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
+# case names), SUITE (quick, full), RESULTS (output folder). See README.md.
+PYTHONS ?= python3
+ALLOCATORS ?= default
+FILTER ?=
+SUITE ?= quick
+RESULTS ?=
+export PYTHONS ALLOCATORS FILTER SUITE RESULTS
+
+.PHONY: bench test clean stress compare plots regress
+
+bench:
+	@scripts/bench
+
+test:
+	@scripts/test
+
+clean:
+	rm -rf build
+
+stress compare plots regress:
+	@echo "make $@: not available yet in this version of pymembench (see README, 'Status')" >&2; exit 2

@@ -13,6 +13,7 @@
 #include "pyx.h"
 #include "workloads.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,18 @@ static int parse_args(int *argc, char **argv, options *o)
     return 0;
 }
 
+/* The temporary result file, removed if the run is interrupted. */
+static const char *volatile pending_tmp;
+
+static void on_interrupt(int sig)
+{
+    if (pending_tmp != NULL) {
+        unlink(pending_tmp); /* async-signal-safe */
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 /* Point --benchmark_out at a temporary file beside the target, so that an
  * interrupted run never leaves a truncated result; renamed at the end. */
 static int redirect_out(int argc, char **argv, options *o)
@@ -112,6 +125,10 @@ static int redirect_out(int argc, char **argv, options *o)
                          o->out_tmp);
     }
     fclose(f);
+    pending_tmp = o->out_tmp;
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
+    signal(SIGHUP, on_interrupt);
     snprintf(flag, sizeof(flag), "--benchmark_out=%s", o->out_tmp);
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--benchmark_out=", 16) == 0) {
@@ -236,6 +253,7 @@ finish:
     }
 done:
     if (o.out != NULL) {
+        pending_tmp = NULL;
         remove(o.out_tmp); /* no-op once renamed */
     }
     return rc;

@@ -1,0 +1,23 @@
+# interpreter_tests.cmake - tests for one interpreter; included by
+# CMakeLists.txt once per interpreter with PY_tag, PY_include, PY_library,
+# PY_libdir, PY_prefix and `target` (its pymembench) set.
+set(_hook_test test_memhook-${PY_tag})
+add_executable(${_hook_test} tests/test_memhook.c harness/memhook.c harness/pyx.c)
+target_include_directories(${_hook_test} PRIVATE harness)
+target_include_directories(${_hook_test} SYSTEM PRIVATE ${PY_include})
+target_compile_definitions(${_hook_test} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
+target_compile_options(${_hook_test} PRIVATE ${PYMB_C_WARNINGS})
+target_link_libraries(${_hook_test} PRIVATE ${PY_library} Threads::Threads)
+set_target_properties(${_hook_test} PROPERTIES OUTPUT_NAME test_memhook
+                      RUNTIME_OUTPUT_DIRECTORY ${dir} BUILD_RPATH "${PY_libdir}")
+add_test(NAME memhook/${PY_tag}/exact_counts COMMAND ${_hook_test})
+
+add_test(NAME embed/${PY_tag}/allocators_usage_rpath
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_embed.py
+                 $<TARGET_FILE:${target}> ${PY_libdir})
+add_test(NAME smoke/${PY_tag}/every_case
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_smoke.py
+                 $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results)
+add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_interrupt.py
+                 $<TARGET_FILE:${target}>)

@@ -1,0 +1,22 @@
+# tests.cmake - tests that do not depend on an interpreter (included once).
+find_package(Python3 COMPONENTS Interpreter REQUIRED)
+
+add_executable(test_shim tests/test_shim.c)
+target_link_libraries(test_shim PRIVATE gbshim)
+target_compile_options(test_shim PRIVATE ${PYMB_C_WARNINGS})
+set_target_properties(test_shim PROPERTIES LINKER_LANGUAGE CXX
+                      RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_test(NAME shim/registration_counters_json
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_shim.py $<TARGET_FILE:test_shim>)
+
+# Always -O2, whatever the build type: the point is surviving optimisation.
+add_executable(test_dno tests/test_dno.c)
+target_include_directories(test_dno PRIVATE harness)
+target_compile_options(test_dno PRIVATE ${PYMB_C_WARNINGS} -O2 -Wno-missing-prototypes)
+set_target_properties(test_dno PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_test(NAME shim/do_not_optimize_survives_O2
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_dno.py $<TARGET_FILE:test_dno>)
+
+add_test(NAME scripts/find_pythons
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_find_pythons.py
+                 ${CMAKE_SOURCE_DIR}/scripts/find-pythons)

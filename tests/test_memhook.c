@@ -1,0 +1,150 @@
+/* test_memhook.c - the counting hook counts exactly what is asked of it.
+ * Embeds the interpreter it is built for. Exit 0 when every check holds;
+ * otherwise 1, naming the first broken one. */
+#include "memhook.h"
+#include "pyx.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define N 1000
+
+static int failed;
+
+#define EXPECT(cond, ...)                          \
+    do {                                           \
+        if (!(cond)) {                             \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+            printf(__VA_ARGS__);                   \
+            printf("\n");                          \
+            failed = 1;                            \
+        }                                          \
+    } while (0)
+
+typedef void *(*alloc_fn)(size_t);
+typedef void (*free_fn)(void *);
+
+/* N allocations of sizes 1..N through one API, then N frees. */
+static void exact_counts(const char *api, alloc_fn do_alloc, free_fn do_free)
+{
+    static void *blocks[N];
+    memhook_counts a, b, c;
+    uint64_t sum = 0;
+
+    memhook_reset_peak();
+    memhook_read_total(&a);
+    for (int i = 0; i < N; i++) {
+        blocks[i] = do_alloc((size_t)i + 1);
+        sum += (uint64_t)i + 1;
+    }
+    memhook_read_total(&b);
+    for (int i = 0; i < N; i++) {
+        do_free(blocks[i]);
+    }
+    memhook_read_total(&c);
+    EXPECT(b.allocs - a.allocs == N, "%s: %llu allocations counted, expected %d", api,
+           (unsigned long long)(b.allocs - a.allocs), N);
+    EXPECT(b.bytes - a.bytes == sum, "%s: %llu bytes counted, expected %llu", api,
+           (unsigned long long)(b.bytes - a.bytes), (unsigned long long)sum);
+    EXPECT(b.live_blocks - a.live_blocks == N, "%s: live blocks +%llu, expected +%d", api,
+           (unsigned long long)(b.live_blocks - a.live_blocks), N);
+    EXPECT(b.live_bytes - a.live_bytes == sum, "%s: live bytes wrong", api);
+    EXPECT(b.peak_bytes >= a.live_bytes + sum, "%s: peak %llu below the %llu live", api,
+           (unsigned long long)b.peak_bytes, (unsigned long long)(a.live_bytes + sum));
+    EXPECT(c.frees - b.frees == N, "%s: %llu frees counted, expected %d", api,
+           (unsigned long long)(c.frees - b.frees), N);
+    EXPECT(c.live_blocks == a.live_blocks && c.live_bytes == a.live_bytes,
+           "%s: live counts not back where they started", api);
+    printf("%s: %d allocations of %llu bytes counted exactly\n", api, N,
+           (unsigned long long)sum);
+}
+
+static void *obj_alloc(size_t n) { return PyObject_Malloc(n); }
+static void obj_free(void *p) { PyObject_Free(p); }
+static void *mem_alloc(size_t n) { return PyMem_Malloc(n); }
+static void mem_free(void *p) { PyMem_Free(p); }
+static void *raw_alloc(size_t n) { return PyMem_RawMalloc(n); }
+static void raw_free(void *p) { PyMem_RawFree(p); }
+
+/* The RAW domain is thread-safe without the GIL: count from a thread. */
+static void *raw_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < N; i++) {
+        void *p = PyMem_RawMalloc(64);
+        PyMem_RawFree(p);
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    char err[256];
+    if (pyx_start("default", PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
+        printf("FAIL: cannot start Python: %s\n", err);
+        return 1;
+    }
+    EXPECT(memhook_install() == 0, "install failed");
+    EXPECT(memhook_install() != 0, "a second install was accepted");
+
+    exact_counts("PyMem_Malloc", mem_alloc, mem_free);
+    /* sizes 513..1000 go from pymalloc to PyMem_RawMalloc: counted once */
+    exact_counts("PyObject_Malloc", obj_alloc, obj_free);
+    exact_counts("PyMem_RawMalloc", raw_alloc, raw_free);
+
+    /* calloc and realloc */
+    memhook_counts a, b;
+    memhook_read_total(&a);
+    char *p = PyMem_Calloc(10, 10);
+    EXPECT(p != NULL && p[99] == 0, "calloc did not zero");
+    p = PyMem_Realloc(p, 4000);
+    memhook_read_total(&b);
+    EXPECT(b.allocs - a.allocs == 1 && b.reallocs - a.reallocs == 1,
+           "calloc+realloc counted as %llu allocs, %llu reallocs",
+           (unsigned long long)(b.allocs - a.allocs), (unsigned long long)(b.reallocs - a.reallocs));
+    EXPECT(b.live_bytes - a.live_bytes == 4000, "realloc live bytes %llu, expected 4000",
+           (unsigned long long)(b.live_bytes - a.live_bytes));
+    PyMem_Free(p);
+
+    /* per-domain attribution */
+    memhook_counts obj_a, obj_b, raw_a, raw_b;
+    memhook_read(MEMHOOK_OBJ, &obj_a);
+    memhook_read(MEMHOOK_RAW, &raw_a);
+    PyObject_Free(PyObject_Malloc(100000)); /* large: pymalloc passes it to RAW */
+    memhook_read(MEMHOOK_OBJ, &obj_b);
+    memhook_read(MEMHOOK_RAW, &raw_b);
+    EXPECT(obj_b.allocs - obj_a.allocs == 1 && raw_b.allocs == raw_a.allocs,
+           "a large PyObject_Malloc was not counted once, in the OBJ domain");
+
+    /* a thread without the GIL */
+    memhook_read(MEMHOOK_RAW, &raw_a);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, raw_thread, NULL);
+    pthread_create(&t2, NULL, raw_thread, NULL);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    Py_END_ALLOW_THREADS
+    memhook_read(MEMHOOK_RAW, &raw_b);
+    EXPECT(raw_b.allocs - raw_a.allocs == 2 * N && raw_b.frees - raw_a.frees == 2 * N,
+           "two threads: %llu allocs and %llu frees counted, expected %d each",
+           (unsigned long long)(raw_b.allocs - raw_a.allocs),
+           (unsigned long long)(raw_b.frees - raw_a.frees), 2 * N);
+
+    /* switched off: nothing counted */
+    memhook_uninstall();
+    memhook_read_total(&a);
+    PyMem_Free(PyMem_Malloc(10));
+    memhook_read_total(&b);
+    EXPECT(b.allocs == a.allocs, "counted after uninstall");
+
+    if (pyx_finish() < 0) {
+        printf("FAIL: Py_FinalizeEx failed\n");
+        return 1;
+    }
+    if (!failed) {
+        printf("ok: the hook counted every request exactly\n");
+    }
+    return failed;
+}

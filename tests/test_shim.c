@@ -1,0 +1,71 @@
+/* test_shim.c - a tiny benchmark program over the C shim alone (no Python),
+ * driven by tests/check_shim.py, which runs it and reads its JSON:
+ * registration with arguments, counters with their flags, items processed,
+ * errors and context all have to reach Google Benchmark's output. */
+#include "gbshim.h"
+
+#include <stdio.h>
+
+static uint64_t work_done;
+
+/* Sums 0..n-1 once per iteration; counts what it did. */
+static void bm_counted(gbs_state *st, void *ctx)
+{
+    const int *tag = ctx;
+    int64_t n = gbs_arg(st, 0);
+    uint64_t sum = 0;
+    while (gbs_keep_running_batch(st, 4)) {
+        for (int k = 0; k < 4; k++) {
+            for (int64_t i = 0; i < n; i++) {
+                sum += (uint64_t)i;
+                gbs_do_not_optimize(sum);
+            }
+        }
+    }
+    work_done += sum;
+    int64_t it = gbs_iterations(st);
+    gbs_set_items_processed(st, it * n);
+    gbs_counter(st, "answer", 42.0, GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "three_per_iter", 3.0 * (double)it, GBS_COUNTER_AVG_ITERATIONS);
+    gbs_counter(st, "ctx_tag", (double)*tag, GBS_COUNTER_DEFAULT);
+}
+
+static void bm_paused(gbs_state *st, void *ctx)
+{
+    (void)ctx;
+    while (gbs_keep_running(st)) {
+        gbs_pause(st);
+        gbs_resume(st);
+    }
+    gbs_set_bytes_processed(st, gbs_iterations(st) * 1024);
+    gbs_set_label(st, "paused-and-resumed");
+}
+
+static void bm_fails(gbs_state *st, void *ctx)
+{
+    (void)ctx;
+    gbs_skip_with_error(st, "expected failure");
+}
+
+int main(int argc, char **argv)
+{
+    static int tag = 7;
+    gbs_add_context("shim_context", "present");
+    if (gbs_initialize(&argc, argv) < 0) {
+        return 2;
+    }
+    gbs_bench *b = gbs_register("shim/counted", bm_counted, &tag);
+    if (b == NULL) {
+        return 1;
+    }
+    gbs_bench_arg(b, 8);
+    gbs_bench_arg(b, 64);
+    gbs_bench *r = gbs_register("shim/range", bm_counted, &tag);
+    gbs_bench_range(r, 2, 32, 4);
+    gbs_bench_iterations(gbs_register("shim/paused", bm_paused, NULL), 10);
+    gbs_register("shim/fails", bm_fails, NULL);
+    size_t ran = gbs_run_specified();
+    gbs_shutdown();
+    printf("ran=%zu work=%llu\n", ran, (unsigned long long)work_done);
+    return ran > 0 ? 0 : 1;
+}

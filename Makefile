@@ -2,6 +2,12 @@
 # Variables: PYTHONS (paths, commands, versions like 3.12, or all),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
 # case names), SUITE (quick, full), RESULTS (output folder). See README.md.
+# make test covers every interpreter discovery finds unless PYTHONS is given.
+ifeq ($(origin PYTHONS),undefined)
+TEST_PYTHONS := all
+else
+TEST_PYTHONS := $(PYTHONS)
+endif
 PYTHONS ?= python3
 ALLOCATORS ?= default
 FILTER ?=
@@ -15,7 +21,7 @@ bench:
 	@scripts/bench
 
 test:
-	@scripts/test
+	@PYTHONS="$(TEST_PYTHONS)" scripts/test
 
 clean:
 	rm -rf build

@@ -21,3 +21,17 @@ add_test(NAME smoke/${PY_tag}/every_case
 add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_interrupt.py
                  $<TARGET_FILE:${target}>)
+
+set(_cases_test test_cases-${PY_tag})
+add_executable(${_cases_test} tests/test_cases.c harness/cases.c harness/memhook.c
+               harness/procmem.c harness/pyx.c)
+target_include_directories(${_cases_test} PRIVATE harness)
+target_include_directories(${_cases_test} SYSTEM PRIVATE ${PY_include})
+target_compile_definitions(${_cases_test} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
+target_compile_options(${_cases_test} PRIVATE ${PYMB_C_WARNINGS})
+target_link_libraries(${_cases_test} PRIVATE gbshim ${PY_library})
+set_target_properties(${_cases_test} PROPERTIES OUTPUT_NAME test_cases LINKER_LANGUAGE CXX
+                      RUNTIME_OUTPUT_DIRECTORY ${dir} BUILD_RPATH "${PY_libdir}")
+add_test(NAME harness/${PY_tag}/case_wrapper
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_cases.py
+                 $<TARGET_FILE:${_cases_test}>)

@@ -1,0 +1,114 @@
+/* test_cases.c - the case wrapper end to end: a case that makes exactly two
+ * 100-byte allocations per iteration must report allocs_per_iter 2 and
+ * bytes_per_iter 200; a failing check, a leak and a skip must reach the JSON
+ * as error rows; duplicate names are refused. Driven by check_cases.py. */
+#include "cases.h"
+#include "memhook.h"
+#include "pyx.h"
+
+#include <stdio.h>
+
+static void run_two_allocs(gbs_state *st, int64_t param)
+{
+    (void)param;
+    while (gbs_keep_running_batch(st, 10)) {
+        for (int i = 0; i < 10; i++) {
+            void *a = PyMem_Malloc(100);
+            void *b = PyObject_Malloc(100);
+            gbs_do_not_optimize(a);
+            gbs_do_not_optimize(b);
+            PyObject_Free(b);
+            PyMem_Free(a);
+        }
+    }
+}
+
+static void *leaked[1 << 20];
+static int64_t nleaked;
+
+static void run_leaks(gbs_state *st, int64_t param)
+{
+    (void)param;
+    while (gbs_keep_running(st)) {
+        if (nleaked < (1 << 20)) {
+            leaked[nleaked++] = PyMem_Malloc(16);
+        }
+    }
+}
+
+static int check_ok(const pmb_result *r)
+{
+    return r->iterations > 0 ? 0 : pmb_fail("no iterations");
+}
+
+static int check_no_leak(const pmb_result *r)
+{
+    if (r->live_blocks > 0) {
+        return pmb_fail("%lld blocks leaked", (long long)r->live_blocks);
+    }
+    return 0;
+}
+
+static int check_always_fails(const pmb_result *r)
+{
+    (void)r;
+    return pmb_fail("deliberately");
+}
+
+static int setup_skip(int64_t param)
+{
+    (void)param;
+    return pmb_skip("not on this interpreter");
+}
+
+static void teardown_leaks(void)
+{
+    for (int64_t i = 0; i < nleaked; i++) {
+        PyMem_Free(leaked[i]);
+    }
+    nleaked = 0;
+}
+
+static const int64_t params[] = {3, 0};
+
+static const pmb_case cases[] = {
+    {"two_allocs", NULL, run_two_allocs, check_ok, NULL, params, "two 100-byte allocations"},
+    {"leaks", NULL, run_leaks, check_no_leak, teardown_leaks, NULL, "leaks one block"},
+    {"fails", NULL, run_two_allocs, check_always_fails, NULL, NULL, "check fails"},
+    {"skips", setup_skip, run_two_allocs, check_ok, NULL, NULL, "skipped"},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const pmb_case duplicate[] = {
+    {"fails", NULL, run_two_allocs, check_ok, NULL, NULL, "same name again"},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    char err[256];
+    if (gbs_initialize(&argc, argv) < 0) {
+        return 2;
+    }
+    if (pyx_start("default", PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
+        printf("cannot start Python: %s\n", err);
+        return 2;
+    }
+    if (pmb_register_family("t", cases) < 0) {
+        return 2;
+    }
+    if (pmb_register_family("t", duplicate) == 0) {
+        printf("FAIL: a duplicate name was accepted\n");
+        return 1;
+    }
+    if (memhook_install() < 0) {
+        return 2;
+    }
+    pmb_set_hook(1);
+    gbs_run_specified();
+    memhook_uninstall();
+    gbs_shutdown();
+    printf("failures=%d\n", pmb_failures());
+    pyx_finish();
+    return 0;
+}

@@ -21,13 +21,15 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: pymembench [--allocator=NAME] [--memhook=on|off] [--list] [--version]\n"
+    "usage: pymembench [--allocator=NAME] [--memhook=on|off|both] [--list] [--version]\n"
     "                  [Google Benchmark flags: --benchmark_filter=REGEX,\n"
     "                   --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
     "                   --benchmark_out=FILE, --benchmark_format=json, ...]\n"
     "\n"
     "  --allocator=NAME  default, pymalloc, malloc, mimalloc (3.13+) or debug\n"
     "  --memhook=off     no counting hook: pure timing, no allocs/bytes counters\n"
+    "  --memhook=both    every case twice, NAME/memhook:on and NAME/memhook:off,\n"
+    "                    to measure the hook's overhead in one run\n"
     "  --list            print every case name with what one iteration does\n"
     "\n"
     "exit status: 0 ok, 1 a case failed its check (or finalize failed),\n"
@@ -60,10 +62,13 @@ static int parse_args(int *argc, char **argv, options *o)
             o->allocator = a + 12;
         }
         else if (strcmp(a, "--memhook=on") == 0) {
-            o->hook = 1;
+            o->hook = PMB_HOOK_ON;
         }
         else if (strcmp(a, "--memhook=off") == 0) {
-            o->hook = 0;
+            o->hook = PMB_HOOK_OFF;
+        }
+        else if (strcmp(a, "--memhook=both") == 0) {
+            o->hook = PMB_HOOK_BOTH;
         }
         else if (strcmp(a, "--list") == 0) {
             o->list = 1;
@@ -170,7 +175,8 @@ static int add_context(const options *o)
     Py_DECREF(facts);
     gbs_add_context("allocator", o->allocator);
     gbs_add_context("allocator_effective", pyx_allocator_effective());
-    gbs_add_context("memhook", o->hook ? "on" : "off");
+    gbs_add_context("memhook", o->hook == PMB_HOOK_BOTH ? "both"
+                               : o->hook == PMB_HOOK_ON ? "on" : "off");
     gbs_add_context("pymembench_commit", PYMB_COMMIT);
     gethostname(host, sizeof(host) - 1);
     if (uname(&u) == 0) {
@@ -189,7 +195,7 @@ static int add_context(const options *o)
 
 int main(int argc, char **argv)
 {
-    options o = {.allocator = "default", .hook = 1};
+    options o = {.allocator = "default", .hook = PMB_HOOK_ON};
     char err[512];
     int rc = parse_args(&argc, argv, &o);
     if (rc == 0) {
@@ -208,6 +214,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pymembench: %s\n", err);
         goto done;
     }
+    pmb_set_hook(o.hook);
     if (wl_register_all() < 0) {
         rc = 2;
         goto finish;
@@ -220,12 +227,11 @@ int main(int argc, char **argv)
         rc = 2;
         goto finish;
     }
-    if (o.hook && memhook_install() < 0) {
+    if (o.hook == PMB_HOOK_ON && memhook_install() < 0) {
         fprintf(stderr, "pymembench: cannot install the counting hook (out of memory)\n");
         rc = 2;
         goto finish;
     }
-    pmb_set_hook(o.hook);
     size_t ran = gbs_run_specified();
     memhook_uninstall();
     if (ran == 0 && o.filtered) {

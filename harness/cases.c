@@ -15,17 +15,18 @@
 typedef struct reg {
     const pmb_case *c;
     int64_t param;
-    int has_param;
-    char name[128];
+    int hook;         /* the hook counts during this case's runs */
+    int hook_per_run; /* install it around each run (PMB_HOOK_BOTH) */
+    char name[160];
 } reg;
 
 static reg **regs; /* owned; lives until exit, Google Benchmark holds ctx */
 static size_t nregs;
 static int failures;
-static int hook_on;
+static int hook_mode = PMB_HOOK_ON;
 static char msg[1024];
 
-void pmb_set_hook(int on) { hook_on = on; }
+void pmb_set_hook(int mode) { hook_mode = mode; }
 
 int pmb_failures(void) { return failures; }
 
@@ -74,7 +75,8 @@ void pmb_run_error(gbs_state *st)
     gbs_skip_with_error(st, msg);
 }
 
-static void add_counters(gbs_state *st, const memhook_counts *d, uint64_t peak_above)
+static void add_counters(gbs_state *st, int hook_on, const memhook_counts *d,
+                         uint64_t peak_above)
 {
     uint64_t rss = 0, peak = 0;
     if (hook_on) {
@@ -107,10 +109,16 @@ static void run_registered(gbs_state *st, void *ctx)
 {
     const reg *r = ctx;
     const pmb_case *c = r->c;
+    const int hook_on = r->hook;
     memhook_counts before, after;
     pmb_result res;
 
     msg[0] = '\0';
+    if (r->hook_per_run && memhook_install() < 0) {
+        failures++;
+        gbs_skip_with_error(st, "cannot install the counting hook");
+        return;
+    }
     int rc = c->setup ? c->setup(r->param) : 0;
     if (rc != 0) {
         if (rc != PMB_SKIP) {
@@ -153,12 +161,15 @@ static void run_registered(gbs_state *st, void *ctx)
         gbs_skip_with_error(st, text);
         goto done;
     }
-    add_counters(st, &res.delta,
+    add_counters(st, hook_on, &res.delta,
                  hook_on && after.peak_bytes > before.live_bytes
                      ? after.peak_bytes - before.live_bytes : 0);
 done:
     if (c->teardown) {
         c->teardown();
+    }
+    if (r->hook_per_run) {
+        memhook_uninstall();
     }
     if (PyErr_Occurred()) {
         /* A case must not leave an exception behind; say so, once. */
@@ -169,7 +180,8 @@ done:
     }
 }
 
-static int add_reg(const char *family, const pmb_case *c, int64_t param, int has_param)
+static int add_reg(const char *family, const pmb_case *c, int64_t param, int has_param,
+                   int hook, const char *suffix)
 {
     reg *r = calloc(1, sizeof(reg));
     if (r == NULL) {
@@ -178,11 +190,12 @@ static int add_reg(const char *family, const pmb_case *c, int64_t param, int has
     }
     r->c = c;
     r->param = param;
-    r->has_param = has_param;
+    r->hook = hook;
+    r->hook_per_run = hook_mode == PMB_HOOK_BOTH && hook;
     int n = has_param
-                ? snprintf(r->name, sizeof(r->name), "%s/%s/%lld", family, c->name,
-                           (long long)param)
-                : snprintf(r->name, sizeof(r->name), "%s/%s", family, c->name);
+                ? snprintf(r->name, sizeof(r->name), "%s/%s/%lld%s", family, c->name,
+                           (long long)param, suffix)
+                : snprintf(r->name, sizeof(r->name), "%s/%s%s", family, c->name, suffix);
     if (n < 0 || (size_t)n >= sizeof(r->name)) {
         fprintf(stderr, "pymembench: case name too long: %s/%s\n", family, c->name);
         goto error;
@@ -210,6 +223,18 @@ error:
     return -1;
 }
 
+/* One registration, or two (hook on and off) in PMB_HOOK_BOTH mode. */
+static int add_variants(const char *family, const pmb_case *c, int64_t param, int has_param)
+{
+    if (hook_mode != PMB_HOOK_BOTH) {
+        return add_reg(family, c, param, has_param, hook_mode == PMB_HOOK_ON, "");
+    }
+    if (add_reg(family, c, param, has_param, 1, "/memhook:on") < 0) {
+        return -1;
+    }
+    return add_reg(family, c, param, has_param, 0, "/memhook:off");
+}
+
 int pmb_register_family(const char *family, const pmb_case *table)
 {
     for (const pmb_case *c = table; c->name != NULL; c++) {
@@ -218,13 +243,13 @@ int pmb_register_family(const char *family, const pmb_case *table)
             return -1;
         }
         if (c->params == NULL) {
-            if (add_reg(family, c, 0, 0) < 0) {
+            if (add_variants(family, c, 0, 0) < 0) {
                 return -1;
             }
             continue;
         }
         for (const int64_t *p = c->params; *p != 0; p++) {
-            if (add_reg(family, c, *p, 1) < 0) {
+            if (add_variants(family, c, *p, 1) < 0) {
                 return -1;
             }
         }

@@ -47,8 +47,15 @@ int pmb_register_family(const char *family, const pmb_case *table);
 void pmb_list(void);
 /* How many registered cases failed setup, run or check so far. */
 int pmb_failures(void);
-/* Turn the counting hook's counters on or off for every case. */
-void pmb_set_hook(int on);
+/* How cases use the counting hook; set before registering families.
+ * PMB_HOOK_ON: main installs it once, every row has the hook's counters.
+ * PMB_HOOK_OFF: no hook, pure timing.
+ * PMB_HOOK_BOTH: every case is registered twice, name/memhook:on and
+ * name/memhook:off, and the hook is installed around each :on run only, so
+ * one run (interleaved with --benchmark_enable_random_interleaving) gives
+ * the hook's overhead as a ratio. */
+enum { PMB_HOOK_OFF = 0, PMB_HOOK_ON = 1, PMB_HOOK_BOTH = 2 };
+void pmb_set_hook(int mode);
 
 /* Record why a case failed (printf-style); returns -1. If a Python
  * exception is set its text is appended and it is cleared. */

@@ -263,12 +263,19 @@ int memhook_install(void)
     if (installed) {
         return -1;
     }
-    table_cap = (size_t)1 << 16;
-    table_used = 0;
-    table = calloc(table_cap, sizeof(slot));
+    /* The table is kept across uninstall/install: blocks tracked before
+     * are forgotten (their frees count as untracked). */
     if (table == NULL) {
-        return -1;
+        table_cap = (size_t)1 << 16;
+        table = calloc(table_cap, sizeof(slot));
+        if (table == NULL) {
+            return -1;
+        }
     }
+    else {
+        memset(table, 0, table_cap * sizeof(slot));
+    }
+    table_used = 0;
     memset(domains, 0, sizeof(domains));
     total_live = 0;
     total_peak = 0;
@@ -292,7 +299,8 @@ void memhook_uninstall(void)
         PyMem_SetAllocator(py_domain[i], &domains[i].orig);
     }
     installed = 0;
-    /* The table is kept: a thread may still be inside a hook call. */
+    /* The table is kept: a thread may still be inside a hook call, and a
+     * later install reuses it. */
 }
 
 int memhook_installed(void) { return installed; }

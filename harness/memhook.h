@@ -29,9 +29,11 @@ typedef struct memhook_counts {
     uint64_t untracked_frees; /* frees of blocks allocated before install */
 } memhook_counts;
 
-/* Install the hook on all three domains, wrapping the current allocators.
- * Call after Py_PreInitialize (the GIL, if any, held). 0 or -1 (no memory
- * for the side table). Installing twice is an error. */
+/* Install the hook on all three domains, wrapping the current allocators,
+ * with every counter at zero. Call after Py_PreInitialize (the GIL, if any,
+ * held) with no other thread allocating. 0 or -1 (no memory for the side
+ * table). Installing twice is an error; uninstall then install again is
+ * fine (pymembench --memhook=both does it around every run). */
 int memhook_install(void);
 /* Put the wrapped allocators back. Blocks stay valid. */
 void memhook_uninstall(void);

@@ -2,8 +2,9 @@
 """check_embed.py BINARY LIBDIR - embedding works as the README promises:
 every allocator this Python provides starts (and is recorded in the
 context), one it cannot provide exits 2 with one clear line, bad usage exits
-2, the binary finds its own libpython without LD_LIBRARY_PATH, and
---memhook=off drops the hook's counters."""
+2, the binary finds its own libpython without LD_LIBRARY_PATH,
+--memhook=off drops the hook's counters and --memhook=both gives each case
+with and without them."""
 import json
 import os
 import re
@@ -70,6 +71,18 @@ def main(binary, libdir):
             row = doc["benchmarks"][0]
             expect(doc["context"]["memhook"] == "off" and "allocs_per_iter" not in row
                    and "rss_bytes" in row, "--memhook=off: counters wrong: %r" % row)
+
+        out = os.path.join(tmp, "both.json")
+        p = run(binary, "--memhook=both", "--benchmark_filter=^refcount/list_build/1/",
+                "--benchmark_min_time=0.001", "--benchmark_out=" + out)
+        expect(p.returncode == 0, "--memhook=both: exit %d %r" % (p.returncode, p.stderr))
+        if p.returncode == 0:
+            with open(out) as f:
+                rows = {r["name"]: r for r in json.load(f)["benchmarks"]}
+            on = rows.get("refcount/list_build/1/memhook:on", {})
+            off = rows.get("refcount/list_build/1/memhook:off", {})
+            expect(on.get("allocs_per_iter") == 1 and off and "allocs_per_iter" not in off,
+                   "--memhook=both: rows %r" % sorted(rows))
 
     for args, what in ((["--allocator=bogus"], "unknown allocator"),
                        (["--frobnicate"], "unknown option"),

@@ -94,6 +94,7 @@ int main(int argc, char **argv)
         printf("cannot start Python: %s\n", err);
         return 2;
     }
+    pmb_set_hook(PMB_HOOK_ON);
     if (pmb_register_family("t", cases) < 0) {
         return 2;
     }
@@ -104,7 +105,6 @@ int main(int argc, char **argv)
     if (memhook_install() < 0) {
         return 2;
     }
-    pmb_set_hook(1);
     gbs_run_specified();
     memhook_uninstall();
     gbs_shutdown();

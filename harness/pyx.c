@@ -152,6 +152,15 @@ PyObject *pyx_build_facts(void)
         "        got.append('Py_DEBUG')\n"
         "    if sysconfig.get_config_var('Py_GIL_DISABLED'):\n"
         "        got.append('Py_GIL_DISABLED')\n"
+        "    core = (sysconfig.get_config_var('PY_CORE_CFLAGS') or\n"
+        "            sysconfig.get_config_var('OPT') or '').split()\n"
+        "    core += (sysconfig.get_config_var('PY_LDFLAGS_NODIST') or '').split()\n"
+        "    opt = [w for w in core if w.startswith('-O')]\n"
+        "    if opt:\n"
+        "        got.append('OPT=' + opt[-1])\n"
+        "    for flag in ('-flto', '-fprofile-use'):\n"
+        "        if any(w.startswith(flag) for w in core):\n"
+        "            got.append(flag)\n"
         "    got.append('CC=' + (sysconfig.get_config_var('CC') or '?').split()[0])\n"
         "    return ' '.join(got)\n";
     PyObject *fn = pyx_compile_function(code, "facts");

@@ -20,6 +20,17 @@ def run(binary, *args):
     return subprocess.run([binary] + list(args), capture_output=True, text=True, env=env)
 
 
+def run_json(binary, tmp, *args):
+    """Run briefly with `args`; the result document, or None (noted) on failure."""
+    out = os.path.join(tmp, "run.json")
+    p = run(binary, "--benchmark_min_time=0.001", "--benchmark_out=" + out, *args)
+    expect(p.returncode == 0, "%s: exit %d %r" % (" ".join(args), p.returncode, p.stderr))
+    if p.returncode != 0:
+        return None
+    with open(out) as f:
+        return json.load(f)
+
+
 def expect(cond, msg):
     if not cond:
         problems.append(msg)
@@ -61,24 +72,15 @@ def main(binary, libdir):
             expect(not [f for f in os.listdir(tmp) if ".tmp." in f],
                    "%s: a temporary file was left behind" % alloc)
 
-        out = os.path.join(tmp, "nohook.json")
-        p = run(binary, "--memhook=off", "--benchmark_filter=^refcount/incdec_same/mortal$",
-                "--benchmark_min_time=0.001", "--benchmark_out=" + out)
-        expect(p.returncode == 0, "--memhook=off: exit %d %r" % (p.returncode, p.stderr))
-        if p.returncode == 0:
-            with open(out) as f:
-                doc = json.load(f)
+        doc = run_json(binary, tmp, "--memhook=off",
+                       "--benchmark_filter=^refcount/incdec_same/mortal$")
+        if doc:
             row = doc["benchmarks"][0]
             expect(doc["context"]["memhook"] == "off" and "allocs_per_iter" not in row
                    and "rss_bytes" in row, "--memhook=off: counters wrong: %r" % row)
-
-        out = os.path.join(tmp, "both.json")
-        p = run(binary, "--memhook=both", "--benchmark_filter=^refcount/list_build/1/",
-                "--benchmark_min_time=0.001", "--benchmark_out=" + out)
-        expect(p.returncode == 0, "--memhook=both: exit %d %r" % (p.returncode, p.stderr))
-        if p.returncode == 0:
-            with open(out) as f:
-                rows = {r["name"]: r for r in json.load(f)["benchmarks"]}
+        doc = run_json(binary, tmp, "--memhook=both", "--benchmark_filter=^refcount/list_build/1/")
+        if doc:
+            rows = {r["name"]: r for r in doc["benchmarks"]}
             on = rows.get("refcount/list_build/1/memhook:on", {})
             off = rows.get("refcount/list_build/1/memhook:off", {})
             expect(on.get("allocs_per_iter") == 1 and off and "allocs_per_iter" not in off,

@@ -39,9 +39,9 @@ typedef struct options {
     const char *allocator;
     int hook;
     int list;
-    const char *out;      /* --benchmark_out as given */
+    const char *out;      /* --benchmark_out (or BENCHMARK_OUT) as given */
     char out_tmp[4096];   /* where Google Benchmark really writes */
-    int filtered;
+    int list_tests;       /* --benchmark_list_tests: names only, no results */
 } options;
 
 static int die_usage(const char *fmt, const char *arg)
@@ -85,9 +85,12 @@ static int parse_args(int *argc, char **argv, options *o)
         else if (strncmp(a, "--benchmark_", 12) == 0 || strncmp(a, "--v=", 4) == 0) {
             if (strncmp(a, "--benchmark_out=", 16) == 0) {
                 o->out = a + 16;
+                continue; /* re-added by redirect_out */
             }
-            if (strncmp(a, "--benchmark_filter=", 19) == 0) {
-                o->filtered = 1;
+            if (strncmp(a, "--benchmark_list_tests", 22) == 0 &&
+                strcmp(a, "--benchmark_list_tests=false") != 0 &&
+                strcmp(a, "--benchmark_list_tests=0") != 0) {
+                o->list_tests = 1;
             }
             argv[w++] = argv[i];
         }
@@ -97,6 +100,14 @@ static int parse_args(int *argc, char **argv, options *o)
     }
     *argc = w;
     argv[w] = NULL;
+    if (o->out == NULL && getenv("BENCHMARK_OUT") != NULL && *getenv("BENCHMARK_OUT")) {
+        o->out = getenv("BENCHMARK_OUT");
+    }
+    /* Listing names writes no results: never truncate a result file for it. */
+    if (o->list_tests) {
+        o->out = NULL;
+    }
+    unsetenv("BENCHMARK_OUT"); /* the flag added below is the only output */
     return 0;
 }
 
@@ -113,34 +124,52 @@ static void on_interrupt(int sig)
 }
 
 /* Point --benchmark_out at a temporary file beside the target, so that an
- * interrupted run never leaves a truncated result; renamed at the end. */
-static int redirect_out(int argc, char **argv, options *o)
+ * interrupted run never leaves a truncated result; renamed at the end.
+ * Appends the flag to argv, which has room for one more entry. */
+static int redirect_out(int *argc, char **argv, options *o)
 {
+    static char flag[4200];
     if (o->out == NULL) {
         return 0;
     }
-    static char flag[4200];
     int n = snprintf(o->out_tmp, sizeof(o->out_tmp), "%s.tmp.%ld", o->out, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof(o->out_tmp)) {
         return die_usage("output path too long: %s", o->out);
     }
-    FILE *f = fopen(o->out_tmp, "w");
-    if (f == NULL) {
-        return die_usage("cannot write %s: check the folder exists and is writable",
-                         o->out_tmp);
+    snprintf(flag, sizeof(flag), "--benchmark_out=%s", o->out_tmp);
+    argv[(*argc)++] = flag;
+    argv[*argc] = NULL;
+    return 0;
+}
+
+/* Create the temporary file (proving the folder is writable), with the
+ * interrupt handlers that remove it already in place. */
+static int open_out(const options *o)
+{
+    if (o->out == NULL) {
+        return 0;
     }
-    fclose(f);
     pending_tmp = o->out_tmp;
     signal(SIGINT, on_interrupt);
     signal(SIGTERM, on_interrupt);
     signal(SIGHUP, on_interrupt);
-    snprintf(flag, sizeof(flag), "--benchmark_out=%s", o->out_tmp);
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--benchmark_out=", 16) == 0) {
-            argv[i] = flag;
-        }
+    FILE *f = fopen(o->out_tmp, "w");
+    if (f == NULL) {
+        pending_tmp = NULL;
+        return die_usage("cannot write %s: check the folder exists and is writable",
+                         o->out_tmp);
     }
+    fclose(f);
     return 0;
+}
+
+/* Google Benchmark 1.7.1 answers a bad flag value by printing its help and
+ * exiting 0; make that the documented usage error instead. */
+static void bad_benchmark_flag(void)
+{
+    fprintf(stderr, "pymembench: a --benchmark_* flag has an invalid value (e.g. "
+                    "--benchmark_format must be console, json or csv); run pymembench --help\n");
+    exit(2);
 }
 
 static int add_context(const options *o)
@@ -169,6 +198,8 @@ static int add_context(const options *o)
     const char *text = PyUnicode_AsUTF8(facts);
     if (text == NULL) {
         Py_DECREF(facts);
+        pyx_error_text(buf, sizeof(buf));
+        fprintf(stderr, "pymembench: cannot read the build facts: %s\n", buf);
         return -1;
     }
     gbs_add_context("python_build", text);
@@ -198,20 +229,31 @@ int main(int argc, char **argv)
     options o = {.allocator = "default", .hook = PMB_HOOK_ON};
     char err[512];
     int rc = parse_args(&argc, argv, &o);
-    if (rc == 0) {
-        rc = redirect_out(argc, argv, &o);
-    }
     if (rc != 0) {
         return rc;
     }
-    if (gbs_initialize(&argc, argv) < 0) {
-        fprintf(stderr, "pymembench: unrecognised Google Benchmark flag; run pymembench --help\n");
-        rc = 2;
-        goto done;
+    /* A copy of argv with room for the redirected --benchmark_out. */
+    char **gb_argv = calloc((size_t)argc + 2, sizeof(char *));
+    if (gb_argv == NULL) {
+        fprintf(stderr, "pymembench: out of memory\n");
+        return 2;
     }
-    rc = pyx_start(o.allocator, PYMB_PYTHON_HOME, err, sizeof(err));
+    memcpy(gb_argv, argv, (size_t)argc * sizeof(char *));
+    rc = redirect_out(&argc, gb_argv, &o);
     if (rc != 0) {
+        return rc;
+    }
+    if (gbs_initialize(&argc, gb_argv, bad_benchmark_flag) < 0) {
+        fprintf(stderr, "pymembench: unrecognised Google Benchmark flag; run pymembench --help\n");
+        return 2;
+    }
+    rc = open_out(&o);
+    if (rc != 0) {
+        return rc;
+    }
+    if (pyx_start(o.allocator, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
         fprintf(stderr, "pymembench: %s\n", err);
+        rc = 2; /* an allocator it lacks, or a broken install: environment */
         goto done;
     }
     pmb_set_hook(o.hook);
@@ -234,8 +276,9 @@ int main(int argc, char **argv)
     }
     size_t ran = gbs_run_specified();
     memhook_uninstall();
-    if (ran == 0 && o.filtered) {
-        fprintf(stderr, "pymembench: no case matches the filter; run pymembench --list\n");
+    if (ran == 0) {
+        fprintf(stderr, "pymembench: no case matches the filter (--benchmark_filter or "
+                        "BENCHMARK_FILTER); run pymembench --list\n");
         rc = 2;
     }
     else if (pmb_failures() > 0) {
@@ -262,5 +305,6 @@ done:
         pending_tmp = NULL;
         remove(o.out_tmp); /* no-op once renamed */
     }
+    free(gb_argv);
     return rc;
 }

@@ -30,22 +30,37 @@ void pmb_set_hook(int mode) { hook_mode = mode; }
 
 int pmb_failures(void) { return failures; }
 
+/* Append to msg, truncating at its end. */
+static void msg_append(const char *s)
+{
+    size_t used = strlen(msg);
+    size_t len = strlen(s);
+    if (len > sizeof(msg) - 1 - used) {
+        len = sizeof(msg) - 1 - used;
+    }
+    memcpy(msg + used, s, len);
+    msg[used + len] = '\0';
+}
+
+/* msg = prefix + formatted text [+ " (" pending exception ")"]; the
+ * exception, if any, is always cleared. */
 static void vrecord(const char *prefix, const char *fmt, va_list ap)
 {
-    int n = snprintf(msg, sizeof(msg), "%s", prefix);
-    if (n < 0 || (size_t)n >= sizeof(msg)) {
-        return;
+    char exc[512] = "";
+    char text[sizeof(msg)];
+    if (PyErr_Occurred()) {
+        pyx_error_text(exc, sizeof(exc)); /* clears it */
     }
-    int m = vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-    if (m < 0) {
-        return;
+    if (vsnprintf(text, sizeof(text), fmt, ap) < 0) {
+        strcpy(text, "(unformattable message)");
     }
-    size_t used = strlen(msg);
-    if (PyErr_Occurred() && used + 3 < sizeof(msg)) {
-        memcpy(msg + used, " (", 3);
-        used += 2;
-        pyx_error_text(msg + used, sizeof(msg) - used - 1);
-        strncat(msg, ")", sizeof(msg) - strlen(msg) - 1);
+    msg[0] = '\0';
+    msg_append(prefix);
+    msg_append(text);
+    if (exc[0] != '\0') {
+        msg_append(" (");
+        msg_append(exc);
+        msg_append(")");
     }
 }
 

@@ -26,9 +26,10 @@ benchmark::internal::Benchmark *B(gbs_bench *b)
 
 extern "C" {
 
-int gbs_initialize(int *argc, char **argv)
+int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void))
 {
-    benchmark::Initialize(argc, argv);
+    benchmark::Initialize(argc, argv,
+                          on_bad_flag != nullptr ? on_bad_flag : benchmark::PrintDefaultHelp);
     return benchmark::ReportUnrecognizedArguments(*argc, argv) ? -1 : 0;
 }
 

@@ -30,8 +30,10 @@ enum {
 };
 
 /* Parse and strip Google Benchmark's own flags from argv. Returns 0, or -1
- * when unrecognised arguments remain (they are named on stderr). */
-int gbs_initialize(int *argc, char **argv);
+ * when unrecognised arguments remain (they are named on stderr). A flag
+ * with a bad value calls `on_bad_flag` (which must not return), or Google
+ * Benchmark's help-and-exit(0) when it is NULL. */
+int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void));
 /* Run the benchmarks selected by --benchmark_filter; returns how many ran. */
 size_t gbs_run_specified(void);
 void gbs_shutdown(void);

@@ -230,7 +230,11 @@ static void *hook_realloc(void *ctx, void *ptr, size_t size)
             d->c.reallocs++;
         }
         d->c.bytes += size;
-        track_add(d, p, size);
+        /* A block born before install stays untracked: its free will be
+         * counted as untracked, keeping live_blocks = tracked allocs - frees. */
+        if (ptr == NULL || was_tracked) {
+            track_add(d, p, size);
+        }
     }
     else if (was_tracked) {
         /* the old block is still live: track it again */
@@ -263,22 +267,27 @@ int memhook_install(void)
     if (installed) {
         return -1;
     }
-    /* The table is kept across uninstall/install: blocks tracked before
-     * are forgotten (their frees count as untracked). */
+    /* The table is kept across uninstall/install but emptied, under the
+     * lock: a thread may still be finishing a call into the previous hook.
+     * Blocks tracked before are forgotten (their frees count as untracked). */
+    lock_take();
     if (table == NULL) {
         table_cap = (size_t)1 << 16;
         table = calloc(table_cap, sizeof(slot));
-        if (table == NULL) {
-            return -1;
-        }
     }
     else {
         memset(table, 0, table_cap * sizeof(slot));
     }
     table_used = 0;
-    memset(domains, 0, sizeof(domains));
+    for (int i = 0; i < MEMHOOK_NDOMAINS; i++) {
+        memset(&domains[i].c, 0, sizeof(domains[i].c));
+    }
     total_live = 0;
     total_peak = 0;
+    lock_give();
+    if (table == NULL) {
+        return -1;
+    }
     for (int i = 0; i < MEMHOOK_NDOMAINS; i++) {
         hook_domain *d = &domains[i];
         d->domain = i;

@@ -88,6 +88,7 @@ def main(binary, libdir):
 
     for args, what in ((["--allocator=bogus"], "unknown allocator"),
                        (["--frobnicate"], "unknown option"),
+                       (["--benchmark_format=bogus"], "invalid value"),
                        (["--benchmark_filter=^no_such_case$"], "no case matches")):
         p = run(binary, *args)
         lines = p.stderr.strip().splitlines()

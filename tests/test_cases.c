@@ -87,7 +87,7 @@ static const pmb_case duplicate[] = {
 int main(int argc, char **argv)
 {
     char err[256];
-    if (gbs_initialize(&argc, argv) < 0) {
+    if (gbs_initialize(&argc, argv, NULL) < 0) {
         return 2;
     }
     if (pyx_start("default", PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {

@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 {
     static int tag = 7;
     gbs_add_context("shim_context", "present");
-    if (gbs_initialize(&argc, argv) < 0) {
+    if (gbs_initialize(&argc, argv, NULL) < 0) {
         return 2;
     }
     gbs_bench *b = gbs_register("shim/counted", bm_counted, &tag);

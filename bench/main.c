@@ -241,15 +241,16 @@ int main(int argc, char **argv)
     memcpy(gb_argv, argv, (size_t)argc * sizeof(char *));
     rc = redirect_out(&argc, gb_argv, &o);
     if (rc != 0) {
-        return rc;
+        goto done;
     }
     if (gbs_initialize(&argc, gb_argv, bad_benchmark_flag) < 0) {
         fprintf(stderr, "pymembench: unrecognised Google Benchmark flag; run pymembench --help\n");
-        return 2;
+        rc = 2;
+        goto done;
     }
     rc = open_out(&o);
     if (rc != 0) {
-        return rc;
+        goto done;
     }
     if (pyx_start(o.allocator, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
         fprintf(stderr, "pymembench: %s\n", err);

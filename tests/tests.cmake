@@ -20,3 +20,7 @@ add_test(NAME shim/do_not_optimize_survives_O2
 add_test(NAME scripts/find_pythons
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_find_pythons.py
                  ${CMAKE_SOURCE_DIR}/scripts/find-pythons)
+
+add_test(NAME scripts/hook_overhead_and_variation
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_result_scripts.py
+                 ${CMAKE_SOURCE_DIR}/scripts)

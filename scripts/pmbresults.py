@@ -1,0 +1,25 @@
+"""pmbresults - shared by the scripts that read one pymembench result file:
+the command line `PROG RESULT.json [--filter REGEX]` and the rows."""
+import json
+import re
+import sys
+
+
+def load(prog, argv):
+    """(benchmark rows, compiled filter or None); exits 2 on bad usage or an
+    unreadable file, with one line on stderr."""
+    usage = "%s: usage: %s RESULT.json [--filter REGEX]\n" % (prog, prog)
+    if len(argv) not in (1, 3) or argv[0].startswith("-") or (len(argv) == 3 and argv[1] != "--filter"):
+        sys.stderr.write(usage)
+        sys.exit(2)
+    try:
+        pattern = re.compile(argv[2]) if len(argv) == 3 else None
+    except re.error as e:
+        sys.stderr.write("%s: bad --filter regex %r: %s\n" % (prog, argv[2], e))
+        sys.exit(2)
+    try:
+        with open(argv[0]) as f:
+            return json.load(f)["benchmarks"], pattern
+    except (OSError, ValueError, KeyError) as e:
+        sys.stderr.write("%s: cannot read %s: %s\n" % (prog, argv[0], e))
+        sys.exit(2)

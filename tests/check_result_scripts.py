@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""check_result_scripts.py SCRIPTS_DIR - hook-overhead and variation compute
+what they claim from a result file with known numbers, and refuse bad usage."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def row(name, time, **extra):
+    r = {"name": name, "run_name": name, "run_type": "iteration", "real_time": time,
+         "time_unit": "ns"}
+    r.update(extra)
+    return r
+
+
+def main(scripts):
+    rows = [row("f/a/memhook:on", t) for t in (2.0, 3.0, 2.0)]
+    rows += [row("f/a/memhook:off", t) for t in (1.0, 1.0, 9.0)]
+    rows += [row("f/b/memhook:on", 5.0), row("f/b/memhook:off", 4.0)]
+    for name, cv in (("f/x", 0.01), ("f/y", 0.03), ("f/z", 0.02)):
+        rows.append(row(name + "_cv", cv, run_name=name, run_type="aggregate",
+                        aggregate_name="cv", repetitions=5))
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "r.json")
+        with open(path, "w") as f:
+            json.dump({"context": {}, "benchmarks": rows}, f)
+
+        def run(script, *args):
+            return subprocess.run([sys.executable, os.path.join(scripts, script), path] + list(args),
+                                  capture_output=True, text=True)
+        # medians: a 2.0/1.0 = 2.0, b 5.0/4.0 = 1.25; median of the two 1.625
+        p = run("hook-overhead")
+        if p.returncode != 0 or "median on/off over 2 cases: 1.625" not in p.stdout:
+            problems.append("hook-overhead: %d %r" % (p.returncode, p.stdout))
+        p = run("hook-overhead", "--filter", "f/b")
+        if "median on/off over 1 cases: 1.250" not in p.stdout:
+            problems.append("hook-overhead --filter: %r" % p.stdout)
+        p = run("variation")
+        if p.returncode != 0 or "median cv over 3 cases: 2.00% (max 3.00%)" not in p.stdout:
+            problems.append("variation: %d %r" % (p.returncode, p.stdout))
+        p = run("variation", "--bogus")
+        if p.returncode != 2:
+            problems.append("variation accepted a bogus option (exit %d)" % p.returncode)
+    for prob in problems:
+        print("FAIL: " + prob)
+    if not problems:
+        print("ok: hook-overhead and variation give the known medians")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -81,8 +81,12 @@ void gbs_set_label(gbs_state *st, const char *label) { S(st)->SetLabel(label); }
 
 void gbs_counter(gbs_state *st, const char *name, double value, int flags)
 {
+    int gb = flags & ~GBS_COUNTER_INVERT;
+    if (flags & GBS_COUNTER_INVERT) {
+        gb |= benchmark::Counter::kInvert;
+    }
     S(st)->counters[name] =
-        benchmark::Counter(value, static_cast<benchmark::Counter::Flags>(flags));
+        benchmark::Counter(value, static_cast<benchmark::Counter::Flags>(gb));
 }
 
 void gbs_skip_with_error(gbs_state *st, const char *msg) { S(st)->SkipWithError(msg); }

@@ -27,6 +27,9 @@ enum {
     GBS_COUNTER_RATE = 1 << 0,           /* divided by the elapsed time */
     GBS_COUNTER_AVG_ITERATIONS = 1 << 3, /* divided by the iterations */
     GBS_COUNTER_AVG_ITERATIONS_RATE = (1 << 0) | (1 << 3),
+    /* 1/value after the above: value*1e-9 with RATE|INVERT gives
+     * nanoseconds per unit of value (the shim maps it to kInvert). */
+    GBS_COUNTER_INVERT = 1 << 16,
 };
 
 /* Parse and strip Google Benchmark's own flags from argv. Returns 0, or -1

@@ -174,9 +174,14 @@ PyObject *pyx_build_facts(void)
 
 PyObject *pyx_compile_function(const char *src, const char *name)
 {
+    return pyx_compile_function_ns(src, name, NULL);
+}
+
+PyObject *pyx_compile_function_ns(const char *src, const char *name, PyObject *ns)
+{
     PyObject *globals = NULL, *codeobj = NULL, *res = NULL, *fn = NULL;
 
-    globals = PyDict_New();
+    globals = ns != NULL ? PyDict_Copy(ns) : PyDict_New();
     if (globals == NULL) {
         goto error;
     }

@@ -26,6 +26,10 @@ PyObject *pyx_build_facts(void);
 /* Run `src` in a fresh module namespace and return a new reference to its
  * global `name`, or NULL with an exception set. */
 PyObject *pyx_compile_function(const char *src, const char *name);
+/* The same, with the items of the dict `ns` (borrowed; may be NULL) as
+ * extra globals of the snippet, e.g. a type the harness defines. The
+ * function and its globals form a cycle: drop it outside timed regions. */
+PyObject *pyx_compile_function_ns(const char *src, const char *name, PyObject *ns);
 /* Move the current exception (if any) into `buf` as "Type: message". */
 void pyx_error_text(char *buf, size_t len);
 

@@ -11,6 +11,7 @@
  * immortal is observed, not assumed: an INCREF that leaves the count alone.
  */
 #include "cases.h"
+#include "pyloop.h"
 #include "pyx.h"
 #include "workloads.h"
 
@@ -28,10 +29,7 @@ static struct {
     int immortal;        /* objs[0] ignores INCREF */
     Py_ssize_t seen;     /* a count observed mid-pattern inside the timed loop */
     PyObject *slot;      /* owned or NULL: Py_SETREF/Py_CLEAR target */
-    PyObject *fn;        /* owned: compiled snippet */
-    PyObject *karg;      /* owned: the snippet's loop count */
-    PyObject *arg;       /* owned: the snippet's object argument */
-    PyObject *last;      /* owned or NULL: the snippet's last result */
+    pyloop loop;         /* the compiled snippet, its argument, its last result */
     long *counter;       /* c_increment's counter, malloc'ed */
 } rc;
 
@@ -122,10 +120,7 @@ static void teardown_all(void)
     free(rc.objs);
     free(rc.before);
     Py_CLEAR(rc.slot);
-    Py_CLEAR(rc.fn);
-    Py_CLEAR(rc.karg);
-    Py_CLEAR(rc.arg);
-    Py_CLEAR(rc.last);
+    pyloop_clear(&rc.loop);
     free(rc.counter);
     rc.objs = NULL;
     rc.before = NULL;
@@ -510,19 +505,20 @@ static const char getrefcount_src[] =
     "        c = getrefcount(x)\n"
     "    return c\n";
 
+/* bench(loops, arg); `arg` is stolen (NULL: fail). */
 static int setup_snippet(const char *src, Py_ssize_t loops, PyObject *arg)
 {
-    rc.fn = pyx_compile_function(src, "bench");
-    rc.karg = PyLong_FromSsize_t(loops);
-    if (rc.fn == NULL || rc.karg == NULL || arg == NULL) {
-        Py_XDECREF(arg);
+    PyObject *extra = arg != NULL ? PyTuple_Pack(1, arg) : NULL;
+    Py_XDECREF(arg);
+    if (extra == NULL || pyloop_init(&rc.loop, src, "bench", NULL, loops, extra) < 0) {
+        Py_XDECREF(extra);
         return pmb_fail("cannot prepare the snippet");
     }
-    rc.arg = arg; /* stolen */
+    Py_DECREF(extra);
     return 0;
 }
 
-/* The snippet's argument is objs[0], a mortal float; `rc.arg` owns one more
+/* The snippet's argument is objs[0], a mortal float; the loop's argument tuple owns one more
  * reference to it, counted in the snapshot. */
 static int setup_py_float(const char *src)
 {
@@ -579,25 +575,17 @@ static int setup_py_iter(int64_t param)
 static void run_snippet(gbs_state *st, int64_t param)
 {
     (void)param;
-    int64_t k = PyLong_AsLongLong(rc.karg);
-    while (gbs_keep_running_batch(st, k)) {
-        PyObject *r = PyObject_CallFunctionObjArgs(rc.fn, rc.karg, rc.arg, NULL);
-        if (r == NULL) {
-            pmb_run_error(st);
-            return;
-        }
-        Py_XSETREF(rc.last, r);
-    }
+    pyloop_run(&rc.loop, st);
 }
 
 /* The snippet returned the expected object; dropping that result leaves
  * every count where it started. */
 static int check_snippet_returns(PyObject *want, const pmb_result *r)
 {
-    if (rc.last != want) {
+    if (rc.loop.last != want) {
         return pmb_fail("the snippet returned the wrong object");
     }
-    Py_CLEAR(rc.last);
+    Py_CLEAR(rc.loop.last);
     if (check_balanced() < 0) {
         return -1;
     }
@@ -616,15 +604,15 @@ static int check_py_iter(const pmb_result *r)
 
 static int check_py_getrefcount(const pmb_result *r)
 {
-    if (rc.last == NULL || !PyLong_Check(rc.last)) {
+    if (rc.loop.last == NULL || !PyLong_Check(rc.loop.last)) {
         return pmb_fail("sys.getrefcount returned no int");
     }
-    long c = PyLong_AsLong(rc.last);
-    /* the argument is held by objs[], rc.arg and the call itself */
+    long c = PyLong_AsLong(rc.loop.last);
+    /* the argument is held by objs[], the loop's argument tuple and the call itself */
     if (c < 3) {
         return pmb_fail("sys.getrefcount reported %ld, fewer than the 3 known references", c);
     }
-    Py_CLEAR(rc.last);
+    Py_CLEAR(rc.loop.last);
     if (check_balanced() < 0) {
         return -1;
     }

@@ -5,6 +5,8 @@
 
 static int (*const families[])(void) = {
     wl_refcount_register,
+    wl_gc_register,
+    wl_lifetime_register,
     NULL,
 };
 

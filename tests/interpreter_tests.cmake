@@ -35,3 +35,18 @@ set_target_properties(${_cases_test} PROPERTIES OUTPUT_NAME test_cases LINKER_LA
 add_test(NAME harness/${PY_tag}/case_wrapper
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_cases.py
                  $<TARGET_FILE:${_cases_test}>)
+
+set(_res_test test_resource-${PY_tag})
+add_executable(${_res_test} tests/test_resource.c harness/resource.c harness/pyx.c)
+target_include_directories(${_res_test} PRIVATE harness)
+target_include_directories(${_res_test} SYSTEM PRIVATE ${PY_include})
+target_compile_definitions(${_res_test} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
+target_compile_options(${_res_test} PRIVATE ${PYMB_C_WARNINGS})
+target_link_libraries(${_res_test} PRIVATE ${PY_library})
+set_target_properties(${_res_test} PROPERTIES OUTPUT_NAME test_resource
+                      RUNTIME_OUTPUT_DIRECTORY ${dir} BUILD_RPATH "${PY_libdir}")
+add_test(NAME resource/${PY_tag}/counters_see_leaks_and_double_releases COMMAND ${_res_test})
+
+add_test(NAME balance/${PY_tag}/gc_lifetime_interleaved
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_balance.py
+                 $<TARGET_FILE:${target}>)

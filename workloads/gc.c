@@ -738,15 +738,11 @@ static int check_old_heap(const pmb_result *r)
     (void)r;
     int64_t collected = gcx_total_collected(&g.run);
     int64_t collections = gcx_total_collections(&g.run);
-    int enabled = 0;
-    PyObject *gcmod = PyImport_ImportModule("gc");
-    PyObject *on = gcmod != NULL ? PyObject_CallMethod(gcmod, "isenabled", NULL) : NULL;
-    Py_XDECREF(gcmod);
-    if (on == NULL || (enabled = PyObject_IsTrue(on)) < 0) {
-        Py_XDECREF(on);
-        return pmb_fail("cannot ask gc.isenabled()");
+    gcx_saved now;
+    if (gcx_save(&now) < 0) {
+        return pmb_fail("cannot read the collector's settings");
     }
-    Py_DECREF(on);
+    int enabled = now.enabled;
     if (collected != 0) {
         return pmb_fail("%lld objects collected from survivors", (long long)collected);
     }

@@ -8,11 +8,9 @@
 #include "build_info.h"
 #include "cases.h"
 #include "gbshim.h"
-#include "gcx.h"
 #include "memhook.h"
 #include "procmem.h"
 #include "pyx.h"
-#include "resource.h"
 #include "workloads.h"
 
 #include <signal.h>
@@ -226,35 +224,6 @@ static int add_context(const options *o)
     return 0;
 }
 
-/* What every case must leave as it found it, checked once after all ran:
- * no resource alive, the collector enabled and at the same thresholds.
- * Returns the number of broken invariants (each named on stderr). */
-static int run_invariants(const gcx_saved *start)
-{
-    int broken = 0;
-    gcx_saved end;
-    if (res_get()->live != 0) {
-        fprintf(stderr, "pymembench: %lld resource(s) left alive after the run\n",
-                (long long)res_get()->live);
-        broken++;
-    }
-    if (gcx_save(&end) < 0) {
-        char text[256];
-        pyx_error_text(text, sizeof(text));
-        fprintf(stderr, "pymembench: cannot read the collector's settings: %s\n", text);
-        return broken + 1;
-    }
-    if (end.enabled != start->enabled || end.threshold[0] != start->threshold[0] ||
-        end.threshold[1] != start->threshold[1] || end.threshold[2] != start->threshold[2]) {
-        fprintf(stderr, "pymembench: the collector's settings changed during the run "
-                        "(enabled %d, thresholds %ld %ld %ld; were %d, %ld %ld %ld)\n",
-                end.enabled, end.threshold[0], end.threshold[1], end.threshold[2],
-                start->enabled, start->threshold[0], start->threshold[1], start->threshold[2]);
-        broken++;
-    }
-    return broken;
-}
-
 int main(int argc, char **argv)
 {
     options o = {.allocator = "default", .hook = PMB_HOOK_ON};
@@ -306,15 +275,8 @@ int main(int argc, char **argv)
         rc = 2;
         goto finish;
     }
-    gcx_saved gc_start;
-    if (gcx_init() < 0 || gcx_save(&gc_start) < 0) {
-        fprintf(stderr, "pymembench: cannot read the collector's settings\n");
-        rc = 2;
-        goto finish;
-    }
     size_t ran = gbs_run_specified();
     memhook_uninstall();
-    int broken = run_invariants(&gc_start);
     if (ran == 0) {
         fprintf(stderr, "pymembench: no case matches the filter (--benchmark_filter or "
                         "BENCHMARK_FILTER); run pymembench --list\n");
@@ -323,9 +285,6 @@ int main(int argc, char **argv)
     else if (pmb_failures() > 0) {
         fprintf(stderr, "pymembench: %d case(s) failed; see error_message in the results\n",
                 pmb_failures());
-        rc = 1;
-    }
-    else if (broken) {
         rc = 1;
     }
     if (rc != 2 && o.out != NULL) {

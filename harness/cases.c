@@ -4,8 +4,10 @@
  */
 #include "cases.h"
 
+#include "gcx.h"
 #include "procmem.h"
 #include "pyx.h"
+#include "resource.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,6 +109,41 @@ static void add_counters(gbs_state *st, int hook_on, const memhook_counts *d,
     }
 }
 
+/* What a case must leave as it found it: the collector's settings (as at
+ * the first case), no more objects frozen than before its setup, no
+ * resource alive. After the teardown,
+ * garbage the case left (a snippet's globals form a cycle) is collected
+ * here, untimed, so that no later case's timed loop collects it. Returns 0,
+ * or -1 with the reason in msg. */
+static int left_behind(Py_ssize_t frozen_before)
+{
+    static gcx_saved first;
+    gcx_saved now;
+    if (gcx_init() < 0 || gcx_save(&now) < 0) {
+        return pmb_fail("cannot read the collector's settings");
+    }
+    Py_ssize_t frozen = gcx_frozen();
+    if (!first.valid) {
+        first = now;
+    }
+    if (PyGC_Collect() < 0 || PyErr_Occurred()) {
+        return pmb_fail("collecting the case's garbage failed");
+    }
+    if (now.enabled != first.enabled || now.threshold[0] != first.threshold[0] ||
+        now.threshold[1] != first.threshold[1] || now.threshold[2] != first.threshold[2] ||
+        frozen > frozen_before) {
+        return pmb_fail("left the collector changed: enabled %d, thresholds %ld %ld %ld, "
+                        "%zd frozen (was %d, %ld %ld %ld, %zd)", now.enabled, now.threshold[0],
+                        now.threshold[1], now.threshold[2], frozen, first.enabled,
+                        first.threshold[0], first.threshold[1], first.threshold[2],
+                        frozen_before);
+    }
+    if (res_get()->live != 0) {
+        return pmb_fail("left %lld resource(s) alive", (long long)res_get()->live);
+    }
+    return 0;
+}
+
 static void counts_sub(memhook_counts *out, const memhook_counts *a, const memhook_counts *b)
 {
     out->allocs = a->allocs - b->allocs;
@@ -129,6 +166,11 @@ static void run_registered(gbs_state *st, void *ctx)
     pmb_result res;
 
     msg[0] = '\0';
+    Py_ssize_t frozen_before = gcx_init() == 0 ? gcx_frozen() : -1;
+    if (frozen_before < 0) {
+        PyErr_Clear();
+        frozen_before = 0;
+    }
     if (r->hook_per_run && memhook_install() < 0) {
         failures++;
         gbs_skip_with_error(st, "cannot install the counting hook");
@@ -182,6 +224,13 @@ static void run_registered(gbs_state *st, void *ctx)
 done:
     if (c->teardown) {
         c->teardown();
+    }
+    if (left_behind(frozen_before) < 0) {
+        failures++;
+        fprintf(stderr, "pymembench: %s: %s\n", r->name, msg);
+        if (!gbs_error_occurred(st)) {
+            gbs_skip_with_error(st, msg);
+        }
     }
     if (r->hook_per_run) {
         memhook_uninstall();

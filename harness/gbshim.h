@@ -21,7 +21,8 @@ typedef struct gbs_bench gbs_bench;
 
 typedef void (*gbs_fn)(gbs_state *st, void *ctx);
 
-/* Counter flags, the same bits as benchmark::Counter::Flags. */
+/* Counter flags: the same bits as benchmark::Counter::Flags, except
+ * GBS_COUNTER_INVERT, which the shim maps to kInvert (1 << 31). */
 enum {
     GBS_COUNTER_DEFAULT = 0,
     GBS_COUNTER_RATE = 1 << 0,           /* divided by the elapsed time */

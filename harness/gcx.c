@@ -188,16 +188,27 @@ error:
     return rc;
 }
 
+static void report_restore(const char *step)
+{
+    char text[256];
+    pyx_error_text(text, sizeof(text));
+    fprintf(stderr, "pymembench: cannot restore the collector's settings (%s): %s\n", step, text);
+}
+
 void gcx_restore(gcx_saved *s)
 {
     if (!s->valid) {
         return;
     }
     s->valid = 0;
-    if (gcx_freeze(0) < 0 || gcx_enable(s->enabled) < 0 ||
-        gcx_set_threshold(s->threshold[0], s->threshold[1], s->threshold[2]) < 0) {
-        char text[256];
-        pyx_error_text(text, sizeof(text));
-        fprintf(stderr, "pymembench: cannot restore the collector's settings: %s\n", text);
+    /* each step on its own: one failing must not skip the others */
+    if (gcx_freeze(0) < 0) {
+        report_restore("unfreeze");
+    }
+    if (gcx_enable(s->enabled) < 0) {
+        report_restore("enable/disable");
+    }
+    if (gcx_set_threshold(s->threshold[0], s->threshold[1], s->threshold[2]) < 0) {
+        report_restore("set_threshold");
     }
 }

@@ -48,7 +48,8 @@ long gcx_threshold0(void);
 
 /* Save the enabled flag and thresholds; 0 or -1. */
 int gcx_save(gcx_saved *s);
-/* Put them back (and unfreeze); safe when save failed or never ran. Any
+/* Put them back (and gc.unfreeze(), which also releases objects frozen
+ * before the save); safe when save failed or never ran. Any
  * error is reported on stderr and cleared: this runs in teardowns. */
 void gcx_restore(gcx_saved *s);
 /* gc.set_threshold(t0, t1, t2), gc.enable()/gc.disable(), gc.freeze(),

@@ -23,7 +23,7 @@ add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
                  $<TARGET_FILE:${target}>)
 
 set(_cases_test test_cases-${PY_tag})
-add_executable(${_cases_test} tests/test_cases.c harness/cases.c harness/memhook.c
+add_executable(${_cases_test} tests/test_cases.c harness/cases.c harness/gcx.c harness/resource.c harness/memhook.c
                harness/procmem.c harness/pyx.c)
 target_include_directories(${_cases_test} PRIVATE harness)
 target_include_directories(${_cases_test} SYSTEM PRIVATE ${PY_include})

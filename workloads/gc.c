@@ -140,7 +140,9 @@ static struct {
     int check_signals;     /* the C loop calls PyErr_CheckSignals() */
     int frozen;
     Py_ssize_t frozen_count; /* gc.get_freeze_count() */
-    int64_t garbage_peak;  /* largest live-byte growth seen at a cap */
+    int64_t garbage_peak;  /* largest live-byte growth seen at a cap (hook on) */
+    int hook;              /* the counting hook is installed */
+    int want_enabled;      /* old_heap_build: the collector should be on */
 } g;
 
 /* --- shared set-up -------------------------------------------------------------- */
@@ -153,6 +155,13 @@ static PyObject *sibling(PyObject *fn, const char *name)
         PyErr_Format(PyExc_KeyError, "snippet defines no '%s'", name);
     }
     return o;
+}
+
+/* Call sibling `name` of fn with no arguments; new reference or NULL. */
+static PyObject *call_sibling(PyObject *fn, const char *name)
+{
+    PyObject *f = sibling(fn, name);
+    return f != NULL ? PyObject_CallObject(f, NULL) : NULL;
 }
 
 /* Save the collector's settings, then enable or disable it. */
@@ -190,7 +199,7 @@ static PyObject *call_build(void)
 /* Collector disabled; the builder `name` makes k structures of n nodes per
  * collection. The objects one collection must find are counted here, as
  * the growth of gc.get_objects(), and proved by one untimed collection.
- * lower < 0: no fixed count (resurrected objects are not counted from 3.9). */
+ * lower < 0: no fixed count (collect() does not count resurrected objects). */
 static int setup_shape(const char *name, Py_ssize_t k, Py_ssize_t n, Py_ssize_t lower)
 {
     if (gc_prepare(0) < 0) {
@@ -202,11 +211,11 @@ static int setup_shape(const char *name, Py_ssize_t k, Py_ssize_t n, Py_ssize_t 
         return pmb_fail("cannot prepare the builder %s", name);
     }
     Py_ssize_t t0 = gcx_tracked();
-    PyObject *r = call_build();
+    PyObject *r = t0 >= 0 ? call_build() : NULL;
     Py_XDECREF(r);
-    Py_ssize_t t1 = gcx_tracked();
-    Py_ssize_t found = gcx_collect(0);
-    if (r == NULL || t0 < 0 || t1 < 0 || found < 0) {
+    Py_ssize_t t1 = r != NULL ? gcx_tracked() : -1;
+    Py_ssize_t found = t1 >= 0 ? gcx_collect(0) : -1;
+    if (found < 0) {
         return pmb_fail("cannot build and collect %s", name);
     }
     g.objects = t1 - t0;
@@ -266,7 +275,7 @@ static int setup_finalizer(Py_ssize_t resurrect)
     if (setup_shape("finalizer_pairs", MIN_GARBAGE / 2, resurrect, resurrect ? -1 : MIN_GARBAGE) < 0) {
         return -1;
     }
-    counts = PyObject_CallObject(sibling(g.build, "finalizer_counts"), NULL);
+    counts = call_sibling(g.build, "finalizer_counts");
     if (counts == NULL ||
         !PyArg_ParseTuple(counts, "LLL", &g.finalized_before[0], &g.finalized_before[1],
                           &g.finalized_before[2])) {
@@ -296,7 +305,7 @@ static int setup_resurrect(int64_t p)
  * run again). */
 static int drop_resurrected(void)
 {
-    PyObject *r = PyObject_CallObject(sibling(g.build, "release_saved"), NULL);
+    PyObject *r = call_sibling(g.build, "release_saved");
     Py_XDECREF(r);
     return r != NULL && gcx_collect(2) >= 0 ? 0 : -1;
 }
@@ -349,7 +358,7 @@ static int check_collect(const pmb_result *r)
 /* Each finalizer ran exactly once; nothing reached gc.garbage. */
 static int check_finalizers(int64_t want_calls)
 {
-    PyObject *counts = PyObject_CallObject(sibling(g.build, "finalizer_counts"), NULL);
+    PyObject *counts = call_sibling(g.build, "finalizer_counts");
     long long calls, twice, saved;
     if (counts == NULL || !PyArg_ParseTuple(counts, "LLL", &calls, &twice, &saved)) {
         Py_XDECREF(counts);
@@ -431,6 +440,11 @@ static int setup_frozen_heap(int64_t n)
 static void run_full_collect(gbs_state *st, int64_t param)
 {
     (void)param;
+    gcx_stats after;
+    if (gcx_stats_read(&g.before) < 0) {
+        pmb_run_error(st);
+        return;
+    }
     while (gbs_keep_running(st)) {
         Py_ssize_t n = gcx_collect(2);
         if (n < 0) {
@@ -439,6 +453,11 @@ static void run_full_collect(gbs_state *st, int64_t param)
         }
         g.found += n;
     }
+    if (gcx_stats_read(&after) < 0) {
+        pmb_run_error(st);
+        return;
+    }
+    gcx_stats_sub(&g.run, &after, &g.before);
     gbs_counter(st, "traversed_objects", (double)g.traversed, GBS_COUNTER_DEFAULT);
     if (g.traversed > 0) {
         gbs_counter(st, "seconds_per_traversed", (double)g.traversed * (double)gbs_iterations(st),
@@ -451,7 +470,11 @@ static void run_full_collect(gbs_state *st, int64_t param)
 
 static int check_full_collect(const pmb_result *r)
 {
-    (void)r;
+    /* get_stats() may trigger a young collection of its own, never a full one */
+    if (g.run.collections[2] != r->iterations) {
+        return pmb_fail("%lld full collections recorded for %lld iterations",
+                        (long long)g.run.collections[2], (long long)r->iterations);
+    }
     if (g.found != 0) {
         return pmb_fail("%lld objects collected from a heap without garbage",
                         (long long)g.found);
@@ -529,6 +552,7 @@ static int setup_old_heap(int enabled, int frozen)
         return pmb_fail("cannot set the collector up");
     }
     g.frozen = frozen;
+    g.want_enabled = enabled;
     g.at_cap = AT_CAP_DROP_KEPT;
     g.cap = KEEP_CAP;
     PyObject *keep = PyList_New(0);
@@ -604,13 +628,18 @@ static void report_auto(gbs_state *st)
                 GBS_COUNTER_AVG_ITERATIONS);
     gbs_counter(st, "gen2_per_1k_allocs", 1000.0 * (double)g.run.collections[2],
                 GBS_COUNTER_AVG_ITERATIONS);
-    gbs_counter(st, "threshold0", (double)gcx_threshold0(), GBS_COUNTER_DEFAULT);
+    long t0 = gcx_threshold0();
+    if (t0 < 0) {
+        pmb_run_error(st);
+        return;
+    }
+    gbs_counter(st, "threshold0", (double)t0, GBS_COUNTER_DEFAULT);
     if (g.at_cap == AT_CAP_COLLECT) {
         gbs_counter(st, "explicit_collections", (double)g.explicit_collections,
                     GBS_COUNTER_DEFAULT);
     }
-    if (g.cap == MEMORY_CAP) {
-        gbs_counter(st, "garbage_peak_bytes", (double)g.garbage_peak, GBS_COUNTER_DEFAULT);
+    if (g.cap == MEMORY_CAP && g.hook) {
+        gbs_counter(st, "garbage_live_bytes", (double)g.garbage_peak, GBS_COUNTER_DEFAULT);
     }
 }
 
@@ -620,6 +649,7 @@ static void run_auto_py(gbs_state *st, int64_t param)
     (void)param;
     int64_t since = 0;
     memhook_counts base;
+    g.hook = memhook_installed();
     memhook_read_total(&base);
     if (gcx_stats_read(&g.before) < 0) {
         pmb_run_error(st);
@@ -646,6 +676,9 @@ static void run_auto_py(gbs_state *st, int64_t param)
             gbs_resume(st);
         }
     }
+    if (g.cap == MEMORY_CAP) {
+        note_live((int64_t)base.live_bytes); /* the garbage left at the end */
+    }
     report_auto(st);
 }
 
@@ -661,13 +694,16 @@ static void run_auto_c(gbs_state *st, int64_t param)
     while (gbs_keep_running_batch(st, C_BATCH)) {
         for (int i = 0; i < C_BATCH; i++) {
             PyObject *x = PyList_New(0);
-            if (x == NULL || PyList_Append(x, x) < 0 ||
-                (g.check_signals && PyErr_CheckSignals() < 0)) {
+            if (x == NULL || PyList_Append(x, x) < 0) {
                 Py_XDECREF(x);
                 pmb_run_error(st);
                 return;
             }
             Py_DECREF(x);
+            if (g.check_signals && PyErr_CheckSignals() < 0) {
+                pmb_run_error(st);
+                return;
+            }
         }
         since += C_BATCH;
         if (since >= g.cap) {
@@ -735,19 +771,22 @@ static int check_auto_disabled(const pmb_result *r)
  * automatic collection at all. */
 static int check_old_heap(const pmb_result *r)
 {
-    (void)r;
     int64_t collected = gcx_total_collected(&g.run);
     int64_t collections = gcx_total_collections(&g.run);
-    gcx_saved now;
-    if (gcx_save(&now) < 0) {
-        return pmb_fail("cannot read the collector's settings");
-    }
-    int enabled = now.enabled;
     if (collected != 0) {
         return pmb_fail("%lld objects collected from survivors", (long long)collected);
     }
-    if (!enabled && collections != 0) {
+    if (!g.want_enabled && collections != 0) {
         return pmb_fail("%lld collections with the collector disabled", (long long)collections);
+    }
+    if (g.want_enabled && r->iterations > 4 * (int64_t)gcx_threshold0() &&
+        g.run.collections[0] == 0) {
+        return pmb_fail("no automatic collection in %lld allocations with the collector on",
+                        (long long)r->iterations);
+    }
+    if (g.frozen && gcx_frozen() < OLD_HEAP) {
+        return pmb_fail("only %zd objects frozen, fewer than the %d old ones", gcx_frozen(),
+                        OLD_HEAP);
     }
     return 0;
 }

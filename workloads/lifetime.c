@@ -183,6 +183,8 @@ static struct {
     res_raw raw; /* the C reference's resource */
 } lt;
 
+static int check_counts(int64_t iterations, const lt_spec *spec);
+
 /* --- set-up and teardown ------------------------------------------------------ */
 
 /* Compile the spec's snippet, call it once (untimed: imports and caches are
@@ -205,18 +207,22 @@ static int setup_spec(const lt_spec *spec, int64_t param)
     if (ns == NULL || pyloop_init(&lt.loop, lifetime_src, spec->fn, ns, per_call, extra) < 0) {
         goto error;
     }
+    res_reset();
     warm = pyloop_call(&lt.loop);
     if (warm == NULL) {
         goto error;
     }
-    if (PyLong_AsLongLong(warm) != per_call || res_get()->live != 0) {
-        Py_DECREF(warm);
+    long long got = PyLong_AsLongLong(warm);
+    Py_DECREF(warm);
+    if (got != per_call || check_counts(per_call, spec) < 0) {
         Py_XDECREF(extra);
         Py_DECREF(ns);
-        return pmb_fail("%s: the warm-up call left %lld resources alive", spec->fn,
-                        (long long)res_get()->live);
+        if (got != per_call) {
+            return pmb_fail("%s: %lld of %lld warm-up loop bodies ended as expected", spec->fn,
+                            got, (long long)per_call);
+        }
+        return -1; /* check_counts said why */
     }
-    Py_DECREF(warm);
     Py_XDECREF(extra);
     Py_DECREF(ns);
     res_reset();
@@ -295,7 +301,7 @@ static int check_lifetime(const pmb_result *r)
 static void run_lifetime(gbs_state *st, int64_t param)
 {
     pyloop_run(&lt.loop, st);
-    if (lt.per_iter > 1) {
+    if (lt.spec->per_iter != 1) { /* resources per iteration: several */
         gbs_set_items_processed(st, gbs_iterations(st) * lt.per_iter);
     }
     (void)param;

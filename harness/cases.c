@@ -84,6 +84,15 @@ int pmb_skip(const char *fmt, ...)
     return PMB_SKIP;
 }
 
+int pmb_check_no_leak(const pmb_result *r, int64_t slack)
+{
+    if (r->hook && r->live_blocks > slack) {
+        return pmb_fail("%lld blocks still live after %lld iterations",
+                        (long long)r->live_blocks, (long long)r->iterations);
+    }
+    return 0;
+}
+
 void pmb_run_error(gbs_state *st)
 {
     char text[512];

@@ -62,6 +62,10 @@ void pmb_set_hook(int mode);
 int pmb_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Record why a case is skipped; returns PMB_SKIP. */
 int pmb_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A check helper: churn may leave a freelist holding up to `slack` blocks,
+ * never one per iteration. 0, or -1 (via pmb_fail) when more are live
+ * after the run (only when the hook was on). */
+int pmb_check_no_leak(const pmb_result *r, int64_t slack);
 /* From inside run(): report the pending Python exception as the run's
  * error (the row gets error_occurred) and clear it. */
 void pmb_run_error(gbs_state *st);

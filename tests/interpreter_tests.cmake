@@ -1,15 +1,23 @@
 # interpreter_tests.cmake - tests for one interpreter; included by
 # CMakeLists.txt once per interpreter with PY_tag, PY_include, PY_library,
 # PY_libdir, PY_prefix and `target` (its pymembench) set.
+# A C test program embedding this interpreter: build/<tag>/<name>, built
+# from `sources` with our warnings, linked to its libpython with an rpath.
+function(pymb_embed_test name)
+  set(t ${name}-${PY_tag})
+  add_executable(${t} ${ARGN})
+  target_include_directories(${t} PRIVATE harness)
+  target_include_directories(${t} SYSTEM PRIVATE ${PY_include})
+  target_compile_definitions(${t} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
+  target_compile_options(${t} PRIVATE ${PYMB_C_WARNINGS})
+  target_link_libraries(${t} PRIVATE ${PY_library})
+  set_target_properties(${t} PROPERTIES OUTPUT_NAME ${name}
+                        RUNTIME_OUTPUT_DIRECTORY ${dir} BUILD_RPATH "${PY_libdir}")
+endfunction()
+
 set(_hook_test test_memhook-${PY_tag})
-add_executable(${_hook_test} tests/test_memhook.c harness/memhook.c harness/pyx.c)
-target_include_directories(${_hook_test} PRIVATE harness)
-target_include_directories(${_hook_test} SYSTEM PRIVATE ${PY_include})
-target_compile_definitions(${_hook_test} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
-target_compile_options(${_hook_test} PRIVATE ${PYMB_C_WARNINGS})
-target_link_libraries(${_hook_test} PRIVATE ${PY_library} Threads::Threads)
-set_target_properties(${_hook_test} PROPERTIES OUTPUT_NAME test_memhook
-                      RUNTIME_OUTPUT_DIRECTORY ${dir} BUILD_RPATH "${PY_libdir}")
+pymb_embed_test(test_memhook tests/test_memhook.c harness/memhook.c harness/pyx.c)
+target_link_libraries(${_hook_test} PRIVATE Threads::Threads)
 add_test(NAME memhook/${PY_tag}/exact_counts COMMAND ${_hook_test})
 
 add_test(NAME embed/${PY_tag}/allocators_usage_rpath
@@ -23,28 +31,16 @@ add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
                  $<TARGET_FILE:${target}>)
 
 set(_cases_test test_cases-${PY_tag})
-add_executable(${_cases_test} tests/test_cases.c harness/cases.c harness/gcx.c harness/resource.c harness/memhook.c
-               harness/procmem.c harness/pyx.c)
-target_include_directories(${_cases_test} PRIVATE harness)
-target_include_directories(${_cases_test} SYSTEM PRIVATE ${PY_include})
-target_compile_definitions(${_cases_test} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
-target_compile_options(${_cases_test} PRIVATE ${PYMB_C_WARNINGS})
-target_link_libraries(${_cases_test} PRIVATE gbshim ${PY_library})
-set_target_properties(${_cases_test} PROPERTIES OUTPUT_NAME test_cases LINKER_LANGUAGE CXX
-                      RUNTIME_OUTPUT_DIRECTORY ${dir} BUILD_RPATH "${PY_libdir}")
+pymb_embed_test(test_cases tests/test_cases.c harness/cases.c harness/gcx.c harness/resource.c
+                harness/memhook.c harness/procmem.c harness/pyx.c)
+target_link_libraries(${_cases_test} PRIVATE gbshim)
+set_target_properties(${_cases_test} PROPERTIES LINKER_LANGUAGE CXX)
 add_test(NAME harness/${PY_tag}/case_wrapper
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_cases.py
                  $<TARGET_FILE:${_cases_test}>)
 
 set(_res_test test_resource-${PY_tag})
-add_executable(${_res_test} tests/test_resource.c harness/resource.c harness/pyx.c)
-target_include_directories(${_res_test} PRIVATE harness)
-target_include_directories(${_res_test} SYSTEM PRIVATE ${PY_include})
-target_compile_definitions(${_res_test} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
-target_compile_options(${_res_test} PRIVATE ${PYMB_C_WARNINGS})
-target_link_libraries(${_res_test} PRIVATE ${PY_library})
-set_target_properties(${_res_test} PROPERTIES OUTPUT_NAME test_resource
-                      RUNTIME_OUTPUT_DIRECTORY ${dir} BUILD_RPATH "${PY_libdir}")
+pymb_embed_test(test_resource tests/test_resource.c harness/resource.c harness/pyx.c)
 add_test(NAME resource/${PY_tag}/counters_see_leaks_and_double_releases COMMAND ${_res_test})
 
 add_test(NAME balance/${PY_tag}/gc_lifetime_interleaved

@@ -3,24 +3,13 @@
  * otherwise 1, naming the first broken one. */
 #include "memhook.h"
 #include "pyx.h"
+#include "expect.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #define N 1000
-
-static int failed;
-
-#define EXPECT(cond, ...)                          \
-    do {                                           \
-        if (!(cond)) {                             \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                   \
-            printf("\n");                          \
-            failed = 1;                            \
-        }                                          \
-    } while (0)
 
 typedef void *(*alloc_fn)(size_t);
 typedef void (*free_fn)(void *);

@@ -4,21 +4,10 @@
  * destructor. Embeds the interpreter it is built for. Exit 0 when every
  * check holds; otherwise 1, naming the first broken one. */
 #include "pyx.h"
+#include "expect.h"
 #include "resource.h"
 
 #include <stdio.h>
-
-static int failed;
-
-#define EXPECT(cond, ...)                               \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failed = 1;                                 \
-        }                                               \
-    } while (0)
 
 /* Each snippet defines t() returning an int the test states; it runs with
  * Resource and capsule as globals. */

@@ -127,13 +127,11 @@ static struct {
     PyObject *heap;        /* owned or NULL: objects kept alive for the case */
     Py_ssize_t expected;   /* objects one collection must find; -1: not fixed */
     Py_ssize_t objects;    /* tracked objects one build leaves */
-    Py_ssize_t lower;      /* what the shape alone implies per collection */
     int64_t found;         /* objects collected by timed collections */
     int64_t mismatches;    /* timed collections that found != expected */
     Py_ssize_t traversed;  /* tracked objects a full collection visits */
     gcx_stats before, run; /* stats before the run; their change over it */
-    int64_t explicit_collections, explicit_collected; /* batch-end ones */
-    int64_t iterations;
+    int64_t explicit_collections; /* batch-end ones */
     int64_t finalized_before[3];
     int at_cap;            /* AT_CAP_* */
     int64_t cap;
@@ -228,7 +226,6 @@ static int setup_shape(const char *name, Py_ssize_t k, Py_ssize_t n, Py_ssize_t 
                         lower);
     }
     g.expected = found;
-    g.lower = lower;
     return 0;
 }
 
@@ -591,12 +588,10 @@ static int at_cap(void)
     if (g.at_cap == AT_CAP_DROP_KEPT) {
         return PyList_SetSlice(PyTuple_GET_ITEM(g.loop.args, 1), 0, PY_SSIZE_T_MAX, NULL);
     }
-    Py_ssize_t n = gcx_collect(0);
-    if (n < 0) {
+    if (gcx_collect(0) < 0) {
         return -1;
     }
     g.explicit_collections++;
-    g.explicit_collected += n;
     return 0;
 }
 
@@ -620,7 +615,6 @@ static void report_auto(gbs_state *st)
         return;
     }
     gcx_stats_sub(&g.run, &after, &g.before);
-    g.iterations = gbs_iterations(st);
     /* batch-end collections are ours, not automatic */
     int64_t auto0 = g.run.collections[0] - g.explicit_collections;
     gbs_counter(st, "gen0_per_1k_allocs", 1000.0 * (double)auto0, GBS_COUNTER_AVG_ITERATIONS);

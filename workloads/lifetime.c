@@ -274,15 +274,6 @@ static int check_counts(int64_t iterations, const lt_spec *spec)
     return 0;
 }
 
-static int check_no_leak(const pmb_result *r)
-{
-    if (r->hook && r->live_blocks > NO_LEAK_SLACK) {
-        return pmb_fail("%lld blocks still live after %lld iterations",
-                        (long long)r->live_blocks, (long long)r->iterations);
-    }
-    return 0;
-}
-
 static int check_lifetime(const pmb_result *r)
 {
     long long got = lt.loop.last != NULL ? PyLong_AsLongLong(lt.loop.last) : -1;
@@ -293,7 +284,7 @@ static int check_lifetime(const pmb_result *r)
     if (check_counts(r->iterations, lt.spec) < 0) {
         return -1;
     }
-    return check_no_leak(r);
+    return pmb_check_no_leak(r, NO_LEAK_SLACK);
 }
 
 /* --- the runs -------------------------------------------------------------------- */

@@ -162,16 +162,6 @@ static int check_no_allocs(const pmb_result *r)
     return 0;
 }
 
-/* Churn may leave a freelist holding a few blocks, never one per iteration. */
-static int check_no_leak(const pmb_result *r)
-{
-    if (r->hook && r->live_blocks > NO_LEAK_SLACK) {
-        return pmb_fail("%lld blocks still live after %lld iterations",
-                        (long long)r->live_blocks, (long long)r->iterations);
-    }
-    return 0;
-}
-
 /* --- the physical reference: a plain C counter ---------------------------- */
 
 static int setup_counter(int64_t param)
@@ -463,7 +453,7 @@ static int check_container(const pmb_result *r)
     if (check_balanced() < 0 || check_seen(0, 1) < 0) {
         return -1;
     }
-    return check_no_leak(r);
+    return pmb_check_no_leak(r, NO_LEAK_SLACK);
 }
 
 /* --- Python-level churn ------------------------------------------------------ */
@@ -589,7 +579,7 @@ static int check_snippet_returns(PyObject *want, const pmb_result *r)
     if (check_balanced() < 0) {
         return -1;
     }
-    return check_no_leak(r);
+    return pmb_check_no_leak(r, NO_LEAK_SLACK);
 }
 
 static int check_py_float(const pmb_result *r)
@@ -616,7 +606,7 @@ static int check_py_getrefcount(const pmb_result *r)
     if (check_balanced() < 0) {
         return -1;
     }
-    return check_no_leak(r);
+    return pmb_check_no_leak(r, NO_LEAK_SLACK);
 }
 
 /* --- the table ------------------------------------------------------------- */

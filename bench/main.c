@@ -8,6 +8,7 @@
 #include "build_info.h"
 #include "cases.h"
 #include "gbshim.h"
+#include "malloclib.h"
 #include "memhook.h"
 #include "procmem.h"
 #include "pyx.h"
@@ -26,7 +27,10 @@ static const char usage[] =
     "                   --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
     "                   --benchmark_out=FILE, --benchmark_format=json, ...]\n"
     "\n"
-    "  --allocator=NAME  default, pymalloc, malloc, mimalloc (3.13+) or debug\n"
+    "  --allocator=NAME  default, pymalloc, malloc, mimalloc (3.13+) or debug;\n"
+    "                    or malloc+jemalloc, malloc+tcmalloc, malloc+mimalloc: Python's\n"
+    "                    malloc mode with that library preloaded (LD_PRELOAD; the program\n"
+    "                    re-executes itself; PYMB_LIBDIRS lists where to look)\n"
     "  --memhook=off     no counting hook: pure timing, no allocs/bytes counters\n"
     "  --memhook=both    every case twice, NAME/memhook:on and NAME/memhook:off,\n"
     "                    to measure the hook's overhead in one run\n"
@@ -205,7 +209,15 @@ static int add_context(const options *o)
     gbs_add_context("python_build", text);
     Py_DECREF(facts);
     gbs_add_context("allocator", o->allocator);
-    gbs_add_context("allocator_effective", pyx_allocator_effective());
+    if (mlib_find(o->allocator) != NULL) {
+        snprintf(buf, sizeof(buf), "%s, %s via LD_PRELOAD", pyx_allocator_effective(),
+                 mlib_find(o->allocator)->soname);
+        gbs_add_context("allocator_effective", buf);
+    }
+    else {
+        gbs_add_context("allocator_effective", pyx_allocator_effective());
+    }
+    gbs_add_context("malloc_library", mlib_malloc_path());
     gbs_add_context("memhook", o->hook == PMB_HOOK_BOTH ? "both"
                                : o->hook == PMB_HOOK_ON ? "on" : "off");
     gbs_add_context("pymembench_commit", PYMB_COMMIT);
@@ -224,11 +236,95 @@ static int add_context(const options *o)
     return 0;
 }
 
+/* Where LD_PRELOAD allocators are looked for. */
+static const char *library_dirs(char *buf, size_t len)
+{
+    const char *env = getenv("PYMB_LIBDIRS");
+    if (env != NULL && *env != '\0') {
+        return env;
+    }
+    env = getenv("LD_LIBRARY_PATH");
+    snprintf(buf, len, "%s%s%s", env ? env : "", env && *env ? ":" : "", PYMB_LIBDIRS);
+    return buf;
+}
+
+/* Python's allocator for --allocator=NAME; for malloc+LIB, make LIB this
+ * process's malloc first (which re-executes the program). 0, or 2 with
+ * the reason on stderr. */
+static int choose_allocator(const options *o, char **orig_argv, const char **python_alloc)
+{
+    char err[512], dirs[4096];
+    const mlib_info *lib = mlib_find(o->allocator);
+    *python_alloc = o->allocator;
+    if (lib == NULL) {
+        if (strncmp(o->allocator, "malloc+", 7) == 0) {
+            return die_usage("unknown allocator '%s'; with LD_PRELOAD pymembench knows: "
+                             "malloc+jemalloc malloc+tcmalloc malloc+mimalloc", o->allocator);
+        }
+        return 0;
+    }
+    if (mlib_ensure(lib, library_dirs(dirs, sizeof(dirs)), orig_argv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pymembench: %s\n", err);
+        return 2;
+    }
+    *python_alloc = "malloc";
+    return 0;
+}
+
+/* Add the process's peak RSS (across the per-case resets) to the finished
+ * result file's context, where Google Benchmark wrote only what was known
+ * at the start. 0 or -1. */
+static int add_end_context(const char *path, uint64_t peak)
+{
+    static const char key[] = "\"context\": {";
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char *text = NULL;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (size > 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1)) != NULL) {
+        if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+            size = -1;
+        }
+        text[size > 0 ? size : 0] = '\0';
+    }
+    fclose(f);
+    char *at = text != NULL && size > 0 ? strstr(text, key) : NULL;
+    if (at == NULL) {
+        free(text);
+        return -1;
+    }
+    const size_t len = (size_t)size;
+    size_t head = (size_t)(at - text) + sizeof(key) - 1;
+    f = fopen(path, "w");
+    if (f == NULL) {
+        free(text);
+        return -1;
+    }
+    fwrite(text, 1, head, f);
+    fprintf(f, "\n    \"process_peak_rss_bytes\": %llu,", (unsigned long long)peak);
+    fwrite(text + head, 1, len - head, f);
+    free(text);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     options o = {.allocator = "default", .hook = PMB_HOOK_ON};
     char err[512];
+    const char *python_alloc = NULL;
+    char **orig_argv = calloc((size_t)argc + 1, sizeof(char *));
+    if (orig_argv == NULL) {
+        fprintf(stderr, "pymembench: out of memory\n");
+        return 2;
+    }
+    memcpy(orig_argv, argv, (size_t)argc * sizeof(char *));
     int rc = parse_args(&argc, argv, &o);
+    if (rc == 0) {
+        rc = choose_allocator(&o, orig_argv, &python_alloc);
+    }
+    free(orig_argv);
     if (rc != 0) {
         return rc;
     }
@@ -252,7 +348,7 @@ int main(int argc, char **argv)
     if (rc != 0) {
         goto done;
     }
-    if (pyx_start(o.allocator, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
+    if (pyx_start(python_alloc, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
         fprintf(stderr, "pymembench: %s\n", err);
         rc = 2; /* an allocator it lacks, or a broken install: environment */
         goto done;
@@ -286,6 +382,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "pymembench: %d case(s) failed; see error_message in the results\n",
                 pmb_failures());
         rc = 1;
+    }
+    uint64_t peak = 0;
+    if (ran > 0 && procmem_process_peak(&peak) == 0) {
+        fprintf(stderr, "pymembench: peak RSS of the process %.1f MiB (malloc from %s)\n",
+                (double)peak / 1048576.0, mlib_malloc_path());
+        if (o.out != NULL && add_end_context(o.out_tmp, peak) < 0) {
+            fprintf(stderr, "pymembench: cannot add the peak RSS to %s\n", o.out_tmp);
+            rc = 2;
+        }
     }
     if (rc != 2 && o.out != NULL) {
         if (rename(o.out_tmp, o.out) != 0) {

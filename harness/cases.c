@@ -27,10 +27,21 @@ static size_t nregs;
 static int failures;
 static int hook_mode = PMB_HOOK_ON;
 static char msg[1024];
+static const pmb_case *running; /* the case between setup and teardown */
+
+/* The name Google Benchmark reports: it marks wall-clock cases. */
+static const char *full_name(const reg *r)
+{
+    static char buf[sizeof(r->name) + 16];
+    snprintf(buf, sizeof(buf), "%s%s", r->name, r->c->real_time ? "/real_time" : "");
+    return buf;
+}
 
 void pmb_set_hook(int mode) { hook_mode = mode; }
 
 int pmb_failures(void) { return failures; }
+
+const void *pmb_data(void) { return running != NULL ? running->data : NULL; }
 
 /* Append to msg, truncating at its end. */
 static void msg_append(const char *s)
@@ -101,18 +112,22 @@ void pmb_run_error(gbs_state *st)
     gbs_skip_with_error(st, msg);
 }
 
-static void add_counters(gbs_state *st, int hook_on, const memhook_counts *d,
-                         uint64_t peak_above)
+/* The counters every row carries; per-iteration values are divided here
+ * (by count()'s iterations when the counts come from it). RSS is read right
+ * after the timed run, before the check or count() can move it. */
+static void add_counters(gbs_state *st, const pmb_result *res, uint64_t peak_above,
+                         int have_rss, uint64_t rss, uint64_t peak)
 {
-    uint64_t rss = 0, peak = 0;
-    if (hook_on) {
-        gbs_counter(st, "allocs_per_iter", (double)d->allocs, GBS_COUNTER_AVG_ITERATIONS);
-        gbs_counter(st, "frees_per_iter", (double)d->frees, GBS_COUNTER_AVG_ITERATIONS);
-        gbs_counter(st, "reallocs_per_iter", (double)d->reallocs, GBS_COUNTER_AVG_ITERATIONS);
-        gbs_counter(st, "bytes_per_iter", (double)d->bytes, GBS_COUNTER_AVG_ITERATIONS);
+    if (res->hook && res->iterations > 0) {
+        const double n = (double)res->iterations;
+        gbs_counter(st, "allocs_per_iter", (double)res->delta.allocs / n, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "frees_per_iter", (double)res->delta.frees / n, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "reallocs_per_iter", (double)res->delta.reallocs / n,
+                    GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "bytes_per_iter", (double)res->delta.bytes / n, GBS_COUNTER_DEFAULT);
         gbs_counter(st, "heap_peak_bytes", (double)peak_above, GBS_COUNTER_DEFAULT);
     }
-    if (procmem_read(&rss, &peak) == 0) {
+    if (have_rss) {
         gbs_counter(st, "rss_bytes", (double)rss, GBS_COUNTER_DEFAULT);
         gbs_counter(st, "peak_bytes", (double)peak, GBS_COUNTER_DEFAULT);
     }
@@ -171,7 +186,7 @@ static void run_registered(gbs_state *st, void *ctx)
     const reg *r = ctx;
     const pmb_case *c = r->c;
     const int hook_on = r->hook;
-    memhook_counts before, after;
+    memhook_counts before = {0}, after = {0};
     pmb_result res;
 
     msg[0] = '\0';
@@ -185,6 +200,7 @@ static void run_registered(gbs_state *st, void *ctx)
         gbs_skip_with_error(st, "cannot install the counting hook");
         return;
     }
+    running = c;
     int rc = c->setup ? c->setup(r->param) : 0;
     if (rc != 0) {
         if (rc != PMB_SKIP) {
@@ -197,14 +213,35 @@ static void run_registered(gbs_state *st, void *ctx)
         goto done;
     }
 
+    /* Allocation-bound cases are timed without the hook (see pmb_case.count). */
+    const int unhooked = hook_on && c->count != NULL;
+    int64_t counted = 0;
+    uint64_t rss = 0, peak = 0;
     procmem_reset_peak();
-    if (hook_on) {
+    if (unhooked) {
+        memhook_uninstall();
+    }
+    else if (hook_on) {
         memhook_reset_peak();
         memhook_read_total(&before);
     }
     c->run(st, r->param);
-    if (hook_on) {
+    if (hook_on && !unhooked) {
         memhook_read_total(&after);
+    }
+    const int have_rss = procmem_read(&rss, &peak) == 0;
+    if (unhooked) {
+        if (memhook_install() < 0) {
+            failures++;
+            gbs_skip_with_error(st, "cannot reinstall the counting hook (out of memory)");
+            goto done;
+        }
+        if (!gbs_error_occurred(st)) {
+            memhook_reset_peak();
+            memhook_read_total(&before);
+            counted = c->count(r->param);
+            memhook_read_total(&after);
+        }
     }
     if (gbs_error_occurred(st)) {
         failures++;
@@ -213,30 +250,34 @@ static void run_registered(gbs_state *st, void *ctx)
 
     memset(&res, 0, sizeof(res));
     res.param = r->param;
-    res.iterations = gbs_iterations(st);
+    res.iterations = unhooked ? counted : gbs_iterations(st);
     res.hook = hook_on;
+    res.counted = unhooked;
     if (hook_on) {
         counts_sub(&res.delta, &after, &before);
         res.live_blocks = (int64_t)after.live_blocks - (int64_t)before.live_blocks;
     }
-    if (c->check(&res) != 0) {
+    if (counted < 0 || c->check(&res) != 0) {
         failures++;
         char text[sizeof(msg) + 32];
-        snprintf(text, sizeof(text), "check failed: %s", msg[0] ? msg : "(no reason)");
-        fprintf(stderr, "pymembench: %s: %s\n", r->name, text);
+        snprintf(text, sizeof(text), "%s failed: %s", counted < 0 ? "count" : "check",
+                 msg[0] ? msg : "(no reason)");
+        fprintf(stderr, "pymembench: %s: %s\n", full_name(r), text);
         gbs_skip_with_error(st, text);
         goto done;
     }
-    add_counters(st, hook_on, &res.delta,
+    add_counters(st, &res,
                  hook_on && after.peak_bytes > before.live_bytes
-                     ? after.peak_bytes - before.live_bytes : 0);
+                     ? after.peak_bytes - before.live_bytes : 0,
+                 have_rss, rss, peak);
 done:
     if (c->teardown) {
         c->teardown();
     }
+    running = NULL;
     if (left_behind(frozen_before) < 0) {
         failures++;
-        fprintf(stderr, "pymembench: %s: %s\n", r->name, msg);
+        fprintf(stderr, "pymembench: %s: %s\n", full_name(r), msg);
         if (!gbs_error_occurred(st)) {
             gbs_skip_with_error(st, msg);
         }
@@ -248,7 +289,8 @@ done:
         /* A case must not leave an exception behind; say so, once. */
         char text[256];
         pyx_error_text(text, sizeof(text));
-        fprintf(stderr, "pymembench: %s left an exception set: %s\n", r->name, text);
+        fprintf(stderr, "pymembench: %s left an exception set: %s\n", full_name(r),
+                text);
         failures++;
     }
 }
@@ -285,9 +327,13 @@ static int add_reg(const char *family, const pmb_case *c, int64_t param, int has
         goto error;
     }
     regs = grown;
-    if (gbs_register(r->name, run_registered, r) == NULL) {
+    gbs_bench *b = gbs_register(r->name, run_registered, r);
+    if (b == NULL) {
         fprintf(stderr, "pymembench: Google Benchmark refused %s\n", r->name);
         goto error;
+    }
+    if (c->real_time) {
+        gbs_bench_use_real_time(b);
     }
     regs[nregs++] = r;
     return 0;
@@ -333,6 +379,6 @@ int pmb_register_family(const char *family, const pmb_case *table)
 void pmb_list(void)
 {
     for (size_t i = 0; i < nregs; i++) {
-        printf("%-44s %s\n", regs[i]->name, regs[i]->c->doc);
+        printf("%-44s %s\n", full_name(regs[i]), regs[i]->c->doc);
     }
 }

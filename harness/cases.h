@@ -17,8 +17,9 @@
 /* What the harness measured around one run, handed to the check. */
 typedef struct pmb_result {
     int64_t param;
-    int64_t iterations;
+    int64_t iterations;     /* those that delta covers: run()'s, or count()'s */
     int hook;               /* 1 when the counting hook was on */
+    int counted;            /* 1 when delta comes from the case's count() */
     memhook_counts delta;   /* allocs/frees/reallocs/bytes during run() */
     int64_t live_blocks;    /* live blocks after run() minus before */
 } pmb_result;
@@ -36,6 +37,19 @@ typedef struct pmb_case {
     void (*teardown)(void);
     const int64_t *params; /* 0-terminated list of values, or NULL */
     const char *doc;       /* one line: what it measures, what one iteration is */
+    /* Optional, for cases whose work is allocation itself, where the hook
+     * in the path would cost more than what it counts (and its side table
+     * would inflate RSS): run() is then timed with the hook uninstalled, and
+     * the counters come from count(), called untimed under the hook right
+     * after run(): the same work as one batch of run(). Returns how many
+     * iterations that batch was, or -1 (via pmb_fail). */
+    int64_t (*count)(int64_t param);
+    /* Optional: what tells rows that share functions apart (an API, an
+     * order...); the running case reads it with pmb_data(). */
+    const void *data;
+    /* Nonzero: time by the wall clock, not this thread's CPU time (cases
+     * whose work runs on other threads). */
+    int real_time;
 } pmb_case;
 
 #define PMB_SKIP 1
@@ -56,6 +70,9 @@ int pmb_failures(void);
  * the hook's overhead as a ratio. */
 enum { PMB_HOOK_OFF = 0, PMB_HOOK_ON = 1, PMB_HOOK_BOTH = 2 };
 void pmb_set_hook(int mode);
+
+/* The running case's pmb_case.data (NULL outside a case). */
+const void *pmb_data(void);
 
 /* Record why a case failed (printf-style); returns -1. If a Python
  * exception is set its text is appended and it is cleared. */

@@ -25,6 +25,8 @@ typedef struct {
     int domain;
 } hook_domain;
 
+#define TABLE_START ((size_t)1 << 16)
+
 static hook_domain domains[MEMHOOK_NDOMAINS];
 static uint64_t total_live;
 static uint64_t total_peak;
@@ -95,7 +97,7 @@ static int table_grow(void)
 
 static void track_add(hook_domain *d, void *p, size_t size)
 {
-    if (table_used * 2 >= table_cap && table_grow() < 0) {
+    if (table == NULL || (table_used * 2 >= table_cap && table_grow() < 0)) {
         return;
     }
     table_put(table, table_cap, (uintptr_t)p, size, d->domain);
@@ -114,6 +116,9 @@ static void track_add(hook_domain *d, void *p, size_t size)
  * Returns 1 if the block was tracked. */
 static int track_remove(uintptr_t key, size_t *size, int *domain)
 {
+    if (table == NULL) {
+        return 0;
+    }
     size_t mask = table_cap - 1;
     size_t i = slot_of(key, table_cap);
     while (table[i].key != key) {
@@ -267,12 +272,12 @@ int memhook_install(void)
     if (installed) {
         return -1;
     }
-    /* The table is kept across uninstall/install but emptied, under the
-     * lock: a thread may still be finishing a call into the previous hook.
-     * Blocks tracked before are forgotten (their frees count as untracked). */
+    /* The table is emptied under the lock: a thread may still be finishing
+     * a call into the previous hook. Blocks tracked before are forgotten
+     * (their frees count as untracked). */
     lock_take();
     if (table == NULL) {
-        table_cap = (size_t)1 << 16;
+        table_cap = TABLE_START;
         table = calloc(table_cap, sizeof(slot));
     }
     else {
@@ -308,8 +313,17 @@ void memhook_uninstall(void)
         PyMem_SetAllocator(py_domain[i], &domains[i].orig);
     }
     installed = 0;
-    /* The table is kept: a thread may still be inside a hook call, and a
-     * later install reuses it. */
+    /* A grown table would stay resident and inflate the RSS of whatever
+     * runs unhooked next: give it back. A thread still inside a hook call
+     * takes the lock first and finds no table (it tracks nothing). */
+    lock_take();
+    if (table_cap > TABLE_START) {
+        free(table);
+        table = NULL;
+        table_cap = 0;
+        table_used = 0;
+    }
+    lock_give();
 }
 
 int memhook_installed(void) { return installed; }

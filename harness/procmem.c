@@ -27,8 +27,26 @@ int procmem_read(uint64_t *rss, uint64_t *peak)
     return found == 3 ? 0 : -1;
 }
 
+/* The highest peak seen before any reset: resets are per case, the
+ * process's own peak is wanted once at the end. */
+static uint64_t peak_before_resets;
+
+int procmem_process_peak(uint64_t *peak)
+{
+    uint64_t rss, now;
+    if (procmem_read(&rss, &now) < 0) {
+        return -1;
+    }
+    *peak = now > peak_before_resets ? now : peak_before_resets;
+    return 0;
+}
+
 int procmem_reset_peak(void)
 {
+    uint64_t before;
+    if (procmem_process_peak(&before) == 0) {
+        peak_before_resets = before;
+    }
     FILE *f = fopen("/proc/self/clear_refs", "w");
     if (f == NULL) {
         return -1;

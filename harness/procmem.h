@@ -12,5 +12,7 @@
 int procmem_read(uint64_t *rss, uint64_t *peak);
 /* Reset the peak to the current RSS. 0, or -1 where the kernel refuses. */
 int procmem_reset_peak(void);
+/* The process's peak RSS since it started, across resets. 0 or -1. */
+int procmem_process_peak(uint64_t *peak);
 
 #endif /* PYMB_PROCMEM_H */

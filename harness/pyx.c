@@ -97,8 +97,12 @@ int pyx_start(const char *allocator, const char *home, char *err, size_t errlen)
     }
     if (code == -2) {
         snprintf(err, errlen,
-                 "allocator '%s' is not available in Python %s; this build "
-                 "supports: %s", allocator, PY_VERSION, pyx_allocators_supported());
+                 "allocator '%s' is not available in Python %s%s; this build "
+                 "supports: %s", allocator, PY_VERSION,
+                 strcmp(allocator, "mimalloc") == 0
+                     ? " (CPython bundles mimalloc from 3.13; malloc+mimalloc preloads "
+                       "Debian's libmimalloc instead)" : "",
+                 pyx_allocators_supported());
         return 2;
     }
 

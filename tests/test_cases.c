@@ -72,16 +72,19 @@ static void teardown_leaks(void)
 static const int64_t params[] = {3, 0};
 
 static const pmb_case cases[] = {
-    {"two_allocs", NULL, run_two_allocs, check_ok, NULL, params, "two 100-byte allocations"},
-    {"leaks", NULL, run_leaks, check_no_leak, teardown_leaks, NULL, "leaks one block"},
-    {"fails", NULL, run_two_allocs, check_always_fails, NULL, NULL, "check fails"},
-    {"skips", setup_skip, run_two_allocs, check_ok, NULL, NULL, "skipped"},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {.name = "two_allocs", .run = run_two_allocs, .check = check_ok, .params = params,
+     .doc = "two 100-byte allocations"},
+    {.name = "leaks", .run = run_leaks, .check = check_no_leak, .teardown = teardown_leaks,
+     .doc = "leaks one block"},
+    {.name = "fails", .run = run_two_allocs, .check = check_always_fails, .doc = "check fails"},
+    {.name = "skips", .setup = setup_skip, .run = run_two_allocs, .check = check_ok,
+     .doc = "skipped"},
+    {NULL},
 };
 
 static const pmb_case duplicate[] = {
-    {"fails", NULL, run_two_allocs, check_ok, NULL, NULL, "same name again"},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {.name = "fails", .run = run_two_allocs, .check = check_ok, .doc = "same name again"},
+    {NULL},
 };
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@ static int (*const families[])(void) = {
     wl_refcount_register,
     wl_gc_register,
     wl_lifetime_register,
+    wl_alloc_register,
     NULL,
 };
 

@@ -1,0 +1,105 @@
+/* malloclib.c - LD_PRELOAD allocators; see malloclib.h. */
+#define _GNU_SOURCE /* dladdr */
+#include "malloclib.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const mlib_info libs[] = {
+    {"malloc+jemalloc", "libjemalloc.so.2", "libjemalloc2"},
+    {"malloc+tcmalloc", "libtcmalloc.so.4", "libgoogle-perftools4"},
+    {"malloc+mimalloc", "libmimalloc.so.2", "libmimalloc2.0"},
+    {NULL, NULL, NULL},
+};
+
+/* Set in the re-executed process: the preload was already tried. */
+#define GUARD "PYMB_PRELOADED"
+
+const mlib_info *mlib_find(const char *allocator)
+{
+    for (const mlib_info *l = libs; l->name != NULL; l++) {
+        if (strcmp(l->name, allocator) == 0) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
+const char *mlib_names(void) { return "malloc+jemalloc malloc+tcmalloc malloc+mimalloc"; }
+
+const char *mlib_malloc_path(void)
+{
+    Dl_info info;
+    void *(*volatile fn)(size_t) = malloc; /* the address the program calls */
+    if (dladdr((void *)fn, &info) == 0 || info.dli_fname == NULL) {
+        return "unknown";
+    }
+    return info.dli_fname;
+}
+
+/* Does the file serving malloc have the library's soname as its name? */
+static int in_effect(const mlib_info *lib)
+{
+    const char *path = mlib_malloc_path();
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    /* "libjemalloc.so.2" matches libjemalloc.so.2 and libjemalloc.so.2.x */
+    return strncmp(base, lib->soname, strlen(lib->soname)) == 0;
+}
+
+/* The first readable dir/soname in the ':'-separated dirs, into out. */
+static int locate(const mlib_info *lib, const char *dirs, char *out, size_t len)
+{
+    const char *p = dirs;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ":");
+        if (n > 0 && (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, lib->soname) < len &&
+            access(out, R_OK) == 0) {
+            return 0;
+        }
+        p += n;
+        if (*p == ':') {
+            p++;
+        }
+    }
+    return -1;
+}
+
+int mlib_ensure(const mlib_info *lib, const char *dirs, char **argv, char *err, size_t len)
+{
+    char path[4096];
+    char preload[8192];
+    if (in_effect(lib)) {
+        return 0;
+    }
+    if (getenv(GUARD) != NULL) {
+        snprintf(err, len, "%s: LD_PRELOAD=%s did not take effect (malloc still comes from "
+                 "%s); check that the file is a malloc replacement", lib->name,
+                 getenv(GUARD), mlib_malloc_path());
+        return 2;
+    }
+    if (locate(lib, dirs, path, sizeof(path)) < 0) {
+        snprintf(err, len, "%s: %s not found in %s; install it with: sudo apt-get install %s "
+                 "(or name its folder in PYMB_LIBDIRS)", lib->name, lib->soname, dirs,
+                 lib->package);
+        return 2;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    if ((size_t)snprintf(preload, sizeof(preload), "%s%s%s", path, old && *old ? ":" : "",
+                         old && *old ? old : "") >= sizeof(preload)) {
+        snprintf(err, len, "%s: LD_PRELOAD too long", lib->name);
+        return 2;
+    }
+    if (setenv("LD_PRELOAD", preload, 1) != 0 || setenv(GUARD, path, 1) != 0) {
+        snprintf(err, len, "%s: cannot set LD_PRELOAD", lib->name);
+        return 2;
+    }
+    fflush(NULL);
+    execv("/proc/self/exe", argv);
+    snprintf(err, len, "%s: cannot re-execute /proc/self/exe with LD_PRELOAD=%s", lib->name,
+             path);
+    return 2;
+}

@@ -46,6 +46,7 @@ typedef struct options {
     const char *out;      /* --benchmark_out (or BENCHMARK_OUT) as given */
     char out_tmp[4096];   /* where Google Benchmark really writes */
     int list_tests;       /* --benchmark_list_tests: names only, no results */
+    int out_json;         /* the output file is JSON (Google Benchmark's default) */
 } options;
 
 static int die_usage(const char *fmt, const char *arg)
@@ -91,6 +92,9 @@ static int parse_args(int *argc, char **argv, options *o)
                 o->out = a + 16;
                 continue; /* re-added by redirect_out */
             }
+            if (strncmp(a, "--benchmark_out_format=", 23) == 0) {
+                o->out_json = strcmp(a + 23, "json") == 0;
+            }
             if (strncmp(a, "--benchmark_list_tests", 22) == 0 &&
                 strcmp(a, "--benchmark_list_tests=false") != 0 &&
                 strcmp(a, "--benchmark_list_tests=0") != 0) {
@@ -111,7 +115,6 @@ static int parse_args(int *argc, char **argv, options *o)
     if (o->list_tests) {
         o->out = NULL;
     }
-    unsetenv("BENCHMARK_OUT"); /* the flag added below is the only output */
     return 0;
 }
 
@@ -258,8 +261,9 @@ static int choose_allocator(const options *o, char **orig_argv, const char **pyt
     *python_alloc = o->allocator;
     if (lib == NULL) {
         if (strncmp(o->allocator, "malloc+", 7) == 0) {
-            return die_usage("unknown allocator '%s'; with LD_PRELOAD pymembench knows: "
-                             "malloc+jemalloc malloc+tcmalloc malloc+mimalloc", o->allocator);
+            fprintf(stderr, "pymembench: unknown allocator '%s'; with LD_PRELOAD pymembench "
+                            "knows: %s\n", o->allocator, mlib_names());
+            return 2;
         }
         return 0;
     }
@@ -311,7 +315,9 @@ static int add_end_context(const char *path, uint64_t peak)
 
 int main(int argc, char **argv)
 {
-    options o = {.allocator = "default", .hook = PMB_HOOK_ON};
+    const char *fmt = getenv("BENCHMARK_OUT_FORMAT");
+    options o = {.allocator = "default", .hook = PMB_HOOK_ON,
+                 .out_json = fmt == NULL || *fmt == '\0' || strcmp(fmt, "json") == 0};
     char err[512];
     const char *python_alloc = NULL;
     char **orig_argv = calloc((size_t)argc + 1, sizeof(char *));
@@ -322,12 +328,13 @@ int main(int argc, char **argv)
     memcpy(orig_argv, argv, (size_t)argc * sizeof(char *));
     int rc = parse_args(&argc, argv, &o);
     if (rc == 0) {
-        rc = choose_allocator(&o, orig_argv, &python_alloc);
+        rc = choose_allocator(&o, orig_argv, &python_alloc); /* may re-execute */
     }
     free(orig_argv);
     if (rc != 0) {
         return rc;
     }
+    unsetenv("BENCHMARK_OUT"); /* the flag added below is the only output */
     /* A copy of argv with room for the redirected --benchmark_out. */
     char **gb_argv = calloc((size_t)argc + 2, sizeof(char *));
     if (gb_argv == NULL) {
@@ -387,9 +394,9 @@ int main(int argc, char **argv)
     if (ran > 0 && procmem_process_peak(&peak) == 0) {
         fprintf(stderr, "pymembench: peak RSS of the process %.1f MiB (malloc from %s)\n",
                 (double)peak / 1048576.0, mlib_malloc_path());
-        if (o.out != NULL && add_end_context(o.out_tmp, peak) < 0) {
-            fprintf(stderr, "pymembench: cannot add the peak RSS to %s\n", o.out_tmp);
-            rc = 2;
+        if (o.out != NULL && o.out_json && add_end_context(o.out_tmp, peak) < 0) {
+            fprintf(stderr, "pymembench: warning: could not add process_peak_rss_bytes to "
+                            "the results (they are kept as written)\n");
         }
     }
     if (rc != 2 && o.out != NULL) {

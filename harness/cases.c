@@ -217,11 +217,11 @@ static void run_registered(gbs_state *st, void *ctx)
     const int unhooked = hook_on && c->count != NULL;
     int64_t counted = 0;
     uint64_t rss = 0, peak = 0;
-    procmem_reset_peak();
     if (unhooked) {
-        memhook_uninstall();
+        memhook_uninstall(); /* gives back a grown side table: before the reset */
     }
-    else if (hook_on) {
+    procmem_reset_peak();
+    if (hook_on && !unhooked) {
         memhook_reset_peak();
         memhook_read_total(&before);
     }
@@ -251,6 +251,7 @@ static void run_registered(gbs_state *st, void *ctx)
     memset(&res, 0, sizeof(res));
     res.param = r->param;
     res.iterations = unhooked ? counted : gbs_iterations(st);
+    res.timed_iterations = gbs_iterations(st);
     res.hook = hook_on;
     res.counted = unhooked;
     if (hook_on) {

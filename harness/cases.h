@@ -17,11 +17,12 @@
 /* What the harness measured around one run, handed to the check. */
 typedef struct pmb_result {
     int64_t param;
-    int64_t iterations;     /* those that delta covers: run()'s, or count()'s */
-    int hook;               /* 1 when the counting hook was on */
-    int counted;            /* 1 when delta comes from the case's count() */
-    memhook_counts delta;   /* allocs/frees/reallocs/bytes during run() */
-    int64_t live_blocks;    /* live blocks after run() minus before */
+    int64_t iterations;       /* those that delta covers: run()'s, or count()'s */
+    int64_t timed_iterations; /* run()'s */
+    int hook;                 /* 1 when the counting hook was on */
+    int counted;              /* 1 when delta comes from the case's count() */
+    memhook_counts delta;     /* allocs/frees/reallocs/bytes during run() or count() */
+    int64_t live_blocks;      /* live blocks after minus before */
 } pmb_result;
 
 typedef struct pmb_case {

@@ -28,7 +28,17 @@ const mlib_info *mlib_find(const char *allocator)
     return NULL;
 }
 
-const char *mlib_names(void) { return "malloc+jemalloc malloc+tcmalloc malloc+mimalloc"; }
+const char *mlib_names(void)
+{
+    static char names[128];
+    if (names[0] == '\0') {
+        for (const mlib_info *l = libs; l->name != NULL; l++) {
+            size_t used = strlen(names);
+            snprintf(names + used, sizeof(names) - used, "%s%s", used ? " " : "", l->name);
+        }
+    }
+    return names;
+}
 
 const char *mlib_malloc_path(void)
 {

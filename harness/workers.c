@@ -107,6 +107,16 @@ int wk_start(int n)
         }
         nworkers++;
     }
+    /* Ready means each has its thread state: no worker allocates after this
+     * (a hook swap must not meet one making its thread state), and thread
+     * start-up stays out of the first timed batch. */
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&mu);
+    while (pending > 0) {
+        pthread_cond_wait(&done, &mu);
+    }
+    pthread_mutex_unlock(&mu);
+    Py_END_ALLOW_THREADS
     return 0;
 }
 

@@ -46,3 +46,7 @@ add_test(NAME resource/${PY_tag}/counters_see_leaks_and_double_releases COMMAND 
 add_test(NAME balance/${PY_tag}/gc_lifetime_interleaved
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_balance.py
                  $<TARGET_FILE:${target}>)
+
+add_test(NAME alloc/${PY_tag}/exact_counts_arenas_preload
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_alloc.py
+                 $<TARGET_FILE:${target}>)

@@ -253,7 +253,6 @@ static void run_registered(gbs_state *st, void *ctx)
     res.iterations = unhooked ? counted : gbs_iterations(st);
     res.timed_iterations = gbs_iterations(st);
     res.hook = hook_on;
-    res.counted = unhooked;
     if (hook_on) {
         counts_sub(&res.delta, &after, &before);
         res.live_blocks = (int64_t)after.live_blocks - (int64_t)before.live_blocks;

@@ -20,7 +20,6 @@ typedef struct pmb_result {
     int64_t iterations;       /* those that delta covers: run()'s, or count()'s */
     int64_t timed_iterations; /* run()'s */
     int hook;                 /* 1 when the counting hook was on */
-    int counted;              /* 1 when delta comes from the case's count() */
     memhook_counts delta;     /* allocs/frees/reallocs/bytes during run() or count() */
     int64_t live_blocks;      /* live blocks after minus before */
 } pmb_result;

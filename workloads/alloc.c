@@ -501,7 +501,7 @@ typedef struct frag_reading {
  * so only the first shows what building and freeing did to the process. */
 static struct {
     int64_t param;
-    frag_reading at[4]; /* before, at peak, after freeing, after collecting */
+    frag_reading at[5]; /* before, at peak, after freeing, after collecting, after all */
 } firsts[8];
 static int nfirsts;
 static frag_reading *at;       /* the running case's, in firsts */
@@ -516,8 +516,8 @@ static void reading(frag_reading *r)
     r->have_pm = pymstats_read(&r->pm) == 1;
 }
 
-/* One cycle: build, free the chosen part, then the rest; with the four
- * readings (and a full collection before the last) when `into` is given.
+/* One cycle: build, free the chosen part, then the rest; with the five
+ * readings (and a full collection before the fourth) when `into` is given.
  * 0, or -1 with a Python error set. */
 static int frag_cycle(frag_reading *into)
 {
@@ -544,6 +544,9 @@ static int frag_cycle(frag_reading *into)
     }
     for (size_t i = 0; i < nobjs; i++) {
         Py_CLEAR(objs[i]);
+    }
+    if (into != NULL) {
+        reading(&into[4]);
     }
     return 0;
 }
@@ -596,7 +599,8 @@ static int setup_frag(int64_t param)
 static void run_frag(gbs_state *st, int64_t param)
 {
     (void)param;
-    static const char *names[4] = {"before", "at_peak", "after_free", "after_collect"};
+    static const char *names[5] = {"before", "at_peak", "after_free", "after_collect",
+                                   "after_all"};
     char name[64];
     while (gbs_keep_running(st)) {
         if (need_reading) {
@@ -615,7 +619,7 @@ static void run_frag(gbs_state *st, int64_t param)
         }
         batches_done++;
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof(name), "rss_%s_bytes", names[i]);
         gbs_counter(st, name, (double)at[i].rss, GBS_COUNTER_DEFAULT);
         if (at[i].have_pm) {
@@ -661,7 +665,7 @@ static int check_frag(const pmb_result *r)
     if (check_ran(r, 1) < 0) {
         return -1;
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         if (at[i].rss == 0) {
             return pmb_fail("reading %d of RSS is missing", i);
         }

@@ -139,9 +139,12 @@ enum { LIFO, FIFO, RANDOM };
 
 typedef struct raw_spec {
     const raw_api *api;
+    int (*batch)(const raw_api *api); /* raw_batch or grow_batch */
     int burst;
     int order;
 } raw_spec;
+
+static size_t live_max; /* blocks alive at once in a batch */
 
 static const raw_api api_obj = {PyObject_Malloc, PyObject_Realloc, PyObject_Free, 1};
 static const raw_api api_mem = {PyMem_Malloc, PyMem_Realloc, PyMem_Free, 1};
@@ -179,6 +182,7 @@ static int setup_raw(int64_t param)
     const raw_spec *s = pmb_data();
     block_size = (size_t)param;
     nblocks = s->burst ? BURST_BYTES / block_size : WORKING_SET;
+    live_max = nblocks;
     blocks = own_array(nblocks, sizeof(void *));
     sequence = own_array(nblocks, sizeof(uint32_t));
     if (blocks == NULL || sequence == NULL) {
@@ -198,13 +202,14 @@ static int setup_raw(int64_t param)
     return 0;
 }
 
-static void run_raw(gbs_state *st, int64_t param)
+/* The timed loop of raw and realloc cases: the spec's batch, repeated. */
+static void run_blocks(gbs_state *st, int64_t param)
 {
     (void)param;
     const raw_spec *s = pmb_data();
     const int64_t faults = minor_faults();
     while (gbs_keep_running_batch(st, (int64_t)nblocks)) {
-        if (raw_batch(s->api) < 0) {
+        if (s->batch(s->api) < 0) {
             PyErr_NoMemory();
             pmb_run_error(st);
             return;
@@ -213,16 +218,17 @@ static void run_raw(gbs_state *st, int64_t param)
     }
     gbs_counter(st, "minor_faults_per_iter", (double)(minor_faults() - faults),
                 GBS_COUNTER_AVG_ITERATIONS);
-    gbs_counter(st, "live_blocks_max", (double)nblocks, GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "live_blocks_max", (double)live_max, GBS_COUNTER_DEFAULT);
     gbs_set_label(st, s->burst ? "burst" : "steady");
 }
 
-static int64_t count_raw(int64_t param)
+static int64_t count_blocks(int64_t param)
 {
     (void)param;
     const raw_spec *s = pmb_data();
-    if (raw_batch(s->api) < 0) {
-        return pmb_fail("cannot allocate %zu blocks of %zu bytes", nblocks, block_size);
+    if (s->batch(s->api) < 0) {
+        return pmb_fail("a batch of %zu ran out of memory (blocks of up to %zu bytes)",
+                        nblocks, block_size);
     }
     return (int64_t)nblocks;
 }
@@ -279,32 +285,10 @@ static int setup_grow(int64_t param)
 {
     block_size = (size_t)param;
     nblocks = block_size / GROW_STEP - 1; /* reallocs per batch */
+    live_max = 1;
     batches_done = 0;
     return grow_batch(((const raw_spec *)pmb_data())->api) < 0
                ? pmb_fail("cannot grow a block to %zu bytes", block_size) : 0;
-}
-
-static void run_grow(gbs_state *st, int64_t param)
-{
-    (void)param;
-    const raw_spec *s = pmb_data();
-    while (gbs_keep_running_batch(st, (int64_t)nblocks)) {
-        if (grow_batch(s->api) < 0) {
-            PyErr_NoMemory();
-            pmb_run_error(st);
-            return;
-        }
-        batches_done++;
-    }
-}
-
-static int64_t count_grow(int64_t param)
-{
-    (void)param;
-    if (grow_batch(((const raw_spec *)pmb_data())->api) < 0) {
-        return pmb_fail("cannot grow a block to %zu bytes", block_size);
-    }
-    return (int64_t)nblocks;
 }
 
 /* One batch: one alloc, a realloc per iteration, one free. */
@@ -797,9 +781,9 @@ static const int64_t keep_every[] = {1000, 100000, 0};
 static const int64_t thread_counts[] = {1, 2, 0};
 
 #define RAW(api, apiname, regime, burst, ordername, order, sweep, text)                      \
-    {.name = apiname "/" regime "/" ordername, .setup = setup_raw, .run = run_raw,          \
+    {.name = apiname "/" regime "/" ordername, .setup = setup_raw, .run = run_blocks,       \
      .check = check_raw, .teardown = teardown_alloc, .params = sweep, .doc = text,         \
-     .count = count_raw, .data = &(const raw_spec){api, burst, order}}
+     .count = count_blocks, .data = &(const raw_spec){api, raw_batch, burst, order}}
 
 #define RAW_API(api, apiname, what)                                                         \
     RAW(api, apiname, "steady", 0, "lifo", LIFO, sizes,                                     \
@@ -809,9 +793,9 @@ static const int64_t thread_counts[] = {1, 2, 0};
     RAW(api, apiname, "burst", 1, "fifo", FIFO, order_sizes, what ": the burst, freed FIFO"), \
     RAW(api, apiname, "burst", 1, "random", RANDOM, order_sizes,                            \
         what ": the burst, freed in random order"),                                         \
-    {.name = apiname "/realloc", .setup = setup_grow, .run = run_grow, .check = check_grow,  \
-     .teardown = teardown_alloc, .params = grow_sizes, .count = count_grow,                 \
-     .data = &(const raw_spec){api, 0, LIFO},                                               \
+    {.name = apiname "/realloc", .setup = setup_grow, .run = run_blocks,                    \
+     .check = check_grow, .teardown = teardown_alloc, .params = grow_sizes,                 \
+     .count = count_blocks, .data = &(const raw_spec){api, grow_batch, 0, LIFO},            \
      .doc = what ": grow one block by 16 bytes up to N; iteration = one realloc"}
 
 #define OBJ(type, make, src, text)                                                          \

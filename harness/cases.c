@@ -4,6 +4,7 @@
  */
 #include "cases.h"
 
+#include "exporter.h"
 #include "gcx.h"
 #include "procmem.h"
 #include "pyx.h"
@@ -135,7 +136,7 @@ static void add_counters(gbs_state *st, const pmb_result *res, uint64_t peak_abo
 
 /* What a case must leave as it found it: the collector's settings (as at
  * the first case), no more objects frozen than before its setup, no
- * resource alive. After the teardown,
+ * resource alive, no buffer export unreleased. After the teardown,
  * garbage the case left (a snippet's globals form a cycle) is collected
  * here, untimed, so that no later case's timed loop collects it. Returns 0,
  * or -1 with the reason in msg. */
@@ -164,6 +165,9 @@ static int left_behind(Py_ssize_t frozen_before)
     }
     if (res_get()->live != 0) {
         return pmb_fail("left %lld resource(s) alive", (long long)res_get()->live);
+    }
+    if (exporter_get()->live != 0) {
+        return pmb_fail("left %lld buffer export(s) unreleased", (long long)exporter_get()->live);
     }
     return 0;
 }

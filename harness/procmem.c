@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 int procmem_read(uint64_t *rss, uint64_t *peak)
 {
@@ -57,4 +58,10 @@ int procmem_reset_peak(void)
         ok = 0;
     }
     return ok ? 0 : -1;
+}
+
+int64_t procmem_minor_faults(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_minflt : 0;
 }

@@ -14,5 +14,7 @@ int procmem_read(uint64_t *rss, uint64_t *peak);
 int procmem_reset_peak(void);
 /* The process's peak RSS since it started, across resets. 0 or -1. */
 int procmem_process_peak(uint64_t *peak);
+/* Minor page faults of the process so far (getrusage); 0 if unreadable. */
+int64_t procmem_minor_faults(void);
 
 #endif /* PYMB_PROCMEM_H */

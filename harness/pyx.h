@@ -30,6 +30,27 @@ PyObject *pyx_compile_function(const char *src, const char *name);
  * extra globals of the snippet, e.g. a type the harness defines. The
  * function and its globals form a cycle: drop it outside timed regions. */
 PyObject *pyx_compile_function_ns(const char *src, const char *name, PyObject *ns);
+/* Call f() or f(arg) by the fastest path each version has (vectorcall;
+ * 3.8 spells it with an underscore). New reference, or NULL with an
+ * exception. */
+static inline PyObject *pyx_call0(PyObject *f)
+{
+#if PY_VERSION_HEX >= 0x03090000
+    return PyObject_CallNoArgs(f);
+#else
+    return _PyObject_Vectorcall(f, NULL, 0, NULL);
+#endif
+}
+
+static inline PyObject *pyx_call1(PyObject *f, PyObject *arg)
+{
+#if PY_VERSION_HEX >= 0x03090000
+    return PyObject_CallOneArg(f, arg);
+#else
+    return _PyObject_Vectorcall(f, &arg, 1, NULL);
+#endif
+}
+
 /* Move the current exception (if any) into `buf` as "Type: message". */
 void pyx_error_text(char *buf, size_t len);
 

@@ -23,16 +23,18 @@ def main(binary):
             or ok.get("bytes_per_iter") != 200 or ok.get("error_occurred"):
         problems.append("two_allocs: counters %r" % ok)
     for name, text in (("t/leaks", "check failed: "), ("t/fails", "check failed: deliberately"),
-                       ("t/skips", "skipped: not on this interpreter")):
+                       ("t/skips", "skipped: not on this interpreter"),
+                       ("t/keeps_export", "left 1 buffer export(s) unreleased")):
         msg = rows.get(name, {}).get("error_message", "")
         if not rows.get(name, {}).get("error_occurred") or not msg.startswith(text):
             problems.append("%s: error_message %r, expected %r" % (name, msg, text))
-    if "failures=2" not in p.stdout:
-        problems.append("expected 2 failures (leak, check), got %r" % p.stdout)
+    if "failures=3" not in p.stdout:
+        problems.append("expected 3 failures (leak, check, export), got %r" % p.stdout)
     for prob in problems:
         print("FAIL: " + prob)
     if not problems:
-        print("ok: exact per-iteration counters; failed checks, leaks and skips reported")
+        print("ok: exact per-iteration counters; failed checks, leaks, skips and "
+              "unreleased exports reported")
     return 1 if problems else 0
 
 

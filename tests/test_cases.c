@@ -1,8 +1,10 @@
 /* test_cases.c - the case wrapper end to end: a case that makes exactly two
  * 100-byte allocations per iteration must report allocs_per_iter 2 and
- * bytes_per_iter 200; a failing check, a leak and a skip must reach the JSON
- * as error rows; duplicate names are refused. Driven by check_cases.py. */
+ * bytes_per_iter 200; a failing check, a leak, a skip and a buffer export
+ * left unreleased must reach the JSON as error rows; duplicate names are
+ * refused. Driven by check_cases.py. */
 #include "cases.h"
+#include "exporter.h"
 #include "memhook.h"
 #include "pyx.h"
 
@@ -69,6 +71,29 @@ static void teardown_leaks(void)
     nleaked = 0;
 }
 
+/* Takes one export of an Exporter and keeps it past its teardown: the
+ * wrapper must report the case (main releases it at the end). */
+static Py_buffer kept;
+static int kept_valid;
+
+static void run_keeps_export(gbs_state *st, int64_t param)
+{
+    (void)param;
+    if (!kept_valid) {
+        PyObject *e = exporter_new("abcd", 4, 1);
+        if (e == NULL || PyObject_GetBuffer(e, &kept, PyBUF_SIMPLE) < 0) {
+            Py_XDECREF(e);
+            pmb_run_error(st);
+            return;
+        }
+        Py_DECREF(e); /* the view holds it */
+        kept_valid = 1;
+    }
+    while (gbs_keep_running(st)) {
+        gbs_do_not_optimize_ptr(kept.buf);
+    }
+}
+
 static const int64_t params[] = {3, 0};
 
 static const pmb_case cases[] = {
@@ -79,6 +104,8 @@ static const pmb_case cases[] = {
     {.name = "fails", .run = run_two_allocs, .check = check_always_fails, .doc = "check fails"},
     {.name = "skips", .setup = setup_skip, .run = run_two_allocs, .check = check_ok,
      .doc = "skipped"},
+    {.name = "keeps_export", .run = run_keeps_export, .check = check_ok,
+     .doc = "leaves a buffer export unreleased (last: it stays live)"},
     {NULL},
 };
 
@@ -109,6 +136,13 @@ int main(int argc, char **argv)
         return 2;
     }
     gbs_run_specified();
+    if (kept_valid) {
+        PyBuffer_Release(&kept);
+    }
+    if (exporter_get()->live != 0) {
+        printf("FAIL: %lld exports live at the end\n", (long long)exporter_get()->live);
+        return 1;
+    }
     memhook_uninstall();
     gbs_shutdown();
     printf("failures=%d\n", pmb_failures());

@@ -11,6 +11,7 @@
  */
 #include "cases.h"
 #include "gcx.h"
+#include "ownmem.h"
 #include "procmem.h"
 #include "pymstats.h"
 #include "pyx.h"
@@ -20,8 +21,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 
 #define WORKING_SET 64                /* live blocks in the steady regime */
 #define BURST_BYTES ((size_t)8 << 20) /* requested per burst */
@@ -72,34 +71,6 @@ static int shuffled(uint32_t *out, size_t n)
     return 0;
 }
 
-static int64_t minor_faults(void)
-{
-    struct rusage ru;
-    return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_minflt : 0;
-}
-
-/* The harness's own arrays come straight from mmap, zeroed: through
- * malloc they would move glibc's dynamic mmap and trim thresholds (a freed
- * 16 MiB array raises them) and so change the allocator under test. */
-static void *own_array(size_t n, size_t size)
-{
-    size_t *p = mmap(NULL, n * size + sizeof(size_t), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-        return NULL;
-    }
-    p[0] = n * size + sizeof(size_t);
-    return p + 1;
-}
-
-static void own_free(void *a)
-{
-    if (a != NULL) {
-        size_t *p = (size_t *)a - 1;
-        munmap(p, p[0]);
-    }
-}
-
 static int check_ran(const pmb_result *r, int64_t per_batch)
 {
     if (batches_done * per_batch != r->timed_iterations) {
@@ -117,9 +88,9 @@ static void teardown_alloc(void)
             Py_CLEAR(objs[i]);
         }
     }
-    own_free(objs);
-    own_free(blocks);
-    own_free(sequence);
+    ownmem_free(objs);
+    ownmem_free(blocks);
+    ownmem_free(sequence);
     objs = NULL;
     blocks = NULL;
     sequence = NULL;
@@ -183,8 +154,8 @@ static int setup_raw(int64_t param)
     block_size = (size_t)param;
     nblocks = s->burst ? BURST_BYTES / block_size : WORKING_SET;
     live_max = nblocks;
-    blocks = own_array(nblocks, sizeof(void *));
-    sequence = own_array(nblocks, sizeof(uint32_t));
+    blocks = ownmem_alloc(nblocks * sizeof(void *));
+    sequence = ownmem_alloc(nblocks * sizeof(uint32_t));
     if (blocks == NULL || sequence == NULL) {
         return pmb_fail("out of memory for %zu block pointers", nblocks);
     }
@@ -207,7 +178,7 @@ static void run_blocks(gbs_state *st, int64_t param)
 {
     (void)param;
     const raw_spec *s = pmb_data();
-    const int64_t faults = minor_faults();
+    const int64_t faults = procmem_minor_faults();
     while (gbs_keep_running_batch(st, (int64_t)nblocks)) {
         if (s->batch(s->api) < 0) {
             PyErr_NoMemory();
@@ -216,7 +187,7 @@ static void run_blocks(gbs_state *st, int64_t param)
         }
         batches_done++;
     }
-    gbs_counter(st, "minor_faults_per_iter", (double)(minor_faults() - faults),
+    gbs_counter(st, "minor_faults_per_iter", (double)(procmem_minor_faults() - faults),
                 GBS_COUNTER_AVG_ITERATIONS);
     gbs_counter(st, "live_blocks_max", (double)live_max, GBS_COUNTER_DEFAULT);
     gbs_set_label(st, s->burst ? "burst" : "steady");
@@ -391,7 +362,7 @@ static int setup_obj(int64_t param)
     const obj_spec *s = pmb_data();
     memhook_counts a, b;
     nobjs = DRAIN + OBJ_BATCH;
-    objs = own_array(nobjs, sizeof(PyObject *));
+    objs = ownmem_alloc(nobjs * sizeof(PyObject *));
     if (objs == NULL) {
         return pmb_fail("out of memory");
     }
@@ -542,8 +513,8 @@ static int setup_frag(int64_t param)
         return -1;
     }
     nobjs = s->random ? (size_t)param : (size_t)FRAG_N;
-    objs = own_array(nobjs, sizeof(PyObject *));
-    sequence = own_array(nobjs, sizeof(uint32_t));
+    objs = ownmem_alloc(nobjs * sizeof(PyObject *));
+    sequence = ownmem_alloc(nobjs * sizeof(uint32_t));
     if (objs == NULL || sequence == NULL) {
         return pmb_fail("out of memory for %zu objects", nobjs);
     }

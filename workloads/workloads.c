@@ -8,6 +8,7 @@ static int (*const families[])(void) = {
     wl_gc_register,
     wl_lifetime_register,
     wl_alloc_register,
+    wl_buffers_register,
     NULL,
 };
 

@@ -8,6 +8,7 @@ int wl_refcount_register(void);
 int wl_gc_register(void);
 int wl_lifetime_register(void);
 int wl_alloc_register(void);
+int wl_buffers_register(void);
 
 /* Register every family; 0 or -1 (the reason is on stderr). */
 int wl_register_all(void);

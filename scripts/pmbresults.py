@@ -1,5 +1,6 @@
-"""pmbresults - shared by the scripts that read one pymembench result file:
-the command line `PROG RESULT.json [--filter REGEX]` and the rows."""
+"""pmbresults - shared by the scripts that read pymembench result files:
+the command line `PROG RESULT.json [--filter REGEX]`, the rows, and the
+median row of each case."""
 import json
 import re
 import sys
@@ -23,3 +24,16 @@ def load(prog, argv):
     except (OSError, ValueError, KeyError) as e:
         sys.stderr.write("%s: cannot read %s: %s\n" % (prog, argv[0], e))
         sys.exit(2)
+
+
+def medians(path):
+    """(context, {case name: its median row}) of one result file: the
+    median aggregate where there were repetitions, else the single row;
+    error rows left out. Raises OSError, ValueError or KeyError."""
+    with open(path) as f:
+        doc = json.load(f)
+    out = {}
+    for row in doc["benchmarks"]:
+        if row.get("aggregate_name", "median") == "median" and not row.get("error_occurred"):
+            out[row.get("run_name", row["name"])] = row
+    return doc["context"], out

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""check_result_scripts.py SCRIPTS_DIR - hook-overhead and variation compute
-what they claim from a result file with known numbers, and refuse bad usage."""
+"""check_result_scripts.py SCRIPTS_DIR - hook-overhead, variation and
+buffers-table compute what they claim from a result file with known numbers,
+and refuse bad usage."""
 import json
 import os
 import subprocess
@@ -22,6 +23,14 @@ def main(scripts):
     for name, cv in (("f/x", 0.01), ("f/y", 0.03), ("f/z", 0.02)):
         rows.append(row(name + "_cv", cv, run_name=name, run_type="aggregate",
                         aggregate_name="cv", repetitions=5))
+    # buffers: views flat at 50 ns; bytes slices 30..200 ns, slower from 1 KiB
+    for n, t in ((16, 30.0), (64, 35.0), (256, 40.0), (1024, 80.0), (4096, 200.0)):
+        rows.append(row("buffers/slice/memoryview/%d" % n, 50.0))
+        rows.append(row("buffers/slice/bytes/%d" % n, t))
+    rows.append(row("buffers/memcpy/1024", 10.0, bytes_per_second=100e9))
+    rows.append(row("buffers/copy/tobytes/1024", 40.0, bytes_per_second=25e9))
+    rows.append(row("buffers/view/getbuffer/exporter_ro/16", 10.0))
+    rows.append(row("buffers/view/getbuffer/exporter_ro/268435456", 12.0))
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "r.json")
@@ -41,13 +50,22 @@ def main(scripts):
         p = run("variation")
         if p.returncode != 0 or "median cv over 3 cases: 2.00% (max 3.00%)" not in p.stdout:
             problems.append("variation: %d %r" % (p.returncode, p.stdout))
+        # the crossover is 1 KiB; the difference -10 ns at 256 B and +30 at
+        # 1 KiB crosses zero at 256 + 768 * 10 / 40 = 448 B
+        p = run("buffers-table")
+        for want in ("| `slice/bytes` | 1 KiB (above 256 B; about 448 B interpolated) | "
+                     "50.0 / 30.0 | 50.0 / 80.0 |",
+                     "| `copy/tobytes` | 0.25 | - | - |",
+                     "| `view/getbuffer/exporter_ro` | 10.0 | 12.0 | 1.20 |"):
+            if p.returncode != 0 or want not in p.stdout:
+                problems.append("buffers-table: %d, no %r in %r %s" % (p.returncode, want, p.stdout, p.stderr))
         p = run("variation", "--bogus")
         if p.returncode != 2:
             problems.append("variation accepted a bogus option (exit %d)" % p.returncode)
     for prob in problems:
         print("FAIL: " + prob)
     if not problems:
-        print("ok: hook-overhead and variation give the known medians")
+        print("ok: hook-overhead, variation and buffers-table give the known figures")
     return 1 if problems else 0
 
 

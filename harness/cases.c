@@ -105,6 +105,22 @@ int pmb_check_no_leak(const pmb_result *r, int64_t slack)
     return 0;
 }
 
+int pmb_check_batches(const pmb_result *r, int64_t batches, int64_t per_batch)
+{
+    if (batches * per_batch != r->timed_iterations) {
+        return pmb_fail("the timed loop completed %lld batches of %lld for %lld iterations",
+                        (long long)batches, (long long)per_batch,
+                        (long long)r->timed_iterations);
+    }
+    return 0;
+}
+
+void pmb_faults_counter(gbs_state *st, int64_t before)
+{
+    gbs_counter(st, "minor_faults_per_iter", (double)(procmem_minor_faults() - before),
+                GBS_COUNTER_AVG_ITERATIONS);
+}
+
 void pmb_run_error(gbs_state *st)
 {
     char text[512];
@@ -134,13 +150,20 @@ static void add_counters(gbs_state *st, const pmb_result *res, uint64_t peak_abo
     }
 }
 
+/* What a case found before its setup. */
+typedef struct found {
+    Py_ssize_t frozen;
+    int64_t resources; /* alive */
+    int64_t exports;   /* unreleased */
+} found;
+
 /* What a case must leave as it found it: the collector's settings (as at
- * the first case), no more objects frozen than before its setup, no
- * resource alive, no buffer export unreleased. After the teardown,
+ * the first case), no more objects frozen, resources alive or buffer
+ * exports unreleased than before its setup. After the teardown,
  * garbage the case left (a snippet's globals form a cycle) is collected
  * here, untimed, so that no later case's timed loop collects it. Returns 0,
  * or -1 with the reason in msg. */
-static int left_behind(Py_ssize_t frozen_before)
+static int left_behind(const found *was)
 {
     static gcx_saved first;
     gcx_saved now;
@@ -156,18 +179,20 @@ static int left_behind(Py_ssize_t frozen_before)
     }
     if (now.enabled != first.enabled || now.threshold[0] != first.threshold[0] ||
         now.threshold[1] != first.threshold[1] || now.threshold[2] != first.threshold[2] ||
-        frozen > frozen_before) {
+        frozen > was->frozen) {
         return pmb_fail("left the collector changed: enabled %d, thresholds %ld %ld %ld, "
                         "%zd frozen (was %d, %ld %ld %ld, %zd)", now.enabled, now.threshold[0],
                         now.threshold[1], now.threshold[2], frozen, first.enabled,
                         first.threshold[0], first.threshold[1], first.threshold[2],
-                        frozen_before);
+                        was->frozen);
     }
-    if (res_get()->live != 0) {
-        return pmb_fail("left %lld resource(s) alive", (long long)res_get()->live);
+    if (res_get()->live > was->resources) {
+        return pmb_fail("left %lld resource(s) alive",
+                        (long long)(res_get()->live - was->resources));
     }
-    if (exporter_get()->live != 0) {
-        return pmb_fail("left %lld buffer export(s) unreleased", (long long)exporter_get()->live);
+    if (exporter_get()->live > was->exports) {
+        return pmb_fail("left %lld buffer export(s) unreleased",
+                        (long long)(exporter_get()->live - was->exports));
     }
     return 0;
 }
@@ -194,10 +219,10 @@ static void run_registered(gbs_state *st, void *ctx)
     pmb_result res;
 
     msg[0] = '\0';
-    Py_ssize_t frozen_before = gcx_init() == 0 ? gcx_frozen() : -1;
-    if (frozen_before < 0) {
+    found was = {gcx_init() == 0 ? gcx_frozen() : -1, res_get()->live, exporter_get()->live};
+    if (was.frozen < 0) {
         PyErr_Clear();
-        frozen_before = 0;
+        was.frozen = 0;
     }
     if (r->hook_per_run && memhook_install() < 0) {
         failures++;
@@ -260,6 +285,7 @@ static void run_registered(gbs_state *st, void *ctx)
     if (hook_on) {
         counts_sub(&res.delta, &after, &before);
         res.live_blocks = (int64_t)after.live_blocks - (int64_t)before.live_blocks;
+        res.live_bytes = (int64_t)after.live_bytes - (int64_t)before.live_bytes;
     }
     if (counted < 0 || c->check(&res) != 0) {
         failures++;
@@ -279,7 +305,7 @@ done:
         c->teardown();
     }
     running = NULL;
-    if (left_behind(frozen_before) < 0) {
+    if (left_behind(&was) < 0) {
         failures++;
         fprintf(stderr, "pymembench: %s: %s\n", full_name(r), msg);
         if (!gbs_error_occurred(st)) {

@@ -22,6 +22,7 @@ typedef struct pmb_result {
     int hook;                 /* 1 when the counting hook was on */
     memhook_counts delta;     /* allocs/frees/reallocs/bytes during run() or count() */
     int64_t live_blocks;      /* live blocks after minus before */
+    int64_t live_bytes;       /* live bytes after minus before */
 } pmb_result;
 
 typedef struct pmb_case {
@@ -83,6 +84,13 @@ int pmb_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * never one per iteration. 0, or -1 (via pmb_fail) when more are live
  * after the run (only when the hook was on). */
 int pmb_check_no_leak(const pmb_result *r, int64_t slack);
+/* A check helper for cases that run in batches: the timed loop completed
+ * `batches` of `per_batch` iterations, as many as Google Benchmark counted.
+ * 0, or -1 via pmb_fail. */
+int pmb_check_batches(const pmb_result *r, int64_t batches, int64_t per_batch);
+/* From inside run(), after the loop: the counter minor_faults_per_iter,
+ * page faults since `before` (procmem_minor_faults) per iteration. */
+void pmb_faults_counter(gbs_state *st, int64_t before);
 /* From inside run(): report the pending Python exception as the run's
  * error (the row gets error_occurred) and clear it. */
 void pmb_run_error(gbs_state *st);

@@ -16,24 +16,17 @@
 
 typedef struct exporter_counts {
     int64_t gets;     /* successful bf_getbuffer calls */
-    int64_t releases; /* bf_releasebuffer calls */
     int64_t refused;  /* requests refused (a writable view of a read-only one) */
     int64_t live;     /* exports not yet released, over every Exporter */
 } exporter_counts;
 
-/* Ready the type; 0, or -1 with an exception. Idempotent. */
-int exporter_init(void);
-/* The type, for snippets' globals: Exporter(size, readonly=False) holds
- * `size` zero bytes. Borrowed; call exporter_init first. */
-PyObject *exporter_type(void);
 /* A new Exporter holding a copy of data[0:len]; NULL with an exception. */
 PyObject *exporter_new(const void *data, Py_ssize_t len, int readonly);
 /* Its memory (borrowed, lives as long as the object), and its live exports. */
 char *exporter_data(PyObject *exporter);
 Py_ssize_t exporter_exports(PyObject *exporter);
 
-/* Counters over every Exporter; exporter_reset zeroes all but `live`. */
+/* Counters over every Exporter, since the process started. */
 const exporter_counts *exporter_get(void);
-void exporter_reset(void);
 
 #endif /* PYMB_EXPORTER_H */

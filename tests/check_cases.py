@@ -28,6 +28,9 @@ def main(binary):
         msg = rows.get(name, {}).get("error_message", "")
         if not rows.get(name, {}).get("error_occurred") or not msg.startswith(text):
             problems.append("%s: error_message %r, expected %r" % (name, msg, text))
+    after = rows.get("t/after_export", {})
+    if not after or after.get("error_occurred"):
+        problems.append("after_export was blamed for an earlier case's export: %r" % after)
     if "failures=3" not in p.stdout:
         problems.append("expected 3 failures (leak, check, export), got %r" % p.stdout)
     for prob in problems:

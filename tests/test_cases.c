@@ -105,7 +105,9 @@ static const pmb_case cases[] = {
     {.name = "skips", .setup = setup_skip, .run = run_two_allocs, .check = check_ok,
      .doc = "skipped"},
     {.name = "keeps_export", .run = run_keeps_export, .check = check_ok,
-     .doc = "leaves a buffer export unreleased (last: it stays live)"},
+     .doc = "leaves a buffer export unreleased"},
+    {.name = "after_export", .run = run_two_allocs, .check = check_ok,
+     .doc = "runs after it: not blamed for its export"},
     {NULL},
 };
 

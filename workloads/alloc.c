@@ -71,16 +71,6 @@ static int shuffled(uint32_t *out, size_t n)
     return 0;
 }
 
-static int check_ran(const pmb_result *r, int64_t per_batch)
-{
-    if (batches_done * per_batch != r->timed_iterations) {
-        return pmb_fail("the timed loop completed %lld batches of %lld for %lld iterations",
-                        (long long)batches_done, (long long)per_batch,
-                        (long long)r->timed_iterations);
-    }
-    return 0;
-}
-
 static void teardown_alloc(void)
 {
     if (objs != NULL) {
@@ -187,8 +177,7 @@ static void run_blocks(gbs_state *st, int64_t param)
         }
         batches_done++;
     }
-    gbs_counter(st, "minor_faults_per_iter", (double)(procmem_minor_faults() - faults),
-                GBS_COUNTER_AVG_ITERATIONS);
+    pmb_faults_counter(st, faults);
     gbs_counter(st, "live_blocks_max", (double)live_max, GBS_COUNTER_DEFAULT);
     gbs_set_label(st, s->burst ? "burst" : "steady");
 }
@@ -209,7 +198,7 @@ static int64_t count_blocks(int64_t param)
 static int check_raw(const pmb_result *r)
 {
     const raw_spec *s = pmb_data();
-    if (check_ran(r, (int64_t)nblocks) < 0) {
+    if (pmb_check_batches(r, batches_done, (int64_t)nblocks) < 0) {
         return -1;
     }
     if (!r->hook) {
@@ -266,7 +255,7 @@ static int setup_grow(int64_t param)
 static int check_grow(const pmb_result *r)
 {
     const raw_spec *s = pmb_data();
-    if (check_ran(r, (int64_t)nblocks) < 0) {
+    if (pmb_check_batches(r, batches_done, (int64_t)nblocks) < 0) {
         return -1;
     }
     if (!r->hook) {
@@ -420,7 +409,7 @@ static int64_t count_obj(int64_t param)
  * the loop a freelist may serve most of them: that is what a loop costs. */
 static int check_obj(const pmb_result *r)
 {
-    if (check_ran(r, OBJ_BATCH) < 0) {
+    if (pmb_check_batches(r, batches_done, OBJ_BATCH) < 0) {
         return -1;
     }
     if (r->hook && object_bytes <= 0) {
@@ -617,7 +606,7 @@ static int64_t count_frag(int64_t param)
  * RSS need not grow: earlier cases may have left free memory to reuse. */
 static int check_frag(const pmb_result *r)
 {
-    if (check_ran(r, 1) < 0) {
+    if (pmb_check_batches(r, batches_done, 1) < 0) {
         return -1;
     }
     for (int i = 0; i < 5; i++) {
@@ -726,7 +715,7 @@ static int check_threads(const pmb_result *r)
     if (thread_failures != 0) {
         return pmb_fail("%d allocations failed", thread_failures);
     }
-    if (check_ran(r, (int64_t)THREAD_OPS * nthreads) < 0) {
+    if (pmb_check_batches(r, batches_done, (int64_t)THREAD_OPS * nthreads) < 0) {
         return -1;
     }
     if (r->hook && (r->delta.allocs != (uint64_t)r->iterations ||

@@ -27,16 +27,16 @@
 #include "workloads.h"
 
 #include <Python.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #define PAD 64                 /* bytes either side of a sliced source's window */
-#define PATTERN_PERIOD 4093    /* prime: a misplaced copy cannot match by chance */
+#define PATTERN_PERIOD 4093    /* prime, and its bytes hashed: a shifted copy cannot match */
 #define BATCH_BYTES (256 << 10) /* bytes per shim call, at most (small sizes) */
 #define MAX_BATCH 100          /* iterations per shim call, at most */
 #define VIEW_BYTES_MAX 1024    /* what a view may allocate per iteration */
-#define NO_LEAK_SLACK 16       /* live blocks a freelist may keep */
 
 /* What one iteration leaves for a check: an object, a held Py_buffer, or a
  * C block; plus what a call returned, where it returns a count. */
@@ -63,6 +63,7 @@ typedef struct bf_spec {
     int exports;                 /* Exporter exports each iteration takes */
     int c_only;                  /* never allocates through Python: the hook sees nothing */
     int flags;                   /* PyBUF_* flags of a getbuffer op */
+    PyTypeObject *type;          /* what op_call1 calls: bytes, bytearray */
 } bf_spec;
 
 static struct {
@@ -84,6 +85,7 @@ static struct {
     int64_t batch;
     int64_t batches_done;
     int64_t run_gets;    /* Exporter exports taken during the timed run */
+    int64_t setup_gets;  /* Exporter exports taken before the run */
 } bf;
 
 /* --- products -------------------------------------------------------------- */
@@ -203,6 +205,18 @@ static int op_slice(bf_product *keep)
     return s != NULL ? done_object(keep, s) : -1;
 }
 
+/* memoryview(src)[PAD:PAD+n], the view made and dropped every time. */
+static int op_view_slice(bf_product *keep)
+{
+    PyObject *mv = PyMemoryView_FromObject(bf.target);
+    if (mv == NULL) {
+        return -1;
+    }
+    PyObject *s = PyObject_GetItem(mv, bf.key);
+    Py_DECREF(mv); /* the slice keeps the export */
+    return s != NULL ? done_object(keep, s) : -1;
+}
+
 static int op_call0(bf_product *keep)
 {
     PyObject *r = pyx_call0(bf.callable);
@@ -215,27 +229,34 @@ static int op_call1(bf_product *keep)
     return r != NULL ? done_object(keep, r) : -1;
 }
 
-/* bio.seek(PAD); bio.read(n): a new bytes object. */
-static int op_read(bf_product *keep)
+/* bio.seek(PAD), which both io ops start with. */
+static inline int seek_pad(void)
 {
     PyObject *r = pyx_call1(bf.seek, bf.pos);
     if (r == NULL) {
         return -1;
     }
     Py_DECREF(r);
-    r = pyx_call1(bf.io_op, bf.count);
+    return 0;
+}
+
+/* bio.seek(PAD); bio.read(n): a new bytes object. */
+static int op_read(bf_product *keep)
+{
+    if (seek_pad() < 0) {
+        return -1;
+    }
+    PyObject *r = pyx_call1(bf.io_op, bf.count);
     return r != NULL ? done_object(keep, r) : -1;
 }
 
 /* bio.seek(PAD); bio.readinto(dest): n bytes into the same bytearray. */
 static int op_readinto(bf_product *keep)
 {
-    PyObject *r = pyx_call1(bf.seek, bf.pos);
-    if (r == NULL) {
+    if (seek_pad() < 0) {
         return -1;
     }
-    Py_DECREF(r);
-    r = pyx_call1(bf.io_op, bf.dest);
+    PyObject *r = pyx_call1(bf.io_op, bf.dest);
     if (r == NULL) {
         return -1;
     }
@@ -290,16 +311,9 @@ static int prep_key(void)
 
 static int prep_view_key(void) { return prep_view() < 0 ? -1 : prep_key(); }
 
-static int prep_bytes_type(void)
+static int prep_type(void)
 {
-    bf.callable = (PyObject *)&PyBytes_Type;
-    Py_INCREF(bf.callable);
-    return 0;
-}
-
-static int prep_bytearray_type(void)
-{
-    bf.callable = (PyObject *)&PyByteArray_Type;
+    bf.callable = (PyObject *)bf.spec->type;
     Py_INCREF(bf.callable);
     return 0;
 }
@@ -326,14 +340,12 @@ static int prep_bytesio(const char *io_op)
         return -1;
     }
     Py_SETREF(bf.target, bio);
-    bf.seek = PyObject_GetAttrString(bio, "seek");
-    bf.io_op = PyObject_GetAttrString(bio, io_op);
-    bf.pos = PyLong_FromSsize_t(PAD);
-    bf.count = PyLong_FromSsize_t(bf.n);
-    bf.dest = PyByteArray_FromStringAndSize(NULL, bf.n);
-    if (bf.seek == NULL || bf.io_op == NULL || bf.pos == NULL || bf.count == NULL ||
-        bf.dest == NULL) {
-        return -1;
+    if ((bf.seek = PyObject_GetAttrString(bio, "seek")) == NULL ||
+        (bf.io_op = PyObject_GetAttrString(bio, io_op)) == NULL ||
+        (bf.pos = PyLong_FromSsize_t(PAD)) == NULL ||
+        (bf.count = PyLong_FromSsize_t(bf.n)) == NULL ||
+        (bf.dest = PyByteArray_FromStringAndSize(NULL, bf.n)) == NULL) {
+        return -1; /* teardown drops what was made */
     }
     memset(PyByteArray_AS_STRING(bf.dest), 1, (size_t)bf.n); /* resident, as prep_dst */
     return 0;
@@ -346,22 +358,28 @@ static int prep_readinto(void) { return prep_bytesio("readinto"); }
 /* --- sources ------------------------------------------------------------------ */
 
 /* A Python class exporting through PEP 688: __buffer__ returns a view of
- * the C Exporter it wraps, so the Exporter's counters see every export. */
+ * the C Exporter it wraps, so the Exporter's counters see every export;
+ * __release_buffer__ counts its calls, which the check holds against them
+ * (the inner view would be released without it). An itertools.count keeps
+ * its number in C: an int attribute would leave a new int alive. */
 static const char pep688_src[] =
+    "import itertools\n"
     "class Exporter688:\n"
-    "    __slots__ = ('inner',)\n"
+    "    __slots__ = ('inner', 'releases')\n"
     "    def __init__(self, inner):\n"
     "        self.inner = inner\n"
+    "        self.releases = itertools.count()\n"
     "    def __buffer__(self, flags):\n"
     "        return memoryview(self.inner)\n"
     "    def __release_buffer__(self, view):\n"
+    "        next(self.releases)\n"
     "        view.release()\n";
 
 static void fill_pattern(char *p, size_t len)
 {
     size_t period = PATTERN_PERIOD < len ? PATTERN_PERIOD : len;
     for (size_t i = 0; i < period; i++) {
-        p[i] = (char)(i * 131u + 7u);
+        p[i] = (char)((uint32_t)(i + 1) * 2654435761u >> 24); /* Knuth's multiplicative hash */
     }
     for (size_t done = period; done < len;) {
         size_t k = done < len - done ? done : len - done;
@@ -456,7 +474,7 @@ static int setup_buffers(int64_t param)
         return pmb_fail("cannot map %zu bytes for the source pattern", bf.span);
     }
     fill_pattern(bf.pattern, bf.span);
-    if (exporter_init() < 0 || make_source(s) < 0) {
+    if (make_source(s) < 0) {
         return pmb_fail("cannot make the %zu-byte source", bf.span);
     }
     bf.expect = bf.src_lo + (s->sliced ? PAD : 0);
@@ -466,6 +484,7 @@ static int setup_buffers(int64_t param)
         return pmb_fail("cannot prepare the case");
     }
     bf.held = source_exports();
+    bf.setup_gets = exporter_get()->gets;
     bf.batch = (int64_t)(BATCH_BYTES / (size_t)param);
     bf.batch = bf.batch < 1 ? 1 : bf.batch > MAX_BATCH ? MAX_BATCH : bf.batch;
     return 0;
@@ -489,8 +508,7 @@ static void run_buffers(gbs_state *st, int64_t param)
     }
     bf.run_gets = exporter_get()->gets - gets;
     gbs_set_bytes_processed(st, gbs_iterations(st) * param);
-    gbs_counter(st, "minor_faults_per_iter", (double)(procmem_minor_faults() - faults),
-                GBS_COUNTER_AVG_ITERATIONS);
+    pmb_faults_counter(st, faults);
     gbs_set_label(st, bf.spec->result == RES_VIEW   ? "zero-copy"
                       : bf.spec->result == RES_COPY ? "copy"
                                                     : "into preallocated");
@@ -593,7 +611,29 @@ static int check_hook(const pmb_result *r)
         return pmb_fail("no copy expected, yet %.0f bytes allocated per iteration of %zd",
                         bytes, bf.n);
     }
-    return pmb_check_no_leak(r, NO_LEAK_SLACK);
+    /* No freelist serves a view, a bytes or a bytearray: every block the
+     * batch made is gone after it, even at one iteration per batch. */
+    if (r->live_blocks != 0 || r->live_bytes != 0) {
+        return pmb_fail("%lld blocks (%lld bytes) still live after the counted batch",
+                        (long long)r->live_blocks, (long long)r->live_bytes);
+    }
+    return 0;
+}
+
+/* PEP 688: __release_buffer__ ran once for every export taken since setup
+ * (timed run, counted batch, the check's own). */
+static int check_release_calls(void)
+{
+    PyObject *counter = PyObject_GetAttrString(bf.src, "releases");
+    PyObject *v = counter != NULL ? PyIter_Next(counter) : NULL; /* calls so far */
+    long long released = v != NULL ? PyLong_AsLongLong(v) : -1;
+    Py_XDECREF(v);
+    Py_XDECREF(counter);
+    const long long taken = (long long)(exporter_get()->gets - bf.setup_gets);
+    if (released != taken) {
+        return pmb_fail("__release_buffer__ ran %lld times for %lld exports", released, taken);
+    }
+    return 0;
 }
 
 static int check_buffers(const pmb_result *r)
@@ -602,10 +642,8 @@ static int check_buffers(const pmb_result *r)
     bf_product p = {0};
     int rc = -1;
 
-    if (bf.batches_done * bf.batch != r->timed_iterations) {
-        return pmb_fail("the timed loop completed %lld batches of %lld for %lld iterations",
-                        (long long)bf.batches_done, (long long)bf.batch,
-                        (long long)r->timed_iterations);
+    if (pmb_check_batches(r, bf.batches_done, bf.batch) < 0) {
+        return -1;
     }
     if (bf.run_gets != r->timed_iterations * s->exports) {
         return pmb_fail("the exporter saw %lld exports in %lld iterations (expected %d each)",
@@ -622,6 +660,9 @@ static int check_buffers(const pmb_result *r)
     if (source_exports() != bf.held) {
         pmb_fail("%zd exports of the source alive after the product was dropped (setup "
                  "holds %zd)", source_exports(), bf.held);
+        goto done;
+    }
+    if (s->source == SRC_PEP688 && check_release_calls() < 0) {
         goto done;
     }
     rc = 0;
@@ -653,17 +694,11 @@ static int extra_refuses_writable(bf_product *p)
     return 0;
 }
 
-/* A write through a writable view lands in the exporter's memory. */
-static int extra_writes_through(bf_product *p)
+/* A PyBUF_WRITABLE request gave a writable view (check_product has shown
+ * it is the exporter's own memory). */
+static int extra_writable(bf_product *p)
 {
-    char *data = exporter_data(bf.src);
-    if (p->view.readonly) {
-        return pmb_fail("a PyBUF_WRITABLE view is read-only");
-    }
-    ((char *)p->view.buf)[0] ^= (char)0xff;
-    const int seen = data[0] == (char)(bf.pattern[0] ^ (char)0xff);
-    ((char *)p->view.buf)[0] ^= (char)0xff;
-    return seen ? 0 : pmb_fail("a write through the view did not reach the exporter");
+    return p->view.readonly ? pmb_fail("a PyBUF_WRITABLE view is read-only") : 0;
 }
 
 /* Resizing must fail with BufferError and leave the bytes as they were. */
@@ -732,13 +767,15 @@ static const bf_spec gb_ro_spec = {.op = op_getbuffer, .source = SRC_EXPORTER_RO
                                    .extra = extra_refuses_writable};
 static const bf_spec gb_rw_spec = {.op = op_getbuffer, .source = SRC_EXPORTER_RW,
                                    .result = RES_VIEW, .exports = 1, .flags = PyBUF_WRITABLE,
-                                   .extra = extra_writes_through};
+                                   .extra = extra_writable};
 static const bf_spec pep688_mv_spec = {.op = op_memoryview, .source = SRC_PEP688,
                                        .result = RES_VIEW, .exports = 1};
 static const bf_spec pep688_gb_spec = {.op = op_getbuffer, .source = SRC_PEP688,
                                        .result = RES_VIEW, .exports = 1, .flags = PyBUF_SIMPLE};
 static const bf_spec slice_mv_spec = {.op = op_slice, .prepare = prep_view_key,
                                       .source = SRC_BYTES, .sliced = 1, .result = RES_VIEW};
+static const bf_spec slice_new_mv_spec = {.op = op_view_slice, .prepare = prep_key,
+                                          .source = SRC_BYTES, .sliced = 1, .result = RES_VIEW};
 static const bf_spec slice_bytes_spec = {.op = op_slice, .prepare = prep_key,
                                          .source = SRC_BYTES, .sliced = 1, .result = RES_COPY};
 static const bf_spec slice_bytearray_spec = {.op = op_slice, .prepare = prep_key,
@@ -746,12 +783,12 @@ static const bf_spec slice_bytearray_spec = {.op = op_slice, .prepare = prep_key
                                              .result = RES_COPY};
 static const bf_spec from_string_spec = {.op = op_from_string, .source = SRC_PATTERN,
                                          .result = RES_COPY};
-static const bf_spec bytes_of_spec = {.op = op_call1, .prepare = prep_bytes_type,
+static const bf_spec bytes_of_spec = {.op = op_call1, .prepare = prep_type,
                                       .source = SRC_EXPORTER_RO, .result = RES_COPY,
-                                      .exports = 1};
-static const bf_spec bytearray_of_spec = {.op = op_call1, .prepare = prep_bytearray_type,
+                                      .exports = 1, .type = &PyBytes_Type};
+static const bf_spec bytearray_of_spec = {.op = op_call1, .prepare = prep_type,
                                           .source = SRC_EXPORTER_RO, .result = RES_COPY,
-                                          .exports = 1};
+                                          .exports = 1, .type = &PyByteArray_Type};
 static const bf_spec tobytes_spec = {.op = op_call0, .prepare = prep_tobytes,
                                      .source = SRC_EXPORTER_RO, .result = RES_COPY};
 static const bf_spec read_spec = {.op = op_read, .prepare = prep_read, .source = SRC_BYTES,
@@ -767,10 +804,10 @@ static const bf_spec readinto_spec = {.op = op_readinto, .prepare = prep_readint
 static const pmb_case cases[] = {
     BF_CASE("memcpy", memcpy_spec,
             "physical reference: memcpy into a warm destination reused every iteration"),
-    BF_CASE("memcpy_fresh/mmap", mmap_spec,
+    BF_CASE("memcpy_fresh", mmap_spec,
             "physical reference: mmap fresh pages, memcpy, munmap (every page faults)"),
-    BF_CASE("memcpy_fresh/malloc", malloc_spec,
-            "malloc, memcpy, free: fresh or recycled as the C allocator decides"),
+    BF_CASE("memcpy_malloc", malloc_spec,
+            "malloc, memcpy, free: a fresh mapping or recycled heap, as the C allocator decides"),
     BF_CASE("view/PyMemoryView_FromMemory", from_memory_spec,
             "zero-copy: a read-only memoryview over C memory, dropped"),
     BF_CASE("view/memoryview/exporter", mv_exporter_spec,
@@ -787,7 +824,9 @@ static const pmb_case cases[] = {
     BF_CASE("view/pep688/getbuffer", pep688_gb_spec,
             "zero-copy: PyObject_GetBuffer on a Python class with __buffer__ (3.12+)"),
     BF_CASE("slice/memoryview", slice_mv_spec,
-            "zero-copy: memoryview(bytes)[64:64+n], a new view sharing the bytes"),
+            "zero-copy: mv[64:64+n] of a memoryview over bytes made in setup: a new view"),
+    BF_CASE("slice/memoryview_new", slice_new_mv_spec,
+            "zero-copy: memoryview(bytes)[64:64+n], the memoryview made each time too"),
     BF_CASE("slice/bytes", slice_bytes_spec, "copy: bytes[64:64+n], a new bytes object"),
     BF_CASE("slice/bytearray", slice_bytearray_spec,
             "copy: bytearray[64:64+n], a new bytearray"),
@@ -795,7 +834,8 @@ static const pmb_case cases[] = {
             "copy: PyBytes_FromStringAndSize from C memory, dropped"),
     BF_CASE("copy/bytes/exporter", bytes_of_spec, "copy: bytes(exporter), dropped"),
     BF_CASE("copy/bytearray/exporter", bytearray_of_spec, "copy: bytearray(exporter), dropped"),
-    BF_CASE("copy/tobytes", tobytes_spec, "copy: memoryview(exporter).tobytes(), dropped"),
+    BF_CASE("copy/tobytes", tobytes_spec,
+            "copy: mv.tobytes() of a memoryview over the exporter made in setup, dropped"),
     BF_CASE("io/read", read_spec, "copy: BytesIO.seek(64); read(n), a new bytes object"),
     BF_CASE("io/readinto", readinto_spec,
             "into preallocated: BytesIO.seek(64); readinto(bytearray of n), no new buffer"),

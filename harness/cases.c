@@ -105,6 +105,16 @@ int pmb_check_no_leak(const pmb_result *r, int64_t slack)
     return 0;
 }
 
+int pmb_check_nothing_live(const pmb_result *r)
+{
+    if (r->hook && (r->live_blocks != 0 || r->live_bytes != 0)) {
+        return pmb_fail("%lld blocks (%lld bytes) still live after %lld iterations",
+                        (long long)r->live_blocks, (long long)r->live_bytes,
+                        (long long)r->iterations);
+    }
+    return 0;
+}
+
 int pmb_check_batches(const pmb_result *r, int64_t batches, int64_t per_batch)
 {
     if (batches * per_batch != r->timed_iterations) {

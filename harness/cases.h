@@ -84,6 +84,10 @@ int pmb_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * never one per iteration. 0, or -1 (via pmb_fail) when more are live
  * after the run (only when the hook was on). */
 int pmb_check_no_leak(const pmb_result *r, int64_t slack);
+/* A check helper for cases no freelist serves: not one block or byte more
+ * is live after the run than before (only when the hook was on). 0, or -1
+ * via pmb_fail. */
+int pmb_check_nothing_live(const pmb_result *r);
 /* A check helper for cases that run in batches: the timed loop completed
  * `batches` of `per_batch` iterations, as many as Google Benchmark counted.
  * 0, or -1 via pmb_fail. */

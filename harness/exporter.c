@@ -24,7 +24,9 @@ static int exporter_getbuffer(PyObject *op, Py_buffer *view, int flags)
 {
     ExporterObject *self = (ExporterObject *)op;
     if (PyBuffer_FillInfo(view, op, self->data, self->len, self->readonly, flags) < 0) {
-        view->obj = NULL;
+        if (view != NULL) {
+            view->obj = NULL;
+        }
         counts.refused++;
         return -1;
     }

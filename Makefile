@@ -1,7 +1,8 @@
 # pymembench - the two commands a user types: `make bench` and `make test`.
 # Variables: PYTHONS (paths, commands, versions like 3.12, or all),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
-# case names), SUITE (quick, full), RESULTS (output folder). See README.md.
+# case names), SUITE (quick, full), RESULTS (output folder), BASE (the
+# column `make compare` divides by). See README.md.
 # make test covers every interpreter discovery finds unless PYTHONS is given.
 ifeq ($(origin PYTHONS),undefined)
 TEST_PYTHONS := all
@@ -13,6 +14,7 @@ ALLOCATORS ?= default
 FILTER ?=
 SUITE ?= quick
 RESULTS ?=
+BASE ?=
 export PYTHONS ALLOCATORS FILTER SUITE RESULTS
 
 .PHONY: bench test clean stress compare plots regress
@@ -26,5 +28,9 @@ test:
 clean:
 	rm -rf build
 
-stress compare plots regress:
+# summary.md across the result files of a run (default: the latest).
+compare:
+	@scripts/compare $(if $(BASE),--base "$(BASE)") "$(if $(RESULTS),$(RESULTS),results/latest)"
+
+stress plots regress:
 	@echo "make $@: not available yet in this version of pymembench (see README, 'Status')" >&2; exit 2

@@ -31,7 +31,11 @@ def medians(path):
     median aggregate where there were repetitions, else the single row;
     error rows left out. Raises OSError, ValueError or KeyError."""
     with open(path) as f:
-        doc = json.load(f)
+        return medians_of(json.load(f))
+
+
+def medians_of(doc):
+    """medians() of an already parsed result document."""
     out = {}
     for row in doc["benchmarks"]:
         if row.get("aggregate_name", "median") == "median" and not row.get("error_occurred"):

@@ -41,3 +41,12 @@ def medians_of(doc):
         if row.get("aggregate_name", "median") == "median" and not row.get("error_occurred"):
             out[row.get("run_name", row["name"])] = row
     return doc["context"], out
+
+
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def real_ns(row):
+    """A row's real time in nanoseconds; KeyError when it has none or its
+    time_unit is unknown."""
+    return row["real_time"] * UNIT_NS[row.get("time_unit", "ns")]

@@ -1,8 +1,9 @@
 # pymembench - the two commands a user types: `make bench` and `make test`.
 # Variables: PYTHONS (paths, commands, versions like 3.12, or all),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
-# case names), SUITE (quick, full), RESULTS (output folder), BASE (the
-# column `make compare` divides by). See README.md.
+# case names), SUITE (quick, full), PROCESSES (per configuration),
+# RESULTS (output folder), BASE (the column `make compare` divides by).
+# See README.md.
 # make test covers every interpreter discovery finds unless PYTHONS is given.
 ifeq ($(origin PYTHONS),undefined)
 TEST_PYTHONS := all
@@ -15,7 +16,8 @@ FILTER ?=
 SUITE ?= quick
 RESULTS ?=
 BASE ?=
-export PYTHONS ALLOCATORS FILTER SUITE RESULTS
+PROCESSES ?=
+export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE
 
 .PHONY: bench test clean stress compare plots regress
 
@@ -32,5 +34,9 @@ clean:
 compare:
 	@scripts/compare $(if $(BASE),--base "$(BASE)") "$(if $(RESULTS),$(RESULTS),results/latest)"
 
-stress plots regress:
+# charts of a run (default: the latest) from its results; nothing is re-run.
+plots:
+	@scripts/plots "$(if $(RESULTS),$(RESULTS),results/latest)"
+
+stress regress:
 	@echo "make $@: not available yet in this version of pymembench (see README, 'Status')" >&2; exit 2

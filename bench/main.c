@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: pymembench [--allocator=NAME] [--memhook=on|off|both] [--list] [--version]\n"
+    "usage: pymembench [--allocator=NAME] [--memhook=on|off|both] [--suite=quick|full]\n"
+    "                  [--list] [--init-only] [--version]\n"
     "                  [Google Benchmark flags: --benchmark_filter=REGEX,\n"
     "                   --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
     "                   --benchmark_out=FILE, --benchmark_format=json, ...]\n"
@@ -34,7 +35,11 @@ static const char usage[] =
     "  --memhook=off     no counting hook: pure timing, no allocs/bytes counters\n"
     "  --memhook=both    every case twice, NAME/memhook:on and NAME/memhook:off,\n"
     "                    to measure the hook's overhead in one run\n"
+    "  --suite=quick     leave out the largest params of long sweeps (buffers above\n"
+    "                    16 MiB); --suite=full, the default, runs every param\n"
     "  --list            print every case name with what one iteration does\n"
+    "  --init-only       initialise the interpreter with the allocator, finalize, exit:\n"
+    "                    the harness's own start-up and shutdown, for whole-process timing\n"
     "\n"
     "exit status: 0 ok, 1 a case failed its check (or finalize failed),\n"
     "             2 bad usage or environment\n";
@@ -43,6 +48,8 @@ typedef struct options {
     const char *allocator;
     int hook;
     int list;
+    int init_only;
+    const char *suite;
     const char *out;      /* --benchmark_out (or BENCHMARK_OUT) as given */
     char out_tmp[4096];   /* where Google Benchmark really writes */
     int list_tests;       /* --benchmark_list_tests: names only, no results */
@@ -77,6 +84,15 @@ static int parse_args(int *argc, char **argv, options *o)
         }
         else if (strcmp(a, "--list") == 0) {
             o->list = 1;
+        }
+        else if (strcmp(a, "--init-only") == 0) {
+            o->init_only = 1;
+        }
+        else if (strcmp(a, "--suite=quick") == 0 || strcmp(a, "--suite=full") == 0) {
+            o->suite = a + 8;
+        }
+        else if (strncmp(a, "--suite=", 8) == 0) {
+            return die_usage("unknown suite in '%s'; use --suite=quick or --suite=full", a);
         }
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
@@ -212,6 +228,7 @@ static int add_context(const options *o)
     gbs_add_context("python_build", text);
     Py_DECREF(facts);
     gbs_add_context("allocator", o->allocator);
+    gbs_add_context("suite", o->suite);
     if (mlib_find(o->allocator) != NULL) {
         snprintf(buf, sizeof(buf), "%s, %s via LD_PRELOAD", pyx_allocator_effective(),
                  mlib_find(o->allocator)->soname);
@@ -316,7 +333,7 @@ static int add_end_context(const char *path, uint64_t peak)
 int main(int argc, char **argv)
 {
     const char *fmt = getenv("BENCHMARK_OUT_FORMAT");
-    options o = {.allocator = "default", .hook = PMB_HOOK_ON,
+    options o = {.allocator = "default", .suite = "full", .hook = PMB_HOOK_ON,
                  .out_json = fmt == NULL || *fmt == '\0' || strcmp(fmt, "json") == 0};
     char err[512];
     const char *python_alloc = NULL;
@@ -360,7 +377,11 @@ int main(int argc, char **argv)
         rc = 2; /* an allocator it lacks, or a broken install: environment */
         goto done;
     }
+    if (o.init_only) {
+        goto finish;
+    }
     pmb_set_hook(o.hook);
+    pmb_set_suite(strcmp(o.suite, "quick") == 0 ? PMB_SUITE_QUICK : PMB_SUITE_FULL);
     if (wl_register_all() < 0) {
         rc = 2;
         goto finish;

@@ -394,6 +394,13 @@ static int add_variants(const char *family, const pmb_case *c, int64_t param, in
     return add_reg(family, c, param, has_param, 0, "/memhook:off");
 }
 
+static int suite = PMB_SUITE_FULL;
+
+void pmb_set_suite(int which)
+{
+    suite = which;
+}
+
 int pmb_register_family(const char *family, const pmb_case *table)
 {
     for (const pmb_case *c = table; c->name != NULL; c++) {
@@ -408,6 +415,9 @@ int pmb_register_family(const char *family, const pmb_case *table)
             continue;
         }
         for (const int64_t *p = c->params; *p != 0; p++) {
+            if (suite == PMB_SUITE_QUICK && c->quick_max != 0 && *p > c->quick_max) {
+                continue;
+            }
             if (add_variants(family, c, *p, 1) < 0) {
                 return -1;
             }

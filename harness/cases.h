@@ -51,9 +51,18 @@ typedef struct pmb_case {
     /* Nonzero: time by the wall clock, not this thread's CPU time (cases
      * whose work runs on other threads). */
     int real_time;
+    /* Optional: the largest param the quick suite runs (0: every param).
+     * For sweeps whose top values take most of a run's time. */
+    int64_t quick_max;
 } pmb_case;
 
 #define PMB_SKIP 1
+
+/* The suite cases are registered for: PMB_SUITE_FULL (every param, the
+ * default) or PMB_SUITE_QUICK (params up to each case's quick_max). Set
+ * before the families register. */
+enum { PMB_SUITE_FULL, PMB_SUITE_QUICK };
+void pmb_set_suite(int suite);
 
 /* Register a family's table (ending in a row whose name is NULL). Names
  * become family/name[/param]; a duplicate name is an error. 0 or -1. */

@@ -1,9 +1,15 @@
 """pmbresults - shared by the scripts that read pymembench result files:
 the command line `PROG RESULT.json [--filter REGEX]`, the rows, and the
 median row of each case."""
+import glob
 import json
+import os
 import re
 import sys
+
+# scripts/compare's figures (for scripts/plots) beside summary.md: any
+# <name>.md.json in a run's folder is not a result file.
+SUMMARY = "summary.md.json"
 
 
 def load(prog, argv):
@@ -50,3 +56,25 @@ def real_ns(row):
     """A row's real time in nanoseconds; KeyError when it has none or its
     time_unit is unknown."""
     return row["real_time"] * UNIT_NS[row.get("time_unit", "ns")]
+
+
+def result_files(folder):
+    """The result files of a run's folder: its *.json but *.md.json."""
+    return sorted(p for p in glob.glob(os.path.join(folder, "*.json"))
+                  if not p.endswith(".md.json"))
+
+
+def column_names(names, paths):
+    """Column names (<python_tag>/<allocator>) told apart where the same
+    interpreter appears twice: make bench's second listing of an interpreter
+    (an A/A check) writes <tag>~2-<allocator>.json and becomes <tag>~2/...;
+    any other duplicate gets its file name in brackets."""
+    out = []
+    for name, path in zip(names, paths):
+        m = re.match(r".*(~\d+)-[^/]*$", os.path.basename(path))
+        if m and "/" in name:
+            tag, alloc = name.split("/", 1)
+            name = "%s%s/%s" % (tag, m.group(1), alloc)
+        out.append(name)
+    return [n if out.count(n) == 1 else "%s (%s)" % (n, os.path.basename(p))
+            for n, p in zip(out, paths)]

@@ -811,7 +811,7 @@ static const bf_spec readinto_spec = {.op = op_readinto, .prepare = prep_readint
 #define BF_CASE(case_name, spec_, doc_)                                                      \
     {.name = case_name, .setup = setup_buffers, .run = run_buffers, .check = check_buffers,  \
      .teardown = teardown_buffers, .count = count_buffers, .params = sizes, .data = &spec_,  \
-     .doc = doc_}
+     .doc = doc_, .quick_max = 16777216}
 
 static const pmb_case cases[] = {
     BF_CASE("memcpy", memcpy_spec,

@@ -2,7 +2,7 @@
 """check_find_pythons.py SCRIPT - the discovery script's contract: python3
 resolves to one interpreter with a tag; an entry that resolves to nothing
 exits 2 with one line; 'all' finds at least python3's interpreter, with
-distinct tags."""
+distinct tags; an interpreter two entries name is listed twice."""
 import subprocess
 import sys
 
@@ -27,6 +27,15 @@ def main(script):
         problems.append("all: exit %d, tags %r" % (every.returncode, tags))
     if lines and lines[0].split()[0] not in tags:
         problems.append("all does not include python3's interpreter %s" % lines[0])
+    if lines:  # named by two entries (command and path): listed twice, for an A/A run
+        tag, exe = lines[0].split(" ", 1)
+        twice = run(script, "python3", exe)
+        if twice.returncode != 0 or twice.stdout != (lines[0] + "\n") * 2:
+            problems.append("python3 and %s: exit %d, output %r (want it twice)" % (
+                exe, twice.returncode, twice.stdout))
+        same = run(script, "python3 python3")
+        if same.stdout.count(tag) != 2:
+            problems.append("python3 python3: output %r (want it twice)" % same.stdout)
     for p in problems:
         print("FAIL: " + p)
     if not problems:

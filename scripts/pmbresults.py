@@ -68,7 +68,8 @@ def column_names(names, paths):
     """Column names (<python_tag>/<allocator>) told apart where the same
     interpreter appears twice: make bench's second listing of an interpreter
     (an A/A check) writes <tag>~2-<allocator>.json and becomes <tag>~2/...;
-    any other duplicate gets its file name in brackets."""
+    other duplicates (the same file name in two runs) get their folder and
+    file in brackets, and a number if that is not enough."""
     out = []
     for name, path in zip(names, paths):
         m = re.match(r".*(~\d+)-[^/]*$", os.path.basename(path))
@@ -76,5 +77,7 @@ def column_names(names, paths):
             tag, alloc = name.split("/", 1)
             name = "%s%s/%s" % (tag, m.group(1), alloc)
         out.append(name)
-    return [n if out.count(n) == 1 else "%s (%s)" % (n, os.path.basename(p))
-            for n, p in zip(out, paths)]
+    where = [os.path.join(os.path.basename(os.path.dirname(os.path.abspath(p))),
+                          os.path.basename(p)) for p in paths]
+    out = [n if out.count(n) == 1 else "%s (%s)" % (n, w) for n, w in zip(out, where)]
+    return [n if out.count(n) == 1 else "%s #%d" % (n, i + 1) for i, n in enumerate(out)]

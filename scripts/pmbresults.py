@@ -81,3 +81,9 @@ def column_names(names, paths):
                           os.path.basename(p)) for p in paths]
     out = [n if out.count(n) == 1 else "%s (%s)" % (n, w) for n, w in zip(out, where)]
     return [n if out.count(n) == 1 else "%s #%d" % (n, i + 1) for i, n in enumerate(out)]
+
+
+def version_key(ctx):
+    """A result context's Python version as a sortable tuple (unknown last)."""
+    m = re.match(r"(\d+)\.(\d+)\.(\d+)", ctx.get("python_version", ""))
+    return tuple(int(x) for x in m.groups()) if m else (99, 99, 99)

@@ -87,3 +87,9 @@ def version_key(ctx):
     """A result context's Python version as a sortable tuple (unknown last)."""
     m = re.match(r"(\d+)\.(\d+)\.(\d+)", ctx.get("python_version", ""))
     return tuple(int(x) for x in m.groups()) if m else (99, 99, 99)
+
+
+def tag_key(tag):
+    """An interpreter tag (cpython-3.12.0t, cpython-3.11.2-system) as a
+    sortable key: numbers as numbers, then words."""
+    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"[.-]", tag)]

@@ -89,7 +89,16 @@ def version_key(ctx):
     return tuple(int(x) for x in m.groups()) if m else (99, 99, 99)
 
 
+def natural_key(text, sep):
+    """text split at the regex sep, numbers compared as numbers, before words."""
+    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(sep, text)]
+
+
+def case_key(name):
+    """Case names part by part: .../16 before .../1024."""
+    return natural_key(name, "/")
+
+
 def tag_key(tag):
-    """An interpreter tag (cpython-3.12.0t, cpython-3.11.2-system) as a
-    sortable key: numbers as numbers, then words."""
-    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"[.-]", tag)]
+    """An interpreter tag (cpython-3.12.0t, cpython-3.11.2-system)."""
+    return natural_key(tag, r"[.-]")

@@ -14,7 +14,8 @@
 extern "C" {
 #endif
 
-/* Opaque: a benchmark::State, valid only inside a benchmark function. */
+/* Opaque: a benchmark::State, valid only inside a benchmark function; or
+ * the manual state below. */
 typedef struct gbs_state gbs_state;
 /* Opaque: a registered benchmark, used to attach arguments and options. */
 typedef struct gbs_bench gbs_bench;
@@ -66,6 +67,16 @@ void gbs_counter(gbs_state *st, const char *name, double value, int flags);
 /* Mark the run failed: the JSON row gets error_occurred and the message. */
 void gbs_skip_with_error(gbs_state *st, const char *msg);
 int gbs_error_occurred(const gbs_state *st);
+
+/* Outside Google Benchmark: a state that runs a case's loop for a fixed
+ * number of iterations, untimed (stress runs, fault injection). Counters,
+ * labels and timing calls are ignored; an error is kept. One at a time,
+ * main thread: begin returns the same state until end. A loop may overrun
+ * `iterations` by less than one batch, as under Google Benchmark. */
+gbs_state *gbs_manual_begin(int64_t iterations);
+/* The message given to gbs_skip_with_error, or NULL. Valid until end. */
+const char *gbs_manual_error(const gbs_state *st);
+void gbs_manual_end(gbs_state *st);
 
 /* A key/value pair in the result's "context" object. */
 void gbs_add_context(const char *key, const char *value);

@@ -35,6 +35,14 @@ static size_t table_cap; /* a power of two */
 static size_t table_used;
 static int installed;
 static atomic_flag lock = ATOMIC_FLAG_INIT;
+/* Fault injection (memhook_fail), under the lock; `armed` is read without
+ * it first so that unarmed requests pay one load. */
+static atomic_int armed;
+static unsigned fail_mask;
+static uint64_t fail_next; /* the request number to fail; 0: none */
+static uint64_t fail_every;
+static uint64_t fail_seen;
+static uint64_t fail_count;
 /* >0 while this thread is inside a wrapped allocator: pymalloc hands
  * requests over 512 bytes to PyMem_RawMalloc, and that inner call is the
  * same request, not a second one, so it passes through uncounted. */
@@ -165,11 +173,33 @@ static void untrack(hook_domain *d, void *p)
     }
 }
 
+/* 1 when this request (an outermost one in domain `domain`) must fail. */
+static int inject(int domain)
+{
+    if (!atomic_load_explicit(&armed, memory_order_relaxed)) {
+        return 0;
+    }
+    int fail = 0;
+    lock_take();
+    if (fail_mask & MEMHOOK_MASK(domain)) {
+        if (++fail_seen == fail_next) {
+            fail = 1;
+            fail_count++;
+            fail_next = fail_every ? fail_next + fail_every : 0;
+        }
+    }
+    lock_give();
+    return fail;
+}
+
 static void *hook_malloc(void *ctx, size_t size)
 {
     hook_domain *d = ctx;
     if (nesting) {
         return d->orig.malloc(d->orig.ctx, size);
+    }
+    if (inject(d->domain)) {
+        return NULL;
     }
     nesting++;
     void *p = d->orig.malloc(d->orig.ctx, size);
@@ -190,6 +220,9 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
     if (nesting) {
         return d->orig.calloc(d->orig.ctx, nelem, elsize);
     }
+    if (inject(d->domain)) {
+        return NULL;
+    }
     nesting++;
     void *p = d->orig.calloc(d->orig.ctx, nelem, elsize);
     nesting--;
@@ -208,6 +241,9 @@ static void *hook_realloc(void *ctx, void *ptr, size_t size)
     hook_domain *d = ctx;
     if (nesting) {
         return d->orig.realloc(d->orig.ctx, ptr, size);
+    }
+    if (inject(d->domain)) {
+        return NULL;
     }
     /* Forget the old block before it can be reused by another thread. */
     int was_tracked = 0;
@@ -350,6 +386,26 @@ void memhook_read_total(memhook_counts *out)
         out->untracked_frees += c->untracked_frees;
     }
     out->peak_bytes = total_peak;
+    lock_give();
+}
+
+void memhook_fail(unsigned mask, uint64_t nth, uint64_t every)
+{
+    lock_take();
+    fail_mask = mask;
+    fail_next = nth;
+    fail_every = every;
+    fail_seen = 0;
+    fail_count = 0;
+    atomic_store(&armed, nth != 0);
+    lock_give();
+}
+
+void memhook_fail_read(uint64_t *seen, uint64_t *failed)
+{
+    lock_take();
+    *seen = fail_seen;
+    *failed = fail_count;
     lock_give();
 }
 

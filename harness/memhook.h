@@ -46,4 +46,18 @@ void memhook_read_total(memhook_counts *out);
 /* Set every peak to the current live bytes. */
 void memhook_reset_peak(void);
 
+/* Fault injection (the model is Lua's test allocator): fail the `nth`
+ * request (1: the next one) made in the domains of `mask`, and when
+ * `every` > 0 each `every`-th request after it. A failed request returns
+ * NULL without reaching the wrapped allocator (a failed realloc leaves the
+ * block as it was) and is not counted as an allocation. Requests are the
+ * malloc, calloc and realloc calls the hook counts. `nth` 0 disarms;
+ * UINT64_MAX only counts requests (memhook_fail_read). */
+#define MEMHOOK_MASK(d) (1u << (d))
+#define MEMHOOK_MASK_ALL ((1u << MEMHOOK_NDOMAINS) - 1)
+void memhook_fail(unsigned mask, uint64_t nth, uint64_t every);
+/* Requests the injector has seen in its domains since it was armed, and
+ * how many of them it failed. */
+void memhook_fail_read(uint64_t *seen, uint64_t *failed);
+
 #endif /* PYMB_MEMHOOK_H */

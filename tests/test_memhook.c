@@ -67,6 +67,85 @@ static void *raw_thread(void *arg)
     return NULL;
 }
 
+/* The Nth request in a chosen domain fails, and every Nth after it; other
+ * domains, and the requests between, are untouched; a Python call that
+ * meets a failure raises MemoryError and leaks nothing. */
+static void fault_injection(void)
+{
+    void *blocks[10];
+    uint64_t seen, nfailed;
+    memhook_counts a, b;
+
+    memhook_read_total(&a);
+    memhook_fail(MEMHOOK_MASK(MEMHOOK_MEM), 3, 0);
+    void *raw = PyMem_RawMalloc(16); /* another domain: not seen */
+    int nulls = 0, third_failed = 0;
+    for (int i = 0; i < 10; i++) {
+        blocks[i] = PyMem_Malloc(16);
+        nulls += blocks[i] == NULL;
+        third_failed |= i == 2 && blocks[i] == NULL;
+    }
+    memhook_fail_read(&seen, &nfailed);
+    memhook_fail(0, 0, 0);
+    memhook_read_total(&b);
+    EXPECT(raw != NULL, "a RAW request failed while only MEM was chosen");
+    EXPECT(nulls == 1 && third_failed, "fail the 3rd MEM request: %d failed", nulls);
+    EXPECT(seen == 10 && nfailed == 1, "injector saw %llu requests, failed %llu",
+           (unsigned long long)seen, (unsigned long long)nfailed);
+    EXPECT(b.allocs - a.allocs == 10, "a failed request was counted as an allocation");
+    for (int i = 0; i < 10; i++) {
+        PyMem_Free(blocks[i]);
+    }
+    PyMem_RawFree(raw);
+
+    memhook_fail(MEMHOOK_MASK_ALL, 2, 4); /* the 2nd, 6th, 10th... */
+    nulls = 0;
+    int pattern_ok = 1;
+    for (int i = 0; i < 10; i++) {
+        blocks[i] = PyObject_Malloc(32);
+        nulls += blocks[i] == NULL;
+        pattern_ok &= (blocks[i] == NULL) == (i % 4 == 1);
+    }
+    void *q = PyMem_RawMalloc(8);
+    char *r = PyMem_RawRealloc(q, 64); /* the 12th request: kept */
+    memhook_fail(0, 0, 0);
+    EXPECT(nulls == 3 && pattern_ok, "every 4th from the 2nd: %d failed", nulls);
+    EXPECT(q != NULL && r != NULL, "requests between the failing ones failed");
+    for (int i = 0; i < 10; i++) {
+        PyObject_Free(blocks[i]);
+    }
+    PyMem_RawFree(r);
+
+    /* a failed realloc leaves the block intact and tracked */
+    char *s = PyMem_Malloc(8);
+    memcpy(s, "kept", 5);
+    memhook_read_total(&a);
+    memhook_fail(MEMHOOK_MASK(MEMHOOK_MEM), 1, 0);
+    char *t = PyMem_Realloc(s, 4096);
+    memhook_fail(0, 0, 0);
+    memhook_read_total(&b);
+    EXPECT(t == NULL && strcmp(s, "kept") == 0, "failed realloc moved or lost the block");
+    EXPECT(b.live_blocks == a.live_blocks && b.live_bytes == a.live_bytes,
+           "failed realloc changed the live counts");
+    PyMem_Free(s);
+
+    /* Python code meeting the failure: MemoryError, nothing leaked */
+    PyObject *warm = PyList_New(0);
+    Py_XDECREF(warm);
+    memhook_read_total(&a);
+    memhook_fail(MEMHOOK_MASK_ALL, 1, 1); /* every request fails */
+    PyObject *big = PyBytes_FromStringAndSize(NULL, 100000);
+    memhook_fail(0, 0, 0);
+    int was_memory_error = big == NULL && PyErr_ExceptionMatches(PyExc_MemoryError);
+    Py_XDECREF(big);
+    PyErr_Clear();
+    memhook_read_total(&b);
+    EXPECT(was_memory_error, "a failed bytes allocation did not raise MemoryError");
+    EXPECT(b.live_blocks == a.live_blocks, "MemoryError path left %lld blocks live",
+           (long long)(b.live_blocks - a.live_blocks));
+    printf("fault injection: the Nth and every Nth request failed as chosen\n");
+}
+
 int main(void)
 {
     char err[256];
@@ -120,6 +199,8 @@ int main(void)
            "two threads: %llu allocs and %llu frees counted, expected %d each",
            (unsigned long long)(raw_b.allocs - raw_a.allocs),
            (unsigned long long)(raw_b.frees - raw_a.frees), 2 * N);
+
+    fault_injection();
 
     /* switched off: nothing counted */
     memhook_uninstall();

@@ -12,6 +12,7 @@
 #include "memhook.h"
 #include "procmem.h"
 #include "pyx.h"
+#include "stress.h"
 #include "workloads.h"
 
 #include <signal.h>
@@ -23,7 +24,10 @@
 
 static const char usage[] =
     "usage: pymembench [--allocator=NAME] [--memhook=on|off|both] [--suite=quick|full]\n"
-    "                  [--list] [--init-only] [--version]\n"
+    "                  [--list] [--init-only] [--version] [--crashed=NAME=SIGNAL]\n"
+    "       pymembench --stress [--stress-seconds=S] [--fault-points=N]\n"
+    "                  [--fault-domains=raw,mem,obj|all] [--stress-out=FILE]\n"
+    "                  [--benchmark_filter=REGEX] [--allocator=NAME] [--list]\n"
     "                  [Google Benchmark flags: --benchmark_filter=REGEX,\n"
     "                   --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
     "                   --benchmark_out=FILE, --benchmark_format=json, ...]\n"
@@ -40,9 +44,23 @@ static const char usage[] =
     "  --list            print every case name with what one iteration does\n"
     "  --init-only       initialise the interpreter with the allocator, finalize, exit:\n"
     "                    the harness's own start-up and shutdown, for whole-process timing\n"
+    "  --crashed=NAME=SIGNAL  NAME crashed an earlier process: report it failed, do not\n"
+    "                    run it (make bench passes this when it re-runs after a crash)\n"
     "\n"
-    "exit status: 0 ok, 1 a case failed its check (or finalize failed),\n"
-    "             2 bad usage or environment\n";
+    "stress runs (stress tests, not benchmarks; nothing is timed):\n"
+    "  --stress          every case as stress/<family>/<case>, in a child process of its\n"
+    "                    own, in rounds, checking invariants across rounds; then fault\n"
+    "                    injection at points spread across its allocation sequence\n"
+    "  --stress-seconds=S  rounds per case until S seconds (default $STRESS_SECONDS or 0.5;\n"
+    "                    at least 3 measured rounds)\n"
+    "  --fault-points=N  injection points per case (default 8; 0: none)\n"
+    "  --fault-domains=D the allocator domains to fail in: raw, mem, obj, comma-separated,\n"
+    "                    or all (default)\n"
+    "  --stress-out=FILE the JSON report, rewritten whole after every case\n"
+    "\n"
+    "A crash (SIGSEGV, SIGABRT...) prints \"pymembench: case NAME crashed: SIGNAL\".\n"
+    "exit status: 0 ok, 1 a case failed its check, a stress invariant broke or a case\n"
+    "             crashed (or finalize failed), 2 bad usage or environment\n";
 
 typedef struct options {
     const char *allocator;
@@ -54,6 +72,11 @@ typedef struct options {
     char out_tmp[4096];   /* where Google Benchmark really writes */
     int list_tests;       /* --benchmark_list_tests: names only, no results */
     int out_json;         /* the output file is JSON (Google Benchmark's default) */
+    const char *filter;   /* --benchmark_filter's value, for --stress */
+    const char *crashed[64]; /* --crashed=NAME=SIGNAL values */
+    int ncrashed;
+    int stress;
+    stress_options so;
 } options;
 
 static int die_usage(const char *fmt, const char *arg)
@@ -64,13 +87,80 @@ static int die_usage(const char *fmt, const char *arg)
     return 2;
 }
 
+/* The value of --fault-domains: a mask, or 0 when it is not one. */
+static unsigned parse_domains(const char *v)
+{
+    static const char *const names[MEMHOOK_NDOMAINS] = {"raw", "mem", "obj"};
+    unsigned mask = 0;
+    if (strcmp(v, "all") == 0) {
+        return MEMHOOK_MASK_ALL;
+    }
+    while (*v) {
+        size_t len = strcspn(v, ",");
+        int found = 0;
+        for (int d = 0; d < MEMHOOK_NDOMAINS; d++) {
+            if (len == strlen(names[d]) && strncmp(v, names[d], len) == 0) {
+                mask |= MEMHOOK_MASK(d);
+                found = 1;
+            }
+        }
+        if (!found) {
+            return 0;
+        }
+        v += len + (v[len] == ',');
+    }
+    return mask;
+}
+
+/* A positive number of seconds, or -1. */
+static double parse_seconds(const char *v)
+{
+    char *end;
+    double s = strtod(v, &end);
+    return end != v && *end == '\0' && s > 0 && s < 1e6 ? s : -1;
+}
+
 /* Take our options out of argv, leave Google Benchmark's in place. */
 static int parse_args(int *argc, char **argv, options *o)
 {
     int w = 1;
     for (int i = 1; i < *argc; i++) {
         const char *a = argv[i];
-        if (strncmp(a, "--allocator=", 12) == 0) {
+        if (strcmp(a, "--stress") == 0) {
+            o->stress = 1;
+        }
+        else if (strncmp(a, "--stress-seconds=", 17) == 0) {
+            o->so.seconds = parse_seconds(a + 17);
+            if (o->so.seconds < 0) {
+                return die_usage("'%s' is not a positive number of seconds (e.g. "
+                                 "--stress-seconds=0.5)", a);
+            }
+        }
+        else if (strncmp(a, "--fault-points=", 15) == 0) {
+            char *end;
+            long n = strtol(a + 15, &end, 10);
+            if (end == a + 15 || *end != '\0' || n < 0 || n > 100000) {
+                return die_usage("'%s' is not a number of points from 0 to 100000", a);
+            }
+            o->so.fault_points = (int)n;
+        }
+        else if (strncmp(a, "--fault-domains=", 16) == 0) {
+            o->so.fault_mask = parse_domains(a + 16);
+            if (o->so.fault_mask == 0) {
+                return die_usage("unknown domain in '%s'; use raw, mem, obj (comma-separated) "
+                                 "or all", a);
+            }
+        }
+        else if (strncmp(a, "--stress-out=", 13) == 0) {
+            o->so.out = a + 13;
+        }
+        else if (strncmp(a, "--crashed=", 10) == 0) {
+            if (strchr(a + 10, '=') == NULL || o->ncrashed == 64) {
+                return die_usage("'%s' should be --crashed=NAME=SIGNAL (at most 64 of them)", a);
+            }
+            o->crashed[o->ncrashed++] = a + 10;
+        }
+        else if (strncmp(a, "--allocator=", 12) == 0) {
             o->allocator = a + 12;
         }
         else if (strcmp(a, "--memhook=on") == 0) {
@@ -108,6 +198,9 @@ static int parse_args(int *argc, char **argv, options *o)
                 o->out = a + 16;
                 continue; /* re-added by redirect_out */
             }
+            if (strncmp(a, "--benchmark_filter=", 19) == 0) {
+                o->filter = a + 19;
+            }
             if (strncmp(a, "--benchmark_out_format=", 23) == 0) {
                 o->out_json = strcmp(a + 23, "json") == 0;
             }
@@ -131,6 +224,13 @@ static int parse_args(int *argc, char **argv, options *o)
     if (o->list_tests) {
         o->out = NULL;
     }
+    if (o->stress && o->out != NULL) {
+        return die_usage("%s: --benchmark_out has no meaning with --stress; use --stress-out=FILE",
+                         o->out);
+    }
+    if (o->filter == NULL && getenv("BENCHMARK_FILTER") != NULL) {
+        o->filter = getenv("BENCHMARK_FILTER");
+    }
     return 0;
 }
 
@@ -144,6 +244,47 @@ static void on_interrupt(int sig)
     }
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* A case that crashes the process: say which and how, remove the partial
+ * result file, then die of the same signal (the exit status tells it). */
+static void on_crash(int sig)
+{
+    static const char head[] = "pymembench: case ";
+    const char *name = pmb_running_name();
+    const char *what = sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT"
+                       : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE" : "SIGILL";
+    if (name != NULL) {
+        ssize_t w = write(2, head, sizeof(head) - 1);
+        w += write(2, name, strlen(name));
+        w += write(2, " crashed: ", 10);
+        w += write(2, what, strlen(what));
+        w += write(2, "\n", 1);
+        (void)w;
+    }
+    if (pending_tmp != NULL) {
+        unlink(pending_tmp);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Fatal signals name the running case; on an alternate stack, so that a
+ * stack overflow is reported too. */
+static void catch_crashes(void)
+{
+    static char altstack[1 << 16];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_crash;
+    sa.sa_flags = (int)(SA_ONSTACK | SA_RESETHAND | SA_NODEFER);
+    sigemptyset(&sa.sa_mask);
+    sigaltstack(&ss, NULL);
+    const int sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 /* Point --benchmark_out at a temporary file beside the target, so that an
@@ -330,11 +471,52 @@ static int add_end_context(const char *path, uint64_t peak)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* --crashed=NAME=SIGNAL: those cases fail at once. 0, or 2 for a name
+ * that is no case. */
+static int mark_crashed(const options *o)
+{
+    for (int i = 0; i < o->ncrashed; i++) {
+        char name[200], reason[96];
+        const char *sig = strrchr(o->crashed[i], '=');
+        snprintf(name, sizeof(name), "%.*s", (int)(sig - o->crashed[i]), o->crashed[i]);
+        snprintf(reason, sizeof(reason), "crashed an earlier process (%.20s); not run again",
+                 sig + 1);
+        if (pmb_mark_crashed(name, reason) < 0) {
+            return die_usage("--crashed names no case: %s; run pymembench --list", name);
+        }
+    }
+    return 0;
+}
+
+/* pymembench --stress: the families registered for stress, then
+ * stress_run. Returns the exit status. */
+static int run_stress(options *o)
+{
+    pmb_set_hook(PMB_HOOK_ON);
+    pmb_set_stress(1);
+    if (wl_register_all() < 0 || wl_register_stress() < 0) {
+        return 2;
+    }
+    if (o->list) {
+        stress_list();
+        return 0;
+    }
+    if (memhook_install() < 0) {
+        fprintf(stderr, "pymembench: cannot install the counting hook (out of memory)\n");
+        return 2;
+    }
+    o->so.filter = o->filter;
+    int rc = stress_run(&o->so);
+    memhook_uninstall();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *fmt = getenv("BENCHMARK_OUT_FORMAT");
-    options o = {.allocator = "default", .suite = "full", .hook = PMB_HOOK_ON,
-                 .out_json = fmt == NULL || *fmt == '\0' || strcmp(fmt, "json") == 0};
+    options o = {.allocator = "default", .hook = PMB_HOOK_ON,
+                 .out_json = fmt == NULL || *fmt == '\0' || strcmp(fmt, "json") == 0,
+                 .so = {.seconds = 0.5, .fault_points = 8, .fault_mask = MEMHOOK_MASK_ALL}};
     char err[512];
     const char *python_alloc = NULL;
     char **orig_argv = calloc((size_t)argc + 1, sizeof(char *));
@@ -343,7 +525,20 @@ int main(int argc, char **argv)
         return 2;
     }
     memcpy(orig_argv, argv, (size_t)argc * sizeof(char *));
+    const char *env_seconds = getenv("STRESS_SECONDS");
+    if (env_seconds != NULL && *env_seconds != '\0') {
+        o.so.seconds = parse_seconds(env_seconds);
+        if (o.so.seconds < 0) {
+            free(orig_argv);
+            return die_usage("STRESS_SECONDS='%s' is not a positive number of seconds "
+                             "(e.g. STRESS_SECONDS=0.5)", env_seconds);
+        }
+    }
     int rc = parse_args(&argc, argv, &o);
+    if (o.suite == NULL) {
+        o.suite = o.stress ? "quick" : "full"; /* stress: buffers up to 16 MiB */
+    }
+    catch_crashes();
     if (rc == 0) {
         rc = choose_allocator(&o, orig_argv, &python_alloc); /* may re-execute */
     }
@@ -380,10 +575,18 @@ int main(int argc, char **argv)
     if (o.init_only) {
         goto finish;
     }
-    pmb_set_hook(o.hook);
     pmb_set_suite(strcmp(o.suite, "quick") == 0 ? PMB_SUITE_QUICK : PMB_SUITE_FULL);
+    if (o.stress) {
+        rc = run_stress(&o);
+        goto finish;
+    }
+    pmb_set_hook(o.hook);
     if (wl_register_all() < 0) {
         rc = 2;
+        goto finish;
+    }
+    rc = mark_crashed(&o);
+    if (rc != 0) {
         goto finish;
     }
     if (o.list) {

@@ -17,10 +17,12 @@
 
 typedef struct reg {
     const pmb_case *c;
+    const char *family; /* static, from the family's register call */
     int64_t param;
     int hook;         /* the hook counts during this case's runs */
     int hook_per_run; /* install it around each run (PMB_HOOK_BOTH) */
     char name[160];
+    char crashed[96]; /* why it is not run (pmb_mark_crashed), or "" */
 } reg;
 
 static reg **regs; /* owned; lives until exit, Google Benchmark holds ctx */
@@ -29,6 +31,8 @@ static int failures;
 static int hook_mode = PMB_HOOK_ON;
 static char msg[1024];
 static const pmb_case *running; /* the case between setup and teardown */
+static const char *volatile running_name; /* its name, for crash reports */
+static int stress_mode;
 
 /* The name Google Benchmark reports: it marks wall-clock cases. */
 static const char *full_name(const reg *r)
@@ -229,17 +233,28 @@ static void run_registered(gbs_state *st, void *ctx)
     pmb_result res;
 
     msg[0] = '\0';
+    if (r->crashed[0] != '\0') {
+        failures++;
+        gbs_skip_with_error(st, r->crashed);
+        return;
+    }
+    running_name = r->name;
+    /* Fault injection reaches the case's own code only (setup, run,
+     * count, check, teardown), never this bookkeeping. */
+    memhook_fail_pause(1);
     found was = {gcx_init() == 0 ? gcx_frozen() : -1, res_get()->live, exporter_get()->live};
     if (was.frozen < 0) {
         PyErr_Clear();
         was.frozen = 0;
     }
     if (r->hook_per_run && memhook_install() < 0) {
+        memhook_fail_pause(0);
         failures++;
         gbs_skip_with_error(st, "cannot install the counting hook");
         return;
     }
     running = c;
+    memhook_fail_pause(0);
     int rc = c->setup ? c->setup(r->param) : 0;
     if (rc != 0) {
         if (rc != PMB_SKIP) {
@@ -252,11 +267,14 @@ static void run_registered(gbs_state *st, void *ctx)
         goto done;
     }
 
-    /* Allocation-bound cases are timed without the hook (see pmb_case.count). */
+    /* Allocation-bound cases are timed without the hook, and counted by
+     * count() (see pmb_case.count); in stress mode the hook stays in (the
+     * live counts must carry across rounds), but count() still counts. */
     const int unhooked = hook_on && c->count != NULL;
+    const int uninstall = unhooked && !stress_mode;
     int64_t counted = 0;
     uint64_t rss = 0, peak = 0;
-    if (unhooked) {
+    if (uninstall) {
         memhook_uninstall(); /* gives back a grown side table: before the reset */
     }
     procmem_reset_peak();
@@ -270,7 +288,7 @@ static void run_registered(gbs_state *st, void *ctx)
     }
     const int have_rss = procmem_read(&rss, &peak) == 0;
     if (unhooked) {
-        if (memhook_install() < 0) {
+        if (uninstall && memhook_install() < 0) {
             failures++;
             gbs_skip_with_error(st, "cannot reinstall the counting hook (out of memory)");
             goto done;
@@ -311,9 +329,11 @@ static void run_registered(gbs_state *st, void *ctx)
                      ? after.peak_bytes - before.live_bytes : 0,
                  have_rss, rss, peak);
 done:
+    memhook_fail_pause(0);
     if (c->teardown) {
         c->teardown();
     }
+    memhook_fail_pause(1);
     running = NULL;
     if (left_behind(&was) < 0) {
         failures++;
@@ -333,6 +353,8 @@ done:
                 text);
         failures++;
     }
+    memhook_fail_pause(0);
+    running_name = NULL;
 }
 
 static int add_reg(const char *family, const pmb_case *c, int64_t param, int has_param,
@@ -344,6 +366,7 @@ static int add_reg(const char *family, const pmb_case *c, int64_t param, int has
         return -1;
     }
     r->c = c;
+    r->family = family;
     r->param = param;
     r->hook = hook;
     r->hook_per_run = hook_mode == PMB_HOOK_BOTH && hook;
@@ -431,4 +454,46 @@ void pmb_list(void)
     for (size_t i = 0; i < nregs; i++) {
         printf("%-44s %s\n", full_name(regs[i]), regs[i]->c->doc);
     }
+}
+
+void pmb_set_stress(int on) { stress_mode = on; }
+
+size_t pmb_nrows(void) { return nregs; }
+
+const char *pmb_row_name(size_t i) { return regs[i]->name; }
+
+const char *pmb_row_family(size_t i) { return regs[i]->family; }
+
+const pmb_case *pmb_row_case(size_t i) { return regs[i]->c; }
+
+int pmb_run_row(size_t i, int64_t iterations, const char **why)
+{
+    static char reason[sizeof(msg)];
+    const int before = failures;
+    gbs_state *st = gbs_manual_begin(iterations);
+    run_registered(st, regs[i]);
+    const char *err = gbs_manual_error(st);
+    snprintf(reason, sizeof(reason), "%s", err != NULL ? err : msg);
+    gbs_manual_end(st);
+    *why = reason;
+    if (failures > before) {
+        if (reason[0] == '\0') {
+            snprintf(reason, sizeof(reason), "failed (no reason given; see stderr)");
+        }
+        return -1;
+    }
+    return err != NULL ? PMB_SKIP : 0;
+}
+
+const char *pmb_running_name(void) { return running_name; }
+
+int pmb_mark_crashed(const char *name, const char *reason)
+{
+    for (size_t i = 0; i < nregs; i++) {
+        if (strcmp(regs[i]->name, name) == 0 || strcmp(full_name(regs[i]), name) == 0) {
+            snprintf(regs[i]->crashed, sizeof(regs[i]->crashed), "%s", reason);
+            return 0;
+        }
+    }
+    return -1;
 }

@@ -108,4 +108,29 @@ void pmb_faults_counter(gbs_state *st, int64_t before);
  * error (the row gets error_occurred) and clear it. */
 void pmb_run_error(gbs_state *st);
 
+/* Stress runs (harness/stress.c) and crash reports. */
+
+/* Stress mode: cases with a count() keep the hook installed around run()
+ * (nothing is timed, and reinstalling it would forget what is live). */
+void pmb_set_stress(int on);
+/* The registered rows in registration order: a case's params are
+ * consecutive rows with the same pmb_case. */
+size_t pmb_nrows(void);
+const char *pmb_row_name(size_t i);   /* family/case[/param] */
+const char *pmb_row_family(size_t i);
+const pmb_case *pmb_row_case(size_t i);
+/* Run row i once outside Google Benchmark, `iterations` iterations (rounded
+ * up to the case's batch), through the same wrapper as a benchmark: setup,
+ * run, check, teardown, what it left behind. 0 passed, PMB_SKIP skipped,
+ * -1 failed; *why then says why (valid until the next call). */
+int pmb_run_row(size_t i, int64_t iterations, const char **why);
+/* The case running now (family/case[/param]), or NULL: for a fatal-signal
+ * handler, which may read it. */
+const char *pmb_running_name(void);
+/* A case that crashed an earlier process of the same run: its row fails at
+ * once with `reason` instead of running again. Name as Google Benchmark
+ * reports it (a /real_time suffix may be left off). 0, or -1 when no row
+ * has that name. */
+int pmb_mark_crashed(const char *name, const char *reason);
+
 #endif /* PYMB_CASES_H */

@@ -9,6 +9,7 @@
 #include "memhook.h"
 
 #include <Python.h>
+#include <execinfo.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ static uint64_t fail_next; /* the request number to fail; 0: none */
 static uint64_t fail_every;
 static uint64_t fail_seen;
 static uint64_t fail_count;
+static int fail_trace_fd = -1; /* memhook_fail_trace */
+static atomic_int fail_paused;  /* memhook_fail_pause */
 /* >0 while this thread is inside a wrapped allocator: pymalloc hands
  * requests over 512 bytes to PyMem_RawMalloc, and that inner call is the
  * same request, not a second one, so it passes through uncounted. */
@@ -176,7 +179,8 @@ static void untrack(hook_domain *d, void *p)
 /* 1 when this request (an outermost one in domain `domain`) must fail. */
 static int inject(int domain)
 {
-    if (!atomic_load_explicit(&armed, memory_order_relaxed)) {
+    if (!atomic_load_explicit(&armed, memory_order_relaxed) ||
+        atomic_load_explicit(&fail_paused, memory_order_relaxed)) {
         return 0;
     }
     int fail = 0;
@@ -189,6 +193,11 @@ static int inject(int domain)
         }
     }
     lock_give();
+    if (fail && fail_trace_fd >= 0) {
+        void *frames[48];
+        int n = backtrace(frames, 48);
+        backtrace_symbols_fd(frames, n, fail_trace_fd);
+    }
     return fail;
 }
 
@@ -400,6 +409,10 @@ void memhook_fail(unsigned mask, uint64_t nth, uint64_t every)
     atomic_store(&armed, nth != 0);
     lock_give();
 }
+
+void memhook_fail_trace(int fd) { fail_trace_fd = fd; }
+
+void memhook_fail_pause(int paused) { atomic_store(&fail_paused, paused); }
 
 void memhook_fail_read(uint64_t *seen, uint64_t *failed)
 {

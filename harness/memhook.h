@@ -59,5 +59,11 @@ void memhook_fail(unsigned mask, uint64_t nth, uint64_t every);
 /* Requests the injector has seen in its domains since it was armed, and
  * how many of them it failed. */
 void memhook_fail_read(uint64_t *seen, uint64_t *failed);
+/* Write the C stack of every failed request to `fd` (-1: stop): where a
+ * fault landed, for a leak or crash it provoked. */
+void memhook_fail_trace(int fd);
+/* Nonzero: the injector neither counts nor fails requests until called
+ * with 0 (the harness's own bookkeeping around a case). */
+void memhook_fail_pause(int paused);
 
 #endif /* PYMB_MEMHOOK_H */

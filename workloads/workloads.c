@@ -9,6 +9,7 @@ static int (*const families[])(void) = {
     wl_lifetime_register,
     wl_alloc_register,
     wl_buffers_register,
+    wl_selftest_register,
     NULL,
 };
 
@@ -21,3 +22,5 @@ int wl_register_all(void)
     }
     return 0;
 }
+
+int wl_register_stress(void) { return wl_threads_register(); }

@@ -9,8 +9,15 @@ int wl_gc_register(void);
 int wl_lifetime_register(void);
 int wl_alloc_register(void);
 int wl_buffers_register(void);
+/* Stress tests only (pymembench --stress), never benchmarks. */
+int wl_threads_register(void);
+/* Planted faults for the tests; registers nothing unless PYMB_SELFTEST=1. */
+int wl_selftest_register(void);
 
-/* Register every family; 0 or -1 (the reason is on stderr). */
+/* Register every benchmark family (and selftest when PYMB_SELFTEST=1);
+ * 0 or -1 (the reason is on stderr). */
 int wl_register_all(void);
+/* Register the stress-only families, after wl_register_all. */
+int wl_register_stress(void);
 
 #endif /* PYMB_WORKLOADS_H */

@@ -1,0 +1,806 @@
+/* stress.c - stress runs and fault injection; see stress.h.
+ *
+ * The parent never runs a case: it forks one child per stress case and one
+ * per fault point. A child runs with the interpreter, the registrations
+ * and the counting hook it inherited, writes one fixed-size report into a
+ * pipe and leaves with _exit (no finalization: the parent owns that). Its
+ * stderr goes to a scratch file, shown when it crashes.
+ */
+#include "stress.h"
+
+#include "build_info.h"
+#include "cases.h"
+#include "exporter.h"
+#include "memhook.h"
+#include "procmem.h"
+#include "pyx.h"
+#include "resource.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What a case must hold across rounds (see stress.h). */
+typedef struct snap {
+    int64_t live_blocks;
+    int64_t live_bytes;
+    uint64_t rss;
+    int have_refs; /* a debug interpreter: sys.gettotalrefcount() */
+    int64_t refs;
+    int64_t resources;
+    int64_t double_releases;
+    int64_t exports;
+} snap;
+
+/* A stress child's report. */
+typedef struct case_report {
+    int rounds;           /* measured rounds (after the calibration) */
+    int warmup_rounds;    /* calibration rounds */
+    int64_t iterations;   /* per row per measured round */
+    int rows;             /* rows run (params) */
+    int skipped;          /* rows that skipped (the feature is missing) */
+    double seconds;
+    uint64_t peak_rss;
+    int64_t leaked_blocks; /* last measured round minus the first */
+    int64_t leaked_bytes;
+    int64_t rss_growth;
+    int have_refs;
+    int64_t refs_growth;
+    int64_t fault_sequence; /* requests in one run of the first row */
+    char skip_reason[200];
+    char broken[600];       /* the first invariant broken, or "" */
+} case_report;
+
+enum { FAULT_ABSORBED, FAULT_MEMORY_ERROR, FAULT_FAILED, FAULT_SKIPPED, FAULT_NOT_REACHED };
+
+static const char *const outcome_names[] = {"absorbed", "MemoryError", "failed cleanly",
+                                            "skipped", "not reached"};
+
+/* A fault child's report. */
+typedef struct fault_report {
+    int outcome;
+    int64_t residue_blocks; /* left by the first faulted run */
+    int64_t leaked_blocks;  /* left by the second */
+    int64_t leaked_bytes;
+    int64_t resources;
+    int64_t exports;
+    char why[300];
+} fault_report;
+
+/* What the parent learnt from one child. */
+typedef struct child_end {
+    int ok;     /* the report arrived */
+    int signal; /* the child died of this signal, or 0 */
+    int status; /* its exit status otherwise */
+    char tail[400]; /* the end of its stderr when it did not report */
+} child_end;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* sys.gettotalrefcount(), on debug builds only. 0, or -1 without it. */
+static int total_refs(int64_t *out)
+{
+    PyObject *f = PySys_GetObject("gettotalrefcount"); /* borrowed */
+    if (f == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    PyObject *n = PyObject_CallObject(f, NULL);
+    if (n == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    *out = PyLong_AsLongLong(n);
+    Py_DECREF(n);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 0;
+}
+
+static void take_snap(snap *s)
+{
+    memhook_counts c;
+    uint64_t peak;
+    /* The type attribute cache keeps up to 4096 attribute names alive,
+     * hashed by address: every PyObject_GetAttrString with a fresh string
+     * adds one until the cache is full. Not a leak; emptied here. */
+    PyType_ClearCache();
+    PyGC_Collect();
+    PyErr_Clear();
+    memhook_read_total(&c);
+    s->live_blocks = (int64_t)c.live_blocks;
+    s->live_bytes = (int64_t)c.live_bytes;
+    if (procmem_read(&s->rss, &peak) < 0) {
+        s->rss = 0;
+    }
+    s->have_refs = total_refs(&s->refs) == 0;
+    s->resources = res_get()->live;
+    s->double_releases = res_get()->double_releases;
+    s->exports = exporter_get()->live;
+}
+
+/* Append to a fixed buffer, truncating. */
+static void say(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+/* The stress rounds of rows [lo, hi), in the child. */
+static void stress_rows(size_t lo, size_t hi, const stress_options *o, case_report *rep)
+{
+    const char *why = "";
+    snap start, base = {0}, last = {0};
+    int64_t iters = 1;
+    const double t0 = now_seconds();
+    const double round_target = o->seconds / 10 > 0.002 ? o->seconds / 10 : 0.002;
+    int measured = 0;
+    int warm = 0;
+
+    take_snap(&start);
+    procmem_reset_peak();
+    for (;;) {
+        const double r0 = now_seconds();
+        int ran = 0;
+        rep->skipped = 0;
+        for (size_t i = lo; i < hi; i++) {
+            int rc = pmb_run_row(i, iters, &why);
+            if (rc < 0) {
+                say(rep->broken, sizeof(rep->broken), "the case's check failed (%s, %lld "
+                    "iterations, round %d): %s", pmb_row_name(i), (long long)iters,
+                    rep->warmup_rounds + measured + 1, why);
+                goto out;
+            }
+            if (rc == PMB_SKIP) {
+                rep->skipped++;
+                say(rep->skip_reason, sizeof(rep->skip_reason), "%s", why);
+            }
+            else {
+                ran++;
+            }
+        }
+        rep->rows = ran;
+        if (ran == 0) {
+            goto out; /* every param skipped: nothing to stress */
+        }
+        const double took = now_seconds() - r0;
+        if (measured == 0 && took < round_target && iters < ((int64_t)1 << 40)) {
+            iters *= 2; /* still calibrating: the round is too short */
+            rep->warmup_rounds++;
+            continue;
+        }
+        if (measured == 0 && !warm) {
+            /* one round at the final size before the first measured one:
+             * freelists and malloc's adaptive thresholds settle in it */
+            warm = 1;
+            rep->warmup_rounds++;
+            continue;
+        }
+        take_snap(&last);
+        if (measured == 0) {
+            base = last;
+        }
+        measured++;
+        if (measured >= 3 && now_seconds() - t0 >= o->seconds) {
+            break;
+        }
+    }
+    rep->rounds = measured;
+    rep->iterations = iters;
+    rep->leaked_blocks = last.live_blocks - base.live_blocks;
+    rep->leaked_bytes = last.live_bytes - base.live_bytes;
+    rep->rss_growth = (int64_t)last.rss - (int64_t)base.rss;
+    rep->have_refs = last.have_refs && base.have_refs;
+    rep->refs_growth = rep->have_refs ? last.refs - base.refs : 0;
+    const int64_t rss_slack = (int64_t)base.rss * STRESS_RSS_SLACK_PCT / 100 >
+                                      STRESS_RSS_SLACK_BYTES
+                                  ? (int64_t)base.rss * STRESS_RSS_SLACK_PCT / 100
+                                  : STRESS_RSS_SLACK_BYTES;
+    if (rep->leaked_blocks > 0) {
+        say(rep->broken, sizeof(rep->broken), "allocations balanced: %lld blocks (%lld "
+            "bytes) more live after round %d than after round 1", (long long)rep->leaked_blocks,
+            (long long)rep->leaked_bytes, measured);
+    }
+    else if (rep->rss_growth > rss_slack) {
+        say(rep->broken, sizeof(rep->broken), "RSS bounded: grew %.1f MiB from round 1 to "
+            "round %d (tolerance %.1f MiB)", (double)rep->rss_growth / 1048576.0, measured,
+            (double)rss_slack / 1048576.0);
+    }
+    else if (last.resources != start.resources) {
+        say(rep->broken, sizeof(rep->broken), "resources released: %lld left alive",
+            (long long)(last.resources - start.resources));
+    }
+    else if (last.double_releases != start.double_releases) {
+        say(rep->broken, sizeof(rep->broken), "finalizers run exactly once: %lld resources "
+            "released twice", (long long)(last.double_releases - start.double_releases));
+    }
+    else if (last.exports != start.exports) {
+        say(rep->broken, sizeof(rep->broken), "exports released: %lld buffer exports left",
+            (long long)(last.exports - start.exports));
+    }
+    else if (rep->have_refs && rep->refs_growth != 0) {
+        say(rep->broken, sizeof(rep->broken), "refcounts balanced: sys.gettotalrefcount() "
+            "moved by %+lld from round 1 to round %d", (long long)rep->refs_growth, measured);
+    }
+    /* The allocation sequence fault injection spreads its points over. */
+    memhook_fail(o->fault_mask, UINT64_MAX, 0);
+    if (pmb_run_row(lo, 1, &why) == 0) {
+        uint64_t seen, failed;
+        memhook_fail_read(&seen, &failed);
+        rep->fault_sequence = (int64_t)seen;
+    }
+    memhook_fail(0, 0, 0);
+out:
+    rep->seconds = now_seconds() - t0;
+    procmem_process_peak(&rep->peak_rss);
+}
+
+/* One fault point in the child: a warm run, then two runs whose
+ * `point`-th request fails. A leak is what the second faulted run leaves
+ * live: the first may leave a one-time residue (a cache its error path
+ * filled; reported, not a leak), a leak on the error path recurs. */
+static void fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
+{
+    const char *why;
+    snap before, between, after;
+    uint64_t seen = 0, failed = 0;
+    if (pmb_run_row(row, 1, &why) != 0) {
+        rep->outcome = FAULT_SKIPPED;
+        say(rep->why, sizeof(rep->why), "the warm-up run did not pass: %s", why);
+        return;
+    }
+    take_snap(&before);
+    if (getenv("PYMB_FAULT_TRACE") != NULL) {
+        printf("fault at request %llu of %s:\n", (unsigned long long)point, pmb_row_name(row));
+        fflush(stdout);
+        memhook_fail_trace(1);
+    }
+    int rc = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        memhook_fail(mask, point, 0);
+        int r = pmb_run_row(row, 1, &why);
+        memhook_fail_read(&seen, &failed);
+        memhook_fail(0, 0, 0);
+        if (pass == 0) {
+            rc = r;
+            say(rep->why, sizeof(rep->why), "%s", why);
+            rep->outcome = failed == 0                  ? FAULT_NOT_REACHED
+                           : rc == 0                    ? FAULT_ABSORBED
+                           : rc == PMB_SKIP             ? FAULT_SKIPPED
+                           : strstr(why, "MemoryError") ? FAULT_MEMORY_ERROR
+                                                        : FAULT_FAILED;
+            take_snap(&between);
+        }
+    }
+    memhook_fail_trace(-1);
+    take_snap(&after);
+    rep->residue_blocks = between.live_blocks - before.live_blocks;
+    rep->leaked_blocks = after.live_blocks - between.live_blocks;
+    rep->leaked_bytes = after.live_bytes - between.live_bytes;
+    rep->resources = after.resources - before.resources;
+    rep->exports = after.exports - before.exports;
+}
+
+/* The child's stderr: a scratch file the parent reads when it crashes. */
+static FILE *scratch;
+
+/* Fork; the child runs `body` (which fills `report`), writes it to the
+ * pipe and exits; the parent waits and fills `end`. `timeout` seconds
+ * bound the child (SIGALRM). 0, or -1 when fork or pipe failed. */
+static int in_child(void (*body)(void *arg, void *report), void *arg, void *report,
+                    size_t size, unsigned timeout, child_end *end)
+{
+    int fds[2];
+    memset(end, 0, sizeof(*end));
+    if (pipe(fds) < 0) {
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    if (scratch != NULL) {
+        rewind(scratch);
+        if (ftruncate(fileno(scratch), 0) < 0) {
+            /* a stale tail is only shown, never parsed */
+        }
+    }
+    PyOS_BeforeFork();
+    pid_t pid = fork();
+    if (pid == 0) {
+        PyOS_AfterFork_Child();
+        close(fds[0]);
+        if (scratch != NULL) {
+            dup2(fileno(scratch), 2);
+        }
+        alarm(timeout);
+        memset(report, 0, size);
+        body(arg, report);
+        ssize_t w = write(fds[1], report, size);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(w == (ssize_t)size ? 0 : 3);
+    }
+    PyOS_AfterFork_Parent();
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return -1;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fds[0], (char *)report + got, size - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    end->ok = got == size && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    end->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    end->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (!end->ok && scratch != NULL) {
+        /* the last line or two of what it said */
+        fflush(scratch);
+        long size_now = fseek(scratch, 0, SEEK_END) == 0 ? ftell(scratch) : 0;
+        long from = size_now > (long)sizeof(end->tail) - 1 ? size_now - (long)sizeof(end->tail) + 1
+                                                           : 0;
+        if (fseek(scratch, from, SEEK_SET) == 0) {
+            size_t n = fread(end->tail, 1, sizeof(end->tail) - 1, scratch);
+            end->tail[n] = '\0';
+            for (char *p = end->tail; *p; p++) {
+                if (*p == '\n' || *p == '"' || *p == '\\') {
+                    *p = p[1] ? ' ' : '\0';
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+typedef struct rows_arg {
+    size_t lo, hi;
+    const stress_options *o;
+} rows_arg;
+
+static void stress_body(void *arg, void *report)
+{
+    const rows_arg *a = arg;
+    stress_rows(a->lo, a->hi, a->o, report);
+}
+
+typedef struct fault_arg {
+    size_t row;
+    uint64_t point;
+    unsigned mask;
+} fault_arg;
+
+static void fault_body(void *arg, void *report)
+{
+    const fault_arg *a = arg;
+    fault_row(a->row, a->point, a->mask, report);
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGALRM: return "SIGALRM (timed out)";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    default: return "a signal";
+    }
+}
+
+/* The JSON report, kept as text: one object per case. */
+static char **records;
+static size_t nrecords;
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            fprintf(f, "\\%c", ch);
+        }
+        else if (ch < 0x20) {
+            fprintf(f, "\\u%04x", ch);
+        }
+        else {
+            fputc(ch, f);
+        }
+    }
+    fputc('"', f);
+}
+
+/* Rewrite the report (a temporary file renamed into place): always whole. */
+static int write_report(const stress_options *o, int finished)
+{
+    char tmp[4200];
+    if (o->out == NULL) {
+        return 0;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->out, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f, "{\n  \"context\": {\n    \"python_version\": ");
+    json_string(f, PY_VERSION);
+    fprintf(f, ",\n    \"python_tag\": ");
+    json_string(f, PYMB_TAG);
+    fprintf(f, ",\n    \"python_executable\": ");
+    json_string(f, PYMB_PYTHON_EXECUTABLE);
+    fprintf(f, ",\n    \"pymembench_commit\": ");
+    json_string(f, PYMB_COMMIT);
+    fprintf(f, ",\n    \"stress_seconds\": %g,\n    \"fault_points\": %d,\n"
+               "    \"fault_domains\": %u,\n    \"rss_slack_bytes\": %d,\n"
+               "    \"rss_slack_pct\": %d,\n    \"finished\": %s\n  },\n  \"cases\": [",
+            o->seconds, o->fault_points, o->fault_mask, STRESS_RSS_SLACK_BYTES,
+            STRESS_RSS_SLACK_PCT, finished ? "true" : "false");
+    for (size_t i = 0; i < nrecords; i++) {
+        fprintf(f, "%s\n    %s", i ? "," : "", records[i]);
+    }
+    fprintf(f, "\n  ]\n}\n");
+    if (fclose(f) != 0 || rename(tmp, o->out) != 0) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Keep one case's record (a JSON object). */
+static void add_record(char *text)
+{
+    char **grown = realloc(records, (nrecords + 1) * sizeof(*records));
+    if (grown == NULL) {
+        free(text);
+        return;
+    }
+    records = grown;
+    records[nrecords++] = text;
+}
+
+/* The filter, compiled; `negate` for a leading '-'. */
+typedef struct filter {
+    int on;
+    int negate;
+    regex_t re;
+} filter;
+
+static int wanted(const filter *flt, const char *stress_name, size_t lo, size_t hi)
+{
+    if (!flt->on) {
+        return 1;
+    }
+    int hit = regexec(&flt->re, stress_name, 0, NULL, 0) == 0;
+    for (size_t i = lo; i < hi && !hit; i++) {
+        hit = regexec(&flt->re, pmb_row_name(i), 0, NULL, 0) == 0;
+    }
+    return hit != flt->negate;
+}
+
+typedef struct totals {
+    int cases, crashed, broken, skipped;
+    int64_t rounds, leaked_blocks, leaked_bytes;
+    int points, fired, fault_crashed, fault_leaked;
+    int outcomes[5];
+} totals;
+
+/* Fault injection over one case's first row. Appends the JSON fields to
+ * `json` (at most `len`); returns how many points crashed or leaked. */
+static int inject_faults(const stress_options *o, const char *name, size_t row,
+                         int64_t sequence, totals *t, char *json, size_t len)
+{
+    int bad = 0, counts[5] = {0}, crashed = 0, leaked = 0, tried = 0;
+    char first_bad[500] = "";
+    int points = o->fault_points;
+    if (sequence < points) {
+        points = (int)sequence;
+    }
+    for (int k = 0; k < points; k++) {
+        uint64_t point = points == 1 ? 1
+                         : 1 + (uint64_t)k * (uint64_t)(sequence - 1) / (uint64_t)(points - 1);
+        fault_arg a = {row, point, o->fault_mask};
+        fault_report rep;
+        child_end end;
+        if (in_child(fault_body, &a, &rep, sizeof(rep), 120, &end) < 0) {
+            say(first_bad, sizeof(first_bad), "cannot fork: %s", strerror(errno));
+            bad++;
+            break;
+        }
+        tried++;
+        if (!end.ok) {
+            crashed++;
+            bad++;
+            if (first_bad[0] == '\0') {
+                say(first_bad, sizeof(first_bad), "request %llu of %lld: crashed (%s)%s%s",
+                    (unsigned long long)point, (long long)sequence,
+                    end.signal ? signal_name(end.signal) : "exit without a report",
+                    end.tail[0] ? ": " : "", end.tail);
+            }
+            continue;
+        }
+        counts[rep.outcome]++;
+        if (rep.leaked_blocks > 0 || rep.resources != 0 || rep.exports != 0) {
+            leaked++;
+            bad++;
+            if (first_bad[0] == '\0') {
+                say(first_bad, sizeof(first_bad), "request %llu of %lld (%s: %s): %lld blocks "
+                    "(%lld bytes), %lld resources, %lld exports left live",
+                    (unsigned long long)point, (long long)sequence,
+                    outcome_names[rep.outcome], rep.why, (long long)rep.leaked_blocks,
+                    (long long)rep.leaked_bytes, (long long)rep.resources,
+                    (long long)rep.exports);
+            }
+        }
+    }
+    t->points += tried;
+    t->fault_crashed += crashed;
+    t->fault_leaked += leaked;
+    for (int i = 0; i < 5; i++) {
+        t->outcomes[i] += counts[i];
+    }
+    t->fired += tried - counts[FAULT_NOT_REACHED] - crashed;
+    printf("%-48s faults: %d points over %lld requests: %d MemoryError, %d failed cleanly, "
+           "%d absorbed, %d not reached, %d crashed, %d leaked\n", name, tried,
+           (long long)sequence, counts[FAULT_MEMORY_ERROR], counts[FAULT_FAILED],
+           counts[FAULT_ABSORBED], counts[FAULT_NOT_REACHED] + counts[FAULT_SKIPPED], crashed,
+           leaked);
+    if (first_bad[0] != '\0') {
+        printf("%-48s   FAULT: %s\n", "", first_bad);
+    }
+    size_t used = strlen(json);
+    char tmpbuf[1200];
+    int n = snprintf(tmpbuf, sizeof(tmpbuf), ", \"faults\": {\"points\": %d, \"sequence\": %lld, "
+                     "\"memory_error\": %d, \"failed\": %d, \"absorbed\": %d, "
+                     "\"not_reached\": %d, \"crashed\": %d, \"leaked\": %d, \"first_problem\": ",
+                     tried, (long long)sequence, counts[FAULT_MEMORY_ERROR],
+                     counts[FAULT_FAILED], counts[FAULT_ABSORBED],
+                     counts[FAULT_NOT_REACHED] + counts[FAULT_SKIPPED], crashed, leaked);
+    if (n > 0 && used + (size_t)n < len) {
+        memcpy(json + used, tmpbuf, (size_t)n + 1);
+    }
+    /* the problem text, escaped, then the closing brace */
+    FILE *mem = fmemopen(tmpbuf, sizeof(tmpbuf), "w");
+    if (mem != NULL) {
+        if (first_bad[0] != '\0') {
+            json_string(mem, first_bad);
+        }
+        else {
+            fputs("null", mem);
+        }
+        fputc('}', mem);
+        fclose(mem);
+        used = strlen(json);
+        size_t add = strlen(tmpbuf);
+        if (used + add < len) {
+            memcpy(json + used, tmpbuf, add + 1);
+        }
+    }
+    return bad;
+}
+
+/* One stress case: rows [lo, hi). Prints its line, keeps its record. */
+static void one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
+                     totals *t)
+{
+    rows_arg a = {lo, hi, o};
+    case_report rep;
+    child_end end;
+    char json[4096], problem[700];
+    unsigned timeout = (unsigned)(o->seconds * 20) + 120;
+
+    t->cases++;
+    problem[0] = '\0';
+    if (in_child(stress_body, &a, &rep, sizeof(rep), timeout, &end) < 0) {
+        memset(&rep, 0, sizeof(rep));
+        say(problem, sizeof(problem), "cannot fork: %s", strerror(errno));
+    }
+    else if (!end.ok) {
+        memset(&rep, 0, sizeof(rep));
+        t->crashed++;
+        say(problem, sizeof(problem), "crashed: %s%s%s",
+            end.signal ? signal_name(end.signal) : "exit without a report",
+            end.tail[0] ? ": " : "", end.tail);
+    }
+    else if (rep.broken[0] != '\0') {
+        say(problem, sizeof(problem), "%s", rep.broken);
+    }
+    if (problem[0] != '\0') {
+        t->broken++;
+    }
+    FILE *mem = fmemopen(json, sizeof(json), "w");
+    if (mem == NULL) {
+        return;
+    }
+    fprintf(mem, "{\"name\": ");
+    json_string(mem, name);
+    fprintf(mem, ", \"params\": %d, \"rounds\": %d, \"warmup_rounds\": %d, "
+                 "\"iterations_per_round\": %lld, \"seconds\": %.3f, \"peak_rss_bytes\": %llu, "
+                 "\"leaked_blocks\": %lld, \"leaked_bytes\": %lld, \"rss_growth_bytes\": %lld, "
+                 "\"refs_growth\": ",
+            rep.rows, rep.rounds, rep.warmup_rounds, (long long)rep.iterations, rep.seconds,
+            (unsigned long long)rep.peak_rss, (long long)rep.leaked_blocks,
+            (long long)rep.leaked_bytes, (long long)rep.rss_growth);
+    if (rep.have_refs) {
+        fprintf(mem, "%lld", (long long)rep.refs_growth);
+    }
+    else {
+        fputs("null", mem);
+    }
+    fprintf(mem, ", \"skipped\": ");
+    if (rep.rows == 0 && problem[0] == '\0') {
+        json_string(mem, rep.skip_reason);
+    }
+    else {
+        fputs("null", mem);
+    }
+    fprintf(mem, ", \"problem\": ");
+    if (problem[0] != '\0') {
+        json_string(mem, problem);
+    }
+    else {
+        fputs("null", mem);
+    }
+    fclose(mem);
+
+    if (problem[0] == '\0' && rep.rows == 0) {
+        t->skipped++;
+        printf("%-48s skipped: %s\n", name, rep.skip_reason);
+    }
+    else {
+        t->rounds += rep.rounds;
+        t->leaked_blocks += rep.leaked_blocks > 0 ? rep.leaked_blocks : 0;
+        t->leaked_bytes += rep.leaked_bytes > 0 ? rep.leaked_bytes : 0;
+        char refs[64] = "";
+        if (rep.have_refs) {
+            snprintf(refs, sizeof(refs), ", refs %+lld", (long long)rep.refs_growth);
+        }
+        printf("%-48s %3d rounds x %lld it, %6.2f s, peak RSS %6.1f MiB, leaked %lld blocks "
+               "(%lld B), RSS %+.1f MiB%s: %s\n", name, rep.rounds, (long long)rep.iterations,
+               rep.seconds, (double)rep.peak_rss / 1048576.0, (long long)rep.leaked_blocks,
+               (long long)rep.leaked_bytes, (double)rep.rss_growth / 1048576.0, refs,
+               problem[0] ? problem : "ok");
+    }
+    if (problem[0] == '\0' && rep.rows > 0 && o->fault_points > 0 && rep.fault_sequence > 0) {
+        if (inject_faults(o, name, lo, rep.fault_sequence, t, json, sizeof(json) - 2) > 0) {
+            t->broken++;
+        }
+    }
+    size_t used = strlen(json);
+    json[used] = '}';
+    json[used + 1] = '\0';
+    char *kept = strdup(json);
+    if (kept != NULL) {
+        add_record(kept);
+    }
+    if (write_report(o, 0) < 0) {
+        fprintf(stderr, "pymembench: warning: cannot write %s\n", o->out);
+    }
+    fflush(stdout);
+}
+
+void stress_list(void)
+{
+    const size_t n = pmb_nrows();
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && pmb_row_case(hi) == pmb_row_case(lo); hi++) {
+        }
+        char name[200];
+        snprintf(name, sizeof(name), "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
+        printf("%-44s %s (%zu param%s)\n", name, pmb_row_case(lo)->doc, hi - lo,
+               hi - lo == 1 ? "" : "s");
+    }
+}
+
+int stress_run(const stress_options *o)
+{
+    filter flt = {0};
+    const char *pattern = o->filter;
+    if (pattern != NULL && *pattern != '\0') {
+        flt.negate = pattern[0] == '-';
+        if (regcomp(&flt.re, pattern + flt.negate, REG_EXTENDED | REG_NOSUB) != 0) {
+            fprintf(stderr, "pymembench: the filter '%s' is not a valid regular expression\n",
+                    pattern);
+            return 2;
+        }
+        flt.on = 1;
+    }
+    scratch = tmpfile();
+    totals t = {0};
+    const size_t n = pmb_nrows();
+    int status = 0;
+    /* Count first, so that a filter matching nothing writes nothing. */
+    int selected = 0;
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && pmb_row_case(hi) == pmb_row_case(lo); hi++) {
+        }
+        char name[200];
+        snprintf(name, sizeof(name), "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
+        selected += wanted(&flt, name, lo, hi);
+    }
+    if (selected == 0) {
+        fprintf(stderr, "pymembench: the filter '%s' matches no stress case; list them with "
+                        "pymembench --stress --list\n", pattern ? pattern : "");
+        status = 2;
+        goto done;
+    }
+    if (write_report(o, 0) < 0) {
+        fprintf(stderr, "pymembench: cannot write %s: check the folder exists and is writable\n",
+                o->out);
+        status = 2;
+        goto done;
+    }
+    fprintf(stderr, "pymembench: %d stress case(s), %.2g s each, %d fault point(s) each\n",
+            selected, o->seconds, o->fault_points);
+    const double t0 = now_seconds();
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && pmb_row_case(hi) == pmb_row_case(lo); hi++) {
+        }
+        char name[200];
+        snprintf(name, sizeof(name), "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
+        if (wanted(&flt, name, lo, hi)) {
+            one_case(o, name, lo, hi, &t);
+        }
+    }
+    if (write_report(o, 1) < 0) {
+        fprintf(stderr, "pymembench: warning: cannot write %s\n", o->out);
+    }
+    printf("stress: %d cases (%d skipped), %lld rounds in %.0f s: %d broke an invariant "
+           "(%d crashed); leaked %lld blocks (%lld bytes)\n", t.cases, t.skipped,
+           (long long)t.rounds, now_seconds() - t0, t.broken, t.crashed,
+           (long long)t.leaked_blocks, (long long)t.leaked_bytes);
+    if (o->fault_points > 0) {
+        printf("faults: %d points in %d cases: %d MemoryError, %d failed cleanly, %d absorbed, "
+               "%d not reached, %d crashed, %d leaked\n", t.points, t.cases - t.skipped,
+               t.outcomes[FAULT_MEMORY_ERROR], t.outcomes[FAULT_FAILED],
+               t.outcomes[FAULT_ABSORBED],
+               t.outcomes[FAULT_NOT_REACHED] + t.outcomes[FAULT_SKIPPED], t.fault_crashed,
+               t.fault_leaked);
+    }
+    status = t.broken > 0 ? 1 : 0;
+done:
+    if (flt.on) {
+        regfree(&flt.re);
+    }
+    if (scratch != NULL) {
+        fclose(scratch);
+        scratch = NULL;
+    }
+    for (size_t i = 0; i < nrecords; i++) {
+        free(records[i]);
+    }
+    free(records);
+    records = NULL;
+    nrecords = 0;
+    return status;
+}

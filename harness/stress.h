@@ -1,0 +1,49 @@
+/* stress.h - stress runs (pymembench --stress): stress tests, not
+ * benchmarks. Nothing here is timed as a benchmark.
+ *
+ * Every registered case row (family/case[/variant], over its params) is a
+ * stress case named stress/<family>/<case>. Each runs in a child process of
+ * its own (a crash is reported with its signal and the run goes on): rounds
+ * of every param at a growing iteration count until the round is long
+ * enough, then rounds at that size until `seconds` have passed (at least
+ * three measured rounds), with invariants checked across rounds:
+ *   - the case's own check passes every round (work done, nothing leaked
+ *     within a run, collector settings, resources and exports released);
+ *   - allocations balanced: no more blocks live after the last round than
+ *     after the first measured one (counting hook, after a collection);
+ *   - RSS bounded: growth from the first measured round to the last within
+ *     STRESS_RSS_SLACK_BYTES or STRESS_RSS_SLACK_PCT percent;
+ *   - resources: none left alive, none released twice (finalizers ran
+ *     exactly once); buffer exports all released;
+ *   - on a debug interpreter, sys.gettotalrefcount() unchanged.
+ * Then fault injection: one child per point, spread across the allocation
+ * sequence of one run of the case's first row; the chosen request fails
+ * (memhook_fail), and the case must end in a MemoryError or a clean
+ * reported failure (or absorb it), without crashing, and leave no more
+ * blocks, resources or exports live than before.
+ */
+#ifndef PYMB_STRESS_H
+#define PYMB_STRESS_H
+
+#define STRESS_RSS_SLACK_BYTES (8 << 20)
+#define STRESS_RSS_SLACK_PCT 10
+
+typedef struct stress_options {
+    double seconds;      /* per stress case */
+    int fault_points;    /* per stress case; 0: no fault injection */
+    unsigned fault_mask; /* MEMHOOK_MASK(...) of the domains to fail in */
+    const char *filter;  /* extended regex over stress and row names; a
+                            leading '-' excludes; NULL: every case */
+    const char *out;     /* JSON report, rewritten after every case; or NULL */
+} stress_options;
+
+/* Run the stress cases over the registered rows. Needs the interpreter
+ * started, the families registered with pmb_set_stress(1), the counting
+ * hook installed, and no other thread running. Returns the exit status:
+ * 0 every invariant held, 1 one broke (or a case crashed), 2 bad usage (a
+ * filter that matches nothing, an unwritable report). */
+int stress_run(const stress_options *o);
+/* Print every stress case name with its doc and number of params. */
+void stress_list(void);
+
+#endif /* PYMB_STRESS_H */

@@ -1,0 +1,161 @@
+/* selftest.c - the selftest family: planted faults that prove the
+ * harness's verdicts can fail. Not benchmarks and not part of any suite:
+ * registered only when the environment has PYMB_SELFTEST=1 (the tests set
+ * it). Each case does real work in run() and breaks one thing on purpose,
+ * in the place only the verdict it targets can see:
+ *   crash/segv, crash/abort   the process dies (crash isolation)
+ *   leak/object_per_round     one bytes object leaked per teardown
+ *   leak/raw_per_round        one 1000-byte PyMem_RawMalloc block per teardown
+ *   rss/grow_per_round        32 MiB of libc memory per teardown (the hook
+ *                             cannot see it; only RSS can)
+ *   resource/double_release   a resource released twice per teardown
+ *   refcount/leak_per_round   one reference leaked per teardown (only a
+ *                             debug interpreter's total refcount sees it)
+ *   fault/leak_on_error       an error path that forgets a reference (only
+ *                             fault injection reaches it)
+ */
+#include "cases.h"
+#include "resource.h"
+#include "workloads.h"
+
+#include <Python.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH 100
+
+static int64_t batches;
+static PyObject *kept; /* refcount/leak_per_round: a long-lived object */
+
+/* The run every case shares: BATCH pairs of bytes objects made and
+ * dropped per batch, with a planted bug on one error path (see below). */
+static void run_pairs(gbs_state *st, int64_t param)
+{
+    (void)param;
+    while (gbs_keep_running_batch(st, BATCH)) {
+        for (int i = 0; i < BATCH; i++) {
+            PyObject *a = PyBytes_FromStringAndSize(NULL, 100);
+            if (a == NULL) {
+                pmb_run_error(st);
+                return;
+            }
+            PyObject *b = PyBytes_FromStringAndSize(NULL, 200);
+            if (b == NULL) {
+                if (pmb_data() == NULL) { /* every case but fault/leak_on_error */
+                    Py_DECREF(a);
+                }
+                pmb_run_error(st); /* the planted bug: `a` is never released */
+                return;
+            }
+            gbs_do_not_optimize(a);
+            Py_DECREF(b);
+            Py_DECREF(a);
+        }
+        batches++;
+    }
+}
+
+static int setup_pairs(int64_t param)
+{
+    (void)param;
+    batches = 0;
+    return 0;
+}
+
+/* The work was done, and run() itself left nothing live. */
+static int check_pairs(const pmb_result *r)
+{
+    if (pmb_check_batches(r, batches, BATCH) < 0) {
+        return -1;
+    }
+    return pmb_check_nothing_live(r);
+}
+
+static void run_segv(gbs_state *st, int64_t param)
+{
+    static int *volatile nowhere;
+    run_pairs(st, param);
+    *nowhere = 1;
+}
+
+static void run_abort(gbs_state *st, int64_t param)
+{
+    run_pairs(st, param);
+    abort();
+}
+
+static void leak_object(void)
+{
+    PyObject *o = PyBytes_FromStringAndSize("leaked", 6);
+    (void)o; /* never released */
+}
+
+static void leak_raw(void)
+{
+    char *p = PyMem_RawMalloc(1000);
+    if (p != NULL) {
+        p[0] = 1; /* never released */
+    }
+}
+
+static void grow_rss(void)
+{
+    char *p = malloc(32u << 20);
+    if (p != NULL) {
+        memset(p, 1, 32u << 20); /* touched, never freed */
+    }
+}
+
+static void double_release(void)
+{
+    res_raw r;
+    if (res_init() < 0 || res_acquire(&r) < 0) {
+        PyErr_Clear();
+        return;
+    }
+    res_release(&r);
+    res_release(&r); /* the second one is the fault */
+}
+
+static void leak_reference(void)
+{
+    if (kept == NULL) {
+        kept = PyList_New(0);
+    }
+    Py_XINCREF(kept); /* never released */
+}
+
+static const char planted[] = "planted";
+
+#define SELFTEST(n, r, td, text)                                                            \
+    {.name = n, .setup = setup_pairs, .run = r, .check = check_pairs, .teardown = td,       \
+     .doc = "self-test: " text}
+
+static const pmb_case cases[] = {
+    SELFTEST("crash/segv", run_segv, NULL, "writes through a null pointer after its loop"),
+    SELFTEST("crash/abort", run_abort, NULL, "calls abort() after its loop"),
+    SELFTEST("leak/object_per_round", run_pairs, leak_object,
+             "leaks one bytes object in every teardown"),
+    SELFTEST("leak/raw_per_round", run_pairs, leak_raw,
+             "leaks a 1000-byte PyMem_RawMalloc block in every teardown"),
+    SELFTEST("rss/grow_per_round", run_pairs, grow_rss,
+             "leaks 32 MiB of touched libc memory in every teardown"),
+    SELFTEST("resource/double_release", run_pairs, double_release,
+             "releases a resource twice in every teardown"),
+    SELFTEST("refcount/leak_per_round", run_pairs, leak_reference,
+             "leaks one reference to a long-lived list in every teardown"),
+    {.name = "fault/leak_on_error", .setup = setup_pairs, .run = run_pairs,
+     .check = check_pairs, .data = planted,
+     .doc = "self-test: forgets a reference when its second allocation fails"},
+    {NULL},
+};
+
+int wl_selftest_register(void)
+{
+    const char *on = getenv("PYMB_SELFTEST");
+    if (on == NULL || strcmp(on, "1") != 0) {
+        return 0;
+    }
+    return pmb_register_family("selftest", cases);
+}

@@ -2,7 +2,8 @@
 # Variables: PYTHONS (paths, commands, versions like 3.12, or all),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
 # case names), SUITE (quick, full), PROCESSES (per configuration),
-# RESULTS (output folder), BASE (the column `make compare` divides by).
+# RESULTS (output folder), BASE (the column `make compare` divides by);
+# for make stress: STRESS_SECONDS, FAULT_POINTS, FAULT_DOMAINS.
 # See README.md.
 # make test covers every interpreter discovery finds unless PYTHONS is given.
 ifeq ($(origin PYTHONS),undefined)
@@ -17,7 +18,10 @@ SUITE ?= quick
 RESULTS ?=
 BASE ?=
 PROCESSES ?=
-export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE
+STRESS_SECONDS ?=
+FAULT_POINTS ?=
+FAULT_DOMAINS ?=
+export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS
 
 .PHONY: bench test clean stress compare plots regress
 
@@ -38,5 +42,9 @@ compare:
 plots:
 	@scripts/plots "$(if $(RESULTS),$(RESULTS),results/latest)"
 
-stress regress:
+# stress tests and fault injection (not benchmarks): see README, "Stress runs".
+stress:
+	@scripts/stress
+
+regress:
 	@echo "make $@: not available yet in this version of pymembench (see README, 'Status')" >&2; exit 2

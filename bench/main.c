@@ -605,8 +605,11 @@ int main(int argc, char **argv)
     size_t ran = gbs_run_specified();
     memhook_uninstall();
     if (ran == 0) {
-        fprintf(stderr, "pymembench: no case matches the filter (--benchmark_filter or "
-                        "BENCHMARK_FILTER); run pymembench --list\n");
+        char families[512];
+        pmb_family_summary(families, sizeof(families));
+        fprintf(stderr, "pymembench: no case matches the filter '%s' (--benchmark_filter or "
+                        "BENCHMARK_FILTER); the families are %s; run pymembench --list for "
+                        "every name\n", o.filter ? o.filter : "", families);
         rc = 2;
     }
     else if (pmb_failures() > 0) {

@@ -449,6 +449,22 @@ int pmb_register_family(const char *family, const pmb_case *table)
     return 0;
 }
 
+void pmb_family_summary(char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0, j; i < nregs && used < len; i = j) {
+        for (j = i + 1; j < nregs && strcmp(regs[j]->family, regs[i]->family) == 0; j++) {
+        }
+        int n = snprintf(buf + used, len - used, "%s%s (%zu)", i ? ", " : "", regs[i]->family,
+                         j - i);
+        if (n < 0) {
+            break;
+        }
+        used += (size_t)n;
+    }
+}
+
 void pmb_list(void)
 {
     for (size_t i = 0; i < nregs; i++) {

@@ -69,6 +69,8 @@ void pmb_set_suite(int suite);
 int pmb_register_family(const char *family, const pmb_case *table);
 /* Print every registered name with its doc. */
 void pmb_list(void);
+/* "family (N cases), ..." over the registered rows, into buf. */
+void pmb_family_summary(char *buf, size_t len);
 /* How many registered cases failed setup, run or check so far. */
 int pmb_failures(void);
 /* How cases use the counting hook; set before registering families.

@@ -749,8 +749,11 @@ int stress_run(const stress_options *o)
         selected += wanted(&flt, name, lo, hi);
     }
     if (selected == 0) {
-        fprintf(stderr, "pymembench: the filter '%s' matches no stress case; list them with "
-                        "pymembench --stress --list\n", pattern ? pattern : "");
+        char families[512];
+        pmb_family_summary(families, sizeof(families));
+        fprintf(stderr, "pymembench: the filter '%s' matches no stress case; the families are "
+                        "%s; run pymembench --stress --list for every name\n",
+                pattern ? pattern : "", families);
         status = 2;
         goto done;
     }

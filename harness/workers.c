@@ -7,6 +7,8 @@
  */
 #include "workers.h"
 
+#include "memhook.h"
+
 #include <Python.h>
 #include <pthread.h>
 
@@ -90,6 +92,9 @@ int wk_start(int n)
         return -1;
     }
     pending = 0;
+    /* PyGILState_Ensure has no error return: a thread state it cannot
+     * allocate is a fatal error by design. Fault injection stays out. */
+    memhook_fail_pause(1);
     while (nworkers < n) {
         worker *w = &pool[nworkers];
         w->index = nworkers;
@@ -101,6 +106,7 @@ int wk_start(int n)
             pending--;
             pthread_mutex_unlock(&mu);
             wk_stop();
+            memhook_fail_pause(0);
             PyErr_Format(PyExc_OSError, "cannot start worker thread %d of %d", w->index + 1,
                          n);
             return -1;
@@ -117,6 +123,7 @@ int wk_start(int n)
     }
     pthread_mutex_unlock(&mu);
     Py_END_ALLOW_THREADS
+    memhook_fail_pause(0);
     return 0;
 }
 

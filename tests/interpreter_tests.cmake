@@ -61,3 +61,7 @@ add_test(NAME balance/${PY_tag}/gc_lifetime_interleaved
 add_test(NAME alloc/${PY_tag}/exact_counts_arenas_preload
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_alloc.py
                  $<TARGET_FILE:${target}>)
+
+add_test(NAME stress/${PY_tag}/planted_faults_real_cases_bad_input
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_stress.py
+                 $<TARGET_FILE:${target}>)

@@ -104,6 +104,7 @@ static void grow_rss(void)
     char *p = malloc(32u << 20);
     if (p != NULL) {
         memset(p, 1, 32u << 20); /* touched, never freed */
+        gbs_do_not_optimize_ptr(p); /* the compiler may not drop the block */
     }
 }
 

@@ -65,3 +65,11 @@ add_test(NAME alloc/${PY_tag}/exact_counts_arenas_preload
 add_test(NAME stress/${PY_tag}/planted_faults_real_cases_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_stress.py
                  $<TARGET_FILE:${target}>)
+
+# make bench's crash isolation, Ctrl-C and bad input: on the first
+# interpreter (the script's logic does not depend on the version).
+if(_ntags EQUAL 1)
+  add_test(NAME bench/${PY_tag}/crash_isolation_interrupt_bad_input
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_bench.py
+                   $<TARGET_FILE:${target}> ${PY_executable})
+endif()

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""check_bench.py BINARY PYTHON - make bench's crash isolation, Ctrl-C and
+bad input, on binaries already built (PYMB_PREBUILT=1, so the test never
+rebuilds the tree it runs from).
+
+1. A case that crashes (selftest/crash/*, PYMB_SELFTEST=1) is named with its
+   signal, the process runs again without it, the other cases are measured
+   in every process, the crashed ones have an error row; exit 1.
+2. SIGINT to the whole process group (what Ctrl-C sends) in the middle of a
+   run: exit 130, the finished processes kept as whole JSON, no temporary
+   files or part folders left.
+3. Bad input: one line on stderr, exit 2, nothing written.
+"""
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "..", "scripts", "bench")
+failed = 0
+
+
+def expect(cond, what):
+    global failed
+    if not cond:
+        failed = 1
+        print("FAIL: " + what)
+
+
+def env_for(binary, python, results, **extra):
+    env = dict(os.environ)
+    for k in ("FILTER", "ALLOCATORS", "SUITE", "PROCESSES", "BASE", "BENCHMARK_FILTER"):
+        env.pop(k, None)
+    env.update(PYMB_PREBUILT="1", BUILD=os.path.dirname(os.path.dirname(binary)),
+               PYTHONS=python, RESULTS=results, HYPERFINE="0")
+    env.update(extra)
+    return env
+
+
+def crashes(binary, python, tmp):
+    results = os.path.join(tmp, "crash")
+    p = subprocess.run([BENCH], capture_output=True, text=True, timeout=600,
+                       env=env_for(binary, python, results, PYMB_SELFTEST="1", PROCESSES="2",
+                                   FILTER="^selftest/(crash/abort|crash/segv|leak/object_per_round)$"))
+    expect(p.returncode == 1, "crash: exit %d, expected 1\n%s" % (p.returncode, p.stderr[-3000:]))
+    for sig, case in (("SIGABRT", "crash/abort"), ("SIGSEGV", "crash/segv")):
+        expect("case selftest/%s crashed (%s)" % (case, sig) in p.stderr,
+               "crash: no line naming selftest/%s and %s" % (case, sig))
+    files = [f for f in glob.glob(os.path.join(results, "*.json")) if not f.endswith(".md.json")]
+    expect(len(files) == 1, "crash: %d result files" % len(files))
+    if not files:
+        return
+    with open(files[0]) as f:
+        rows = json.load(f)["benchmarks"]
+    by_name = {}
+    for r in rows:
+        if r.get("run_type") == "iteration":
+            by_name.setdefault(r["run_name"], []).append(r)
+    ok = by_name.get("selftest/leak/object_per_round", [])
+    expect(len(ok) >= 2 and not any(r.get("error_occurred") for r in ok),
+           "crash: the surviving case has %d rows (errors: %s)"
+           % (len(ok), [r.get("error_message") for r in ok]))
+    expect(sorted({r.get("process_index") for r in ok}) == [0, 1],
+           "crash: the surviving case was not measured in both processes")
+    for case in ("selftest/crash/abort", "selftest/crash/segv"):
+        got = by_name.get(case, [])
+        expect(got and all(r.get("error_occurred") and "crashed an earlier process"
+                           in r.get("error_message", "") for r in got),
+               "crash: %s rows: %s" % (case, [r.get("error_message") for r in got]))
+    print("crash isolation: both crashes named with their signal; the other case measured in "
+          "2 processes; the crashed ones have error rows")
+
+
+def interrupt(binary, python, tmp):
+    results = os.path.join(tmp, "interrupt")
+    proc = subprocess.Popen([BENCH], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            env=env_for(binary, python, results, PROCESSES="200",
+                                        FILTER="^refcount/(c_increment|incdec_same/mortal)$"))
+    deadline = time.time() + 300
+    while time.time() < deadline and not glob.glob(os.path.join(results, "cpython-*.json")):
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # into a later process
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole group
+    out, err = proc.communicate(timeout=120)
+    expect(proc.returncode == 130, "interrupt: exit %s, expected 130\n%s" % (proc.returncode, err[-2000:]))
+    expect("interrupted" in err, "interrupt: no message saying so:\n" + err[-1000:])
+    files = glob.glob(os.path.join(results, "cpython-*.json"))
+    expect(len(files) == 1, "interrupt: %d result files kept" % len(files))
+    procs = set()
+    for f in files:
+        with open(f) as fh:
+            doc = json.load(fh)  # whole JSON, or this raises
+        procs = {r.get("process_index") for r in doc["benchmarks"]}
+    leftovers = glob.glob(os.path.join(results, ".processes.*")) + \
+        glob.glob(os.path.join(results, "*.tmp*"))
+    expect(not leftovers, "interrupt: left behind: %s" % leftovers)
+    print("Ctrl-C: exit 130, %d whole process(es) kept, nothing left half-written" % len(procs))
+
+
+def bad_input(binary, python, tmp):
+    blocked = os.path.join(tmp, "a-file")
+    with open(blocked, "w") as f:
+        f.write("not a folder\n")
+    cases = [
+        ({"SUITE": "huge"}, "unknown SUITE"),
+        ({"PROCESSES": "three"}, "PROCESSES"),
+        ({"PYTHONS": "/nonexistent/python3"}, "matches no interpreter"),
+        ({"FILTER": "^no_such_case$"}, "matches no case; the families are"),
+        ({"ALLOCATORS": "default bogus"}, "unknown allocator 'bogus'"),
+        ({"RESULTS": os.path.join(blocked, "run")}, "cannot write in"),
+    ]
+    for extra, want in cases:
+        results = extra.get("RESULTS", os.path.join(tmp, "bad"))
+        env = env_for(binary, python, results)
+        env.update(extra)
+        p = subprocess.run([BENCH], capture_output=True, text=True, timeout=300, env=env)
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        expect(p.returncode == 2, "%s: exit %d, expected 2" % (extra, p.returncode))
+        expect(len(lines) == 1 and want in lines[0],
+               "%s: stderr %r, expected one line with %r" % (extra, p.stderr[-1500:], want))
+        expect(not os.path.exists(os.path.join(tmp, "bad")), "%s: something was written" % extra)
+        print("bad input %s: %s" % (" ".join("%s=%s" % kv for kv in extra.items()),
+                                    lines[0] if lines else "(nothing)"))
+
+
+def main(binary, python):
+    with tempfile.TemporaryDirectory() as tmp:
+        crashes(binary, python, tmp)
+        interrupt(binary, python, tmp)
+        bad_input(binary, python, tmp)
+    if not failed:
+        print("ok")
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -70,6 +70,9 @@ def main():
     print("include=" + include)
     print("library=" + library)
     print("libdir=" + os.path.dirname(library))
+    # Debian's python3.X-dbg headers are symlinks to the release ones, so
+    # their pyconfig.h does not define Py_DEBUG: the build must.
+    print("debug=" + ("1" if "d" in abiflags else "0"))
     print("usable=" + ("0" if reason else "1"))
     print("reason=" + reason)
 

@@ -76,6 +76,8 @@ typedef struct options {
     const char *crashed[64]; /* --crashed=NAME=SIGNAL values */
     int ncrashed;
     int stress;
+    int seconds_given;   /* --stress-seconds (wins over STRESS_SECONDS) */
+    int hook_given;      /* --memhook=... */
     stress_options so;
 } options;
 
@@ -131,6 +133,7 @@ static int parse_args(int *argc, char **argv, options *o)
         }
         else if (strncmp(a, "--stress-seconds=", 17) == 0) {
             o->so.seconds = parse_seconds(a + 17);
+            o->seconds_given = 1;
             if (o->so.seconds < 0) {
                 return die_usage("'%s' is not a positive number of seconds (e.g. "
                                  "--stress-seconds=0.5)", a);
@@ -165,12 +168,15 @@ static int parse_args(int *argc, char **argv, options *o)
         }
         else if (strcmp(a, "--memhook=on") == 0) {
             o->hook = PMB_HOOK_ON;
+            o->hook_given = 1;
         }
         else if (strcmp(a, "--memhook=off") == 0) {
             o->hook = PMB_HOOK_OFF;
+            o->hook_given = 1;
         }
         else if (strcmp(a, "--memhook=both") == 0) {
             o->hook = PMB_HOOK_BOTH;
+            o->hook_given = 1;
         }
         else if (strcmp(a, "--list") == 0) {
             o->list = 1;
@@ -224,6 +230,10 @@ static int parse_args(int *argc, char **argv, options *o)
     if (o->list_tests) {
         o->out = NULL;
     }
+    if (o->stress && o->hook_given) {
+        return die_usage("%s: --memhook has no meaning with --stress (stress runs always count "
+                         "with the hook)", "--memhook");
+    }
     if (o->stress && o->out != NULL) {
         return die_usage("%s: --benchmark_out has no meaning with --stress; use --stress-out=FILE",
                          o->out);
@@ -252,8 +262,7 @@ static void on_crash(int sig)
 {
     static const char head[] = "pymembench: case ";
     const char *name = pmb_running_name();
-    const char *what = sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT"
-                       : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE" : "SIGILL";
+    const char *what = pmb_signal_name(sig);
     if (name != NULL) {
         ssize_t w = write(2, head, sizeof(head) - 1);
         w += write(2, name, strlen(name));
@@ -526,15 +535,14 @@ int main(int argc, char **argv)
     }
     memcpy(orig_argv, argv, (size_t)argc * sizeof(char *));
     const char *env_seconds = getenv("STRESS_SECONDS");
-    if (env_seconds != NULL && *env_seconds != '\0') {
+    int rc = parse_args(&argc, argv, &o);
+    if (rc == 0 && o.stress && env_seconds != NULL && *env_seconds != '\0' && !o.seconds_given) {
         o.so.seconds = parse_seconds(env_seconds);
         if (o.so.seconds < 0) {
-            free(orig_argv);
-            return die_usage("STRESS_SECONDS='%s' is not a positive number of seconds "
-                             "(e.g. STRESS_SECONDS=0.5)", env_seconds);
+            rc = die_usage("STRESS_SECONDS='%s' is not a positive number of seconds "
+                           "(e.g. STRESS_SECONDS=0.5)", env_seconds);
         }
     }
-    int rc = parse_args(&argc, argv, &o);
     if (o.suite == NULL) {
         o.suite = o.stress ? "quick" : "full"; /* stress: buffers up to 16 MiB */
     }

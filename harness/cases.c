@@ -10,6 +10,7 @@
 #include "pyx.h"
 #include "resource.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +250,7 @@ static void run_registered(gbs_state *st, void *ctx)
     }
     if (r->hook_per_run && memhook_install() < 0) {
         memhook_fail_pause(0);
+        running_name = NULL;
         failures++;
         gbs_skip_with_error(st, "cannot install the counting hook");
         return;
@@ -502,6 +504,24 @@ int pmb_run_row(size_t i, int64_t iterations, const char **why)
 }
 
 const char *pmb_running_name(void) { return running_name; }
+
+const char *pmb_signal_name(int sig)
+{
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {
+        {SIGSEGV, "SIGSEGV"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},
+        {SIGFPE, "SIGFPE"},   {SIGILL, "SIGILL"},   {SIGALRM, "SIGALRM (timed out)"},
+        {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"}, {SIGINT, "SIGINT"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (names[i].sig == sig) {
+            return names[i].name;
+        }
+    }
+    return "a signal";
+}
 
 int pmb_mark_crashed(const char *name, const char *reason)
 {

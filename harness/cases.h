@@ -129,6 +129,9 @@ int pmb_run_row(size_t i, int64_t iterations, const char **why);
 /* The case running now (family/case[/param]), or NULL: for a fatal-signal
  * handler, which may read it. */
 const char *pmb_running_name(void);
+/* "SIGSEGV", "SIGABRT"... for a signal number ("a signal" when unknown);
+ * async-signal-safe (a constant table). */
+const char *pmb_signal_name(int sig);
 /* A case that crashed an earlier process of the same run: its row fails at
  * once with `reason` instead of running again. Name as Google Benchmark
  * reports it (a /real_time suffix may be left off). 0, or -1 when no row

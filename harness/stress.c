@@ -53,7 +53,8 @@ typedef struct case_report {
     int64_t rss_growth;
     int have_refs;
     int64_t refs_growth;
-    int64_t fault_sequence; /* requests in one run of the first row */
+    int64_t fault_sequence; /* requests in one run of fault_row */
+    size_t fault_row;       /* the first row that ran */
     char skip_reason[200];
     char broken[600];       /* the first invariant broken, or "" */
 } case_report;
@@ -70,6 +71,7 @@ typedef struct fault_report {
     int64_t leaked_blocks;  /* left by the second */
     int64_t leaked_bytes;
     int64_t resources;
+    int64_t double_releases;
     int64_t exports;
     char why[300];
 } fault_report;
@@ -248,14 +250,25 @@ static void stress_rows(size_t lo, size_t hi, const stress_options *o, case_repo
         say(rep->broken, sizeof(rep->broken), "refcounts balanced: sys.gettotalrefcount() "
             "moved by %+lld from round 1 to round %d", (long long)rep->refs_growth, measured);
     }
-    /* The allocation sequence fault injection spreads its points over. */
+    /* The allocation sequence fault injection spreads its points over:
+     * one run of the first param that ran (a skipped one cannot be). */
+    size_t first = lo;
     memhook_fail(o->fault_mask, UINT64_MAX, 0);
-    if (pmb_run_row(lo, 1, &why) == 0) {
-        uint64_t seen, failed;
-        memhook_fail_read(&seen, &failed);
+    int rc = PMB_SKIP;
+    for (; first < hi && rc == PMB_SKIP; first++) {
+        rc = pmb_run_row(first, 1, &why);
+    }
+    uint64_t seen, failed;
+    memhook_fail_read(&seen, &failed);
+    memhook_fail(0, 0, 0);
+    rep->fault_row = first - 1;
+    if (rc == 0) {
         rep->fault_sequence = (int64_t)seen;
     }
-    memhook_fail(0, 0, 0);
+    else if (rep->broken[0] == '\0') {
+        say(rep->broken, sizeof(rep->broken), "the case's check failed in the run that counts "
+            "its allocations for fault injection (%s): %s", pmb_row_name(first - 1), why);
+    }
 out:
     rep->seconds = now_seconds() - t0;
     procmem_process_peak(&rep->peak_rss);
@@ -312,6 +325,7 @@ static void fault_row(size_t row, uint64_t point, unsigned mask, fault_report *r
         rep->leaked_bytes = after.live_bytes - second.live_bytes;
     }
     rep->resources = after.resources - before.resources;
+    rep->double_releases = after.double_releases - before.double_releases;
     rep->exports = after.exports - before.exports;
 }
 
@@ -419,22 +433,6 @@ static void fault_body(void *arg, void *report)
     fault_row(a->row, a->point, a->mask, report);
 }
 
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGALRM: return "SIGALRM (timed out)";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    default: return "a signal";
-    }
-}
-
 /* The JSON report, kept as text: one object per case. */
 static char **records;
 static size_t nrecords;
@@ -447,8 +445,8 @@ static void json_string(FILE *f, const char *s)
         if (ch == '"' || ch == '\\') {
             fprintf(f, "\\%c", ch);
         }
-        else if (ch < 0x20) {
-            fprintf(f, "\\u%04x", ch);
+        else if (ch < 0x20 || ch >= 0x7f) {
+            fprintf(f, "\\u%04x", ch); /* bytes, never a split UTF-8 sequence */
         }
         else {
             fputc(ch, f);
@@ -457,52 +455,58 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Rewrite the report (a temporary file renamed into place): always whole. */
+static void json_string_or_null(FILE *f, const char *s)
+{
+    if (s != NULL && s[0] != '\0') {
+        json_string(f, s);
+    }
+    else {
+        fputs("null", f);
+    }
+}
+
+/* Rewrite the report (a temporary file renamed into place, with Ctrl-C
+ * held off meanwhile): always whole. */
 static int write_report(const stress_options *o, int finished)
 {
     char tmp[4200];
+    sigset_t block, old;
     if (o->out == NULL) {
         return 0;
     }
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->out, (long)getpid());
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    int rc = -1;
     FILE *f = fopen(tmp, "w");
-    if (f == NULL) {
-        return -1;
+    if (f != NULL) {
+        fprintf(f, "{\n  \"context\": {\n    \"python_version\": ");
+        json_string(f, PY_VERSION);
+        fprintf(f, ",\n    \"python_tag\": ");
+        json_string(f, PYMB_TAG);
+        fprintf(f, ",\n    \"python_executable\": ");
+        json_string(f, PYMB_PYTHON_EXECUTABLE);
+        fprintf(f, ",\n    \"pymembench_commit\": ");
+        json_string(f, PYMB_COMMIT);
+        fprintf(f, ",\n    \"stress_seconds\": %g,\n    \"fault_points\": %d,\n"
+                   "    \"fault_domains\": %u,\n    \"rss_slack_bytes\": %d,\n"
+                   "    \"rss_slack_pct\": %d,\n    \"finished\": %s\n  },\n  \"cases\": [",
+                o->seconds, o->fault_points, o->fault_mask, STRESS_RSS_SLACK_BYTES,
+                STRESS_RSS_SLACK_PCT, finished ? "true" : "false");
+        for (size_t i = 0; i < nrecords; i++) {
+            fprintf(f, "%s\n    %s", i ? "," : "", records[i]);
+        }
+        fprintf(f, "\n  ]\n}\n");
+        rc = fclose(f) == 0 && rename(tmp, o->out) == 0 ? 0 : -1;
+        if (rc < 0) {
+            remove(tmp);
+        }
     }
-    fprintf(f, "{\n  \"context\": {\n    \"python_version\": ");
-    json_string(f, PY_VERSION);
-    fprintf(f, ",\n    \"python_tag\": ");
-    json_string(f, PYMB_TAG);
-    fprintf(f, ",\n    \"python_executable\": ");
-    json_string(f, PYMB_PYTHON_EXECUTABLE);
-    fprintf(f, ",\n    \"pymembench_commit\": ");
-    json_string(f, PYMB_COMMIT);
-    fprintf(f, ",\n    \"stress_seconds\": %g,\n    \"fault_points\": %d,\n"
-               "    \"fault_domains\": %u,\n    \"rss_slack_bytes\": %d,\n"
-               "    \"rss_slack_pct\": %d,\n    \"finished\": %s\n  },\n  \"cases\": [",
-            o->seconds, o->fault_points, o->fault_mask, STRESS_RSS_SLACK_BYTES,
-            STRESS_RSS_SLACK_PCT, finished ? "true" : "false");
-    for (size_t i = 0; i < nrecords; i++) {
-        fprintf(f, "%s\n    %s", i ? "," : "", records[i]);
-    }
-    fprintf(f, "\n  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, o->out) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-/* Keep one case's record (a JSON object). */
-static void add_record(char *text)
-{
-    char **grown = realloc(records, (nrecords + 1) * sizeof(*records));
-    if (grown == NULL) {
-        free(text);
-        return;
-    }
-    records = grown;
-    records[nrecords++] = text;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 /* The filter, compiled; `negate` for a leading '-'. */
@@ -524,19 +528,34 @@ static int wanted(const filter *flt, const char *stress_name, size_t lo, size_t 
     return hit != flt->negate;
 }
 
+/* The stress case starting at row lo: its rows end at the returned index
+ * (a case's params are consecutive rows), its name goes into `name`. */
+static size_t next_case(size_t lo, char *name, size_t len)
+{
+    const size_t n = pmb_nrows();
+    size_t hi = lo + 1;
+    while (hi < n && pmb_row_case(hi) == pmb_row_case(lo)) {
+        hi++;
+    }
+    snprintf(name, len, "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
+    return hi;
+}
+
 typedef struct totals {
     int cases, crashed, broken, skipped;
     int64_t rounds, leaked_blocks, leaked_bytes;
-    int points, fired, fault_crashed, fault_leaked;
+    int points, fault_crashed, fault_leaked;
     int outcomes[5];
 } totals;
 
-/* Fault injection over one case's first row. Appends the JSON fields to
- * `json` (at most `len`); returns how many points crashed or leaked. */
+/* Fault injection over one case's row: one child per point. Writes the
+ * "faults" JSON member to `json`; returns how many points crashed or left
+ * something behind. */
 static int inject_faults(const stress_options *o, const char *name, size_t row,
-                         int64_t sequence, totals *t, char *json, size_t len)
+                         int64_t sequence, totals *t, FILE *json)
 {
-    int bad = 0, counts[5] = {0}, crashed = 0, leaked = 0, tried = 0;
+    int counts[5] = {0}, crashed = 0, leaked = 0, tried = 0;
+    int64_t residue = 0;
     char first_bad[500] = "";
     int points = o->fault_points;
     if (sequence < points) {
@@ -550,32 +569,32 @@ static int inject_faults(const stress_options *o, const char *name, size_t row,
         child_end end;
         if (in_child(fault_body, &a, &rep, sizeof(rep), 120, &end) < 0) {
             say(first_bad, sizeof(first_bad), "cannot fork: %s", strerror(errno));
-            bad++;
+            crashed++;
             break;
         }
         tried++;
         if (!end.ok) {
             crashed++;
-            bad++;
             if (first_bad[0] == '\0') {
                 say(first_bad, sizeof(first_bad), "request %llu of %lld: crashed (%s)%s%s",
                     (unsigned long long)point, (long long)sequence,
-                    end.signal ? signal_name(end.signal) : "exit without a report",
+                    end.signal ? pmb_signal_name(end.signal) : "exit without a report",
                     end.tail[0] ? ": " : "", end.tail);
             }
             continue;
         }
         counts[rep.outcome]++;
-        if (rep.leaked_blocks > 0 || rep.resources != 0 || rep.exports != 0) {
+        residue += rep.residue_blocks > 0 ? rep.residue_blocks : 0;
+        if (rep.leaked_blocks > 0 || rep.resources != 0 || rep.double_releases != 0 ||
+            rep.exports != 0) {
             leaked++;
-            bad++;
             if (first_bad[0] == '\0') {
                 say(first_bad, sizeof(first_bad), "request %llu of %lld (%s: %s): %lld blocks "
-                    "(%lld bytes), %lld resources, %lld exports left live",
-                    (unsigned long long)point, (long long)sequence,
+                    "(%lld bytes) leaked by each repeat, %lld resources left, %lld released "
+                    "twice, %lld exports left", (unsigned long long)point, (long long)sequence,
                     outcome_names[rep.outcome], rep.why, (long long)rep.leaked_blocks,
                     (long long)rep.leaked_bytes, (long long)rep.resources,
-                    (long long)rep.exports);
+                    (long long)rep.double_releases, (long long)rep.exports);
             }
         }
     }
@@ -585,58 +604,37 @@ static int inject_faults(const stress_options *o, const char *name, size_t row,
     for (int i = 0; i < 5; i++) {
         t->outcomes[i] += counts[i];
     }
-    t->fired += tried - counts[FAULT_NOT_REACHED] - crashed;
     printf("%-48s faults: %d points over %lld requests: %d MemoryError, %d failed cleanly, "
-           "%d absorbed, %d not reached, %d crashed, %d leaked\n", name, tried,
+           "%d absorbed, %d skipped, %d not reached, %d crashed, %d leaked\n", name, tried,
            (long long)sequence, counts[FAULT_MEMORY_ERROR], counts[FAULT_FAILED],
-           counts[FAULT_ABSORBED], counts[FAULT_NOT_REACHED] + counts[FAULT_SKIPPED], crashed,
+           counts[FAULT_ABSORBED], counts[FAULT_SKIPPED], counts[FAULT_NOT_REACHED], crashed,
            leaked);
     if (first_bad[0] != '\0') {
         printf("%-48s   FAULT: %s\n", "", first_bad);
     }
-    size_t used = strlen(json);
-    char tmpbuf[1200];
-    int n = snprintf(tmpbuf, sizeof(tmpbuf), ", \"faults\": {\"points\": %d, \"sequence\": %lld, "
-                     "\"memory_error\": %d, \"failed\": %d, \"absorbed\": %d, "
-                     "\"not_reached\": %d, \"crashed\": %d, \"leaked\": %d, \"first_problem\": ",
-                     tried, (long long)sequence, counts[FAULT_MEMORY_ERROR],
-                     counts[FAULT_FAILED], counts[FAULT_ABSORBED],
-                     counts[FAULT_NOT_REACHED] + counts[FAULT_SKIPPED], crashed, leaked);
-    if (n > 0 && used + (size_t)n < len) {
-        memcpy(json + used, tmpbuf, (size_t)n + 1);
-    }
-    /* the problem text, escaped, then the closing brace */
-    FILE *mem = fmemopen(tmpbuf, sizeof(tmpbuf), "w");
-    if (mem != NULL) {
-        if (first_bad[0] != '\0') {
-            json_string(mem, first_bad);
-        }
-        else {
-            fputs("null", mem);
-        }
-        fputc('}', mem);
-        fclose(mem);
-        used = strlen(json);
-        size_t add = strlen(tmpbuf);
-        if (used + add < len) {
-            memcpy(json + used, tmpbuf, add + 1);
-        }
-    }
-    return bad;
+    fprintf(json, ", \"faults\": {\"points\": %d, \"sequence\": %lld, \"memory_error\": %d, "
+                  "\"failed\": %d, \"absorbed\": %d, \"skipped\": %d, \"not_reached\": %d, "
+                  "\"crashed\": %d, \"leaked\": %d, \"first_run_residue_blocks\": %lld, "
+                  "\"first_problem\": ",
+            tried, (long long)sequence, counts[FAULT_MEMORY_ERROR], counts[FAULT_FAILED],
+            counts[FAULT_ABSORBED], counts[FAULT_SKIPPED], counts[FAULT_NOT_REACHED], crashed,
+            leaked, (long long)residue);
+    json_string_or_null(json, first_bad);
+    fputc('}', json);
+    return crashed + leaked;
 }
 
-/* One stress case: rows [lo, hi). Prints its line, keeps its record. */
+/* One stress case: rows [lo, hi). Prints its lines, keeps its record. */
 static void one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
                      totals *t)
 {
     rows_arg a = {lo, hi, o};
     case_report rep;
     child_end end;
-    char json[4096], problem[700];
+    char problem[700] = "";
     unsigned timeout = (unsigned)(o->seconds * 20) + 120;
 
     t->cases++;
-    problem[0] = '\0';
     if (in_child(stress_body, &a, &rep, sizeof(rep), timeout, &end) < 0) {
         memset(&rep, 0, sizeof(rep));
         say(problem, sizeof(problem), "cannot fork: %s", strerror(errno));
@@ -645,61 +643,51 @@ static void one_case(const stress_options *o, const char *name, size_t lo, size_
         memset(&rep, 0, sizeof(rep));
         t->crashed++;
         say(problem, sizeof(problem), "crashed: %s%s%s",
-            end.signal ? signal_name(end.signal) : "exit without a report",
+            end.signal ? pmb_signal_name(end.signal) : "exit without a report",
             end.tail[0] ? ": " : "", end.tail);
     }
     else if (rep.broken[0] != '\0') {
         say(problem, sizeof(problem), "%s", rep.broken);
     }
-    if (problem[0] != '\0') {
-        t->broken++;
+    const int skipped = problem[0] == '\0' && rep.rows == 0;
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *json = open_memstream(&text, &text_len);
+    if (json == NULL) {
+        fprintf(stderr, "pymembench: out of memory for the report\n");
+        exit(2);
     }
-    FILE *mem = fmemopen(json, sizeof(json), "w");
-    if (mem == NULL) {
-        return;
-    }
-    fprintf(mem, "{\"name\": ");
-    json_string(mem, name);
-    fprintf(mem, ", \"params\": %d, \"rounds\": %d, \"warmup_rounds\": %d, "
-                 "\"iterations_per_round\": %lld, \"seconds\": %.3f, \"peak_rss_bytes\": %llu, "
-                 "\"live_blocks_growth\": %lld, \"live_bytes_growth\": %lld, \"rss_growth_bytes\": %lld, "
-                 "\"refs_growth\": ",
+    fprintf(json, "{\"name\": ");
+    json_string(json, name);
+    fprintf(json, ", \"params\": %d, \"rounds\": %d, \"warmup_rounds\": %d, "
+                  "\"iterations_per_round\": %lld, \"seconds\": %.3f, \"peak_rss_bytes\": %llu, "
+                  "\"live_blocks_growth\": %lld, \"live_bytes_growth\": %lld, "
+                  "\"rss_growth_bytes\": %lld, \"refs_growth\": ",
             rep.rows, rep.rounds, rep.warmup_rounds, (long long)rep.iterations, rep.seconds,
             (unsigned long long)rep.peak_rss, (long long)rep.leaked_blocks,
             (long long)rep.leaked_bytes, (long long)rep.rss_growth);
     if (rep.have_refs) {
-        fprintf(mem, "%lld", (long long)rep.refs_growth);
+        fprintf(json, "%lld", (long long)rep.refs_growth);
     }
     else {
-        fputs("null", mem);
+        fputs("null", json);
     }
-    fprintf(mem, ", \"skipped\": ");
-    if (rep.rows == 0 && problem[0] == '\0') {
-        json_string(mem, rep.skip_reason);
-    }
-    else {
-        fputs("null", mem);
-    }
-    fprintf(mem, ", \"problem\": ");
-    if (problem[0] != '\0') {
-        json_string(mem, problem);
-    }
-    else {
-        fputs("null", mem);
-    }
-    fclose(mem);
+    fprintf(json, ", \"skipped\": ");
+    json_string_or_null(json, skipped ? rep.skip_reason : NULL);
+    fprintf(json, ", \"problem\": ");
+    json_string_or_null(json, problem);
 
-    if (problem[0] == '\0' && rep.rows == 0) {
+    if (skipped) {
         t->skipped++;
         printf("%-48s skipped: %s\n", name, rep.skip_reason);
     }
     else {
+        char refs[64] = "";
         t->rounds += rep.rounds;
         if (strncmp(rep.broken, "allocations balanced", 20) == 0) {
             t->leaked_blocks += rep.leaked_blocks;
             t->leaked_bytes += rep.leaked_bytes;
         }
-        char refs[64] = "";
         if (rep.have_refs) {
             snprintf(refs, sizeof(refs), ", refs %+lld", (long long)rep.refs_growth);
         }
@@ -709,18 +697,29 @@ static void one_case(const stress_options *o, const char *name, size_t lo, size_
                (long long)rep.leaked_bytes, (double)rep.rss_growth / 1048576.0, refs,
                problem[0] ? problem : "ok");
     }
-    if (problem[0] == '\0' && rep.rows > 0 && o->fault_points > 0 && rep.fault_sequence > 0) {
-        if (inject_faults(o, name, lo, rep.fault_sequence, t, json, sizeof(json) - 2) > 0) {
-            t->broken++;
+    int bad = problem[0] != '\0';
+    if (!bad && !skipped && o->fault_points > 0) {
+        if (rep.fault_sequence > 0) {
+            bad = inject_faults(o, name, rep.fault_row, rep.fault_sequence, t, json) > 0;
+        }
+        else {
+            printf("%-48s faults: none injected (its run made no request in the chosen "
+                   "domains)\n", name);
         }
     }
-    size_t used = strlen(json);
-    json[used] = '}';
-    json[used + 1] = '\0';
-    char *kept = strdup(json);
-    if (kept != NULL) {
-        add_record(kept);
+    t->broken += bad;
+    fputc('}', json);
+    if (fclose(json) != 0 || text == NULL) {
+        fprintf(stderr, "pymembench: out of memory for the report\n");
+        exit(2);
     }
+    char **grown = realloc(records, (nrecords + 1) * sizeof(*records));
+    if (grown == NULL) {
+        fprintf(stderr, "pymembench: out of memory for the report\n");
+        exit(2);
+    }
+    records = grown;
+    records[nrecords++] = text;
     if (write_report(o, 0) < 0) {
         fprintf(stderr, "pymembench: warning: cannot write %s\n", o->out);
     }
@@ -730,11 +729,9 @@ static void one_case(const stress_options *o, const char *name, size_t lo, size_
 void stress_list(void)
 {
     const size_t n = pmb_nrows();
+    char name[200];
     for (size_t lo = 0, hi; lo < n; lo = hi) {
-        for (hi = lo + 1; hi < n && pmb_row_case(hi) == pmb_row_case(lo); hi++) {
-        }
-        char name[200];
-        snprintf(name, sizeof(name), "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
+        hi = next_case(lo, name, sizeof(name));
         printf("%-44s %s (%zu param%s)\n", name, pmb_row_case(lo)->doc, hi - lo,
                hi - lo == 1 ? "" : "s");
     }
@@ -753,17 +750,19 @@ int stress_run(const stress_options *o)
         }
         flt.on = 1;
     }
-    scratch = tmpfile();
+    scratch = tmpfile(); /* NULL: a crashed child's last words are lost, nothing else */
+    if (scratch == NULL) {
+        fprintf(stderr, "pymembench: warning: no scratch file (%s); crash reports will not "
+                        "show the child's stderr\n", strerror(errno));
+    }
     totals t = {0};
     const size_t n = pmb_nrows();
     int status = 0;
     /* Count first, so that a filter matching nothing writes nothing. */
     int selected = 0;
+    char name[200];
     for (size_t lo = 0, hi; lo < n; lo = hi) {
-        for (hi = lo + 1; hi < n && pmb_row_case(hi) == pmb_row_case(lo); hi++) {
-        }
-        char name[200];
-        snprintf(name, sizeof(name), "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
+        hi = next_case(lo, name, sizeof(name));
         selected += wanted(&flt, name, lo, hi);
     }
     if (selected == 0) {
@@ -785,10 +784,7 @@ int stress_run(const stress_options *o)
             selected, o->seconds, o->fault_points);
     const double t0 = now_seconds();
     for (size_t lo = 0, hi; lo < n; lo = hi) {
-        for (hi = lo + 1; hi < n && pmb_row_case(hi) == pmb_row_case(lo); hi++) {
-        }
-        char name[200];
-        snprintf(name, sizeof(name), "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
+        hi = next_case(lo, name, sizeof(name));
         if (wanted(&flt, name, lo, hi)) {
             one_case(o, name, lo, hi, &t);
         }
@@ -802,11 +798,10 @@ int stress_run(const stress_options *o)
            (long long)t.leaked_blocks, (long long)t.leaked_bytes);
     if (o->fault_points > 0) {
         printf("faults: %d points in %d cases: %d MemoryError, %d failed cleanly, %d absorbed, "
-               "%d not reached, %d crashed, %d leaked\n", t.points, t.cases - t.skipped,
-               t.outcomes[FAULT_MEMORY_ERROR], t.outcomes[FAULT_FAILED],
-               t.outcomes[FAULT_ABSORBED],
-               t.outcomes[FAULT_NOT_REACHED] + t.outcomes[FAULT_SKIPPED], t.fault_crashed,
-               t.fault_leaked);
+               "%d skipped, %d not reached, %d crashed, %d leaked\n", t.points,
+               t.cases - t.skipped, t.outcomes[FAULT_MEMORY_ERROR], t.outcomes[FAULT_FAILED],
+               t.outcomes[FAULT_ABSORBED], t.outcomes[FAULT_SKIPPED],
+               t.outcomes[FAULT_NOT_REACHED], t.fault_crashed, t.fault_leaked);
     }
     status = t.broken > 0 ? 1 : 0;
 done:

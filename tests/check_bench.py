@@ -98,7 +98,10 @@ def interrupt(binary, python, tmp):
     for f in files:
         with open(f) as fh:
             doc = json.load(fh)  # whole JSON, or this raises
-        procs = {r.get("process_index") for r in doc["benchmarks"]}
+        procs = {r.get("process_index") for r in doc["benchmarks"]
+                 if r.get("run_type") == "iteration"}
+    expect(len(procs) >= 1 and None not in procs,
+           "interrupt: the kept file holds no whole process (process_index %s)" % sorted(procs, key=str))
     leftovers = glob.glob(os.path.join(results, ".processes.*")) + \
         glob.glob(os.path.join(results, "*.tmp*"))
     expect(not leftovers, "interrupt: left behind: %s" % leftovers)

@@ -4,9 +4,12 @@
 # case names), SUITE (quick, full), PROCESSES (per configuration),
 # RESULTS (output folder), BASE (the column `make compare` divides by).
 # See README.md.
-# make test covers every interpreter discovery finds unless PYTHONS is given.
+# SANITIZE=1: make test with AddressSanitizer and UBSan, into build-asan/.
+# make test covers every interpreter discovery finds unless PYTHONS is given
+# (SANITIZE=1: python3 only, to keep its run short).
+SANITIZE ?= 0
 ifeq ($(origin PYTHONS),undefined)
-TEST_PYTHONS := all
+TEST_PYTHONS := $(if $(filter 1,$(SANITIZE)),python3,all)
 else
 TEST_PYTHONS := $(PYTHONS)
 endif
@@ -17,7 +20,7 @@ SUITE ?= quick
 RESULTS ?=
 BASE ?=
 PROCESSES ?=
-export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE
+export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE
 
 .PHONY: bench test clean stress compare plots regress
 
@@ -28,7 +31,7 @@ test:
 	@PYTHONS="$(TEST_PYTHONS)" scripts/test
 
 clean:
-	rm -rf build
+	rm -rf build build-asan
 
 # summary.md across the result files of a run (default: the latest).
 compare:

@@ -5,9 +5,12 @@
 # RESULTS (output folder), BASE (the column `make compare` divides by);
 # for make stress: STRESS_SECONDS, FAULT_POINTS, FAULT_DOMAINS.
 # See README.md.
-# make test covers every interpreter discovery finds unless PYTHONS is given.
+# SANITIZE=1: make test with AddressSanitizer and UBSan, into build-asan/.
+# make test covers every interpreter discovery finds unless PYTHONS is given
+# (SANITIZE=1: python3 only, to keep its run short).
+SANITIZE ?= 0
 ifeq ($(origin PYTHONS),undefined)
-TEST_PYTHONS := all
+TEST_PYTHONS := $(if $(filter 1,$(SANITIZE)),python3,all)
 else
 TEST_PYTHONS := $(PYTHONS)
 endif
@@ -21,7 +24,7 @@ PROCESSES ?=
 STRESS_SECONDS ?=
 FAULT_POINTS ?=
 FAULT_DOMAINS ?=
-export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS
+export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS
 
 .PHONY: bench test clean stress compare plots regress
 
@@ -32,7 +35,7 @@ test:
 	@PYTHONS="$(TEST_PYTHONS)" scripts/test
 
 clean:
-	rm -rf build
+	rm -rf build build-asan
 
 # summary.md across the result files of a run (default: the latest).
 compare:

@@ -39,6 +39,19 @@ else()
                    $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results
                    "^buffers/.*/(16777216|67108864|268435456)$")
 endif()
+# memcheck on the first interpreter only (about a minute): the smallest param
+# of each case, less the three that build a million ints or more (15-45 s
+# each under valgrind; the smoke run of make test SANITIZE=1 covers them).
+if(_ntags EQUAL 1)
+  if(PYMB_SANITIZE)
+    pymb_skip_test(memcheck/${PY_tag}/smallest_param_of_every_case
+      "valgrind cannot run an AddressSanitizer binary (make test runs this test)")
+  else()
+    add_test(NAME memcheck/${PY_tag}/smallest_param_of_every_case
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_memcheck.py
+                     $<TARGET_FILE:${target}> "^(alloc/fragment|gc/frozen_heap)/")
+  endif()
+endif()
 add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_interrupt.py
                  $<TARGET_FILE:${target}>)
@@ -61,6 +74,11 @@ add_test(NAME balance/${PY_tag}/gc_lifetime_interleaved
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_balance.py
                  $<TARGET_FILE:${target}>)
 
+if(PYMB_SANITIZE)
+  message(STATUS "pymembench: skipping part of test alloc/${PY_tag}/exact_counts_arenas_preload:"
+          " LD_PRELOAD allocators (the ASan runtime must be the first library loaded) and the"
+          " process peak (ASan's quarantine keeps freed memory resident)")
+endif()
 add_test(NAME alloc/${PY_tag}/exact_counts_arenas_preload
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_alloc.py
                  $<TARGET_FILE:${target}>)

@@ -30,6 +30,10 @@ def expect(cond, what):
 def stress(binary, args, env_extra=None):
     env = dict(os.environ)
     env.pop("STRESS_SECONDS", None)
+    if "ASAN_OPTIONS" in env:
+        # ASan's quarantine keeps freed memory resident, which the RSS
+        # invariant would rightly call growth: off for stress runs.
+        env["ASAN_OPTIONS"] += ":quarantine_size_mb=0"
     env.update(env_extra or {})
     return subprocess.run([binary, "--stress"] + args, capture_output=True, text=True, env=env,
                           timeout=900)
@@ -50,9 +54,12 @@ def planted(binary, tmp):
     def problem(name):
         return (cases.get("stress/selftest/" + name) or {}).get("problem") or ""
 
+    # Under AddressSanitizer its own handlers take the fatal signals (and
+    # report them): the crash is still isolated, but named by ASan.
+    sanitized = os.environ.get("PYMB_SANITIZE") == "1"
     wants = {
-        "crash/segv": "crashed: SIGSEGV",
-        "crash/abort": "crashed: SIGABRT",
+        "crash/segv": "crashed: " if sanitized else "crashed: SIGSEGV",
+        "crash/abort": "crashed: " if sanitized else "crashed: SIGABRT",
         "leak/object_per_round": "allocations balanced",
         "leak/raw_per_round": "allocations balanced",
         "rss/grow_per_round": "RSS bounded",
@@ -65,7 +72,7 @@ def planted(binary, tmp):
     if not debug:
         expect(problem("refcount/leak_per_round") == "",
                "a release build flagged refcount/leak_per_round: %r" % problem("refcount/leak_per_round"))
-    crash_line = "stress/selftest/crash/segv" in p.stdout and "SIGSEGV" in p.stdout
+    crash_line = "stress/selftest/crash/segv" in p.stdout and ("SIGSEGV" in p.stdout or sanitized)
     expect(crash_line, "the SIGSEGV was not reported on stdout")
     fault = cases.get("stress/selftest/fault/leak_on_error", {})
     expect(fault.get("problem") is None, "fault/leak_on_error broke a round invariant: %r"
@@ -79,32 +86,46 @@ def planted(binary, tmp):
              faults.get("leaked", 0), faults.get("points", 0)))
 
 
-REAL = ("^stress/(refcount/incdec_same/mortal|gc/collect/self_list|lifetime/with/c_exit"
-        "|alloc/object/(int|dict)|alloc/threads/PyMem_RawMalloc|buffers/copy/bytes/exporter"
-        "|buffers/view/memoryview/bytes|threads/mixed)$")
+# Fault injection on cases whose code is C only: a fault inside compile() or
+# exec() of a snippet leaks or crashes in CPython itself on some versions
+# (README, "Stress runs"; scripts/oom-compile.py), which is not ours to test.
+FAULTED = ("^stress/(refcount/incdec_same/mortal|lifetime/raw|alloc/object/(int|dict)"
+           "|alloc/threads/PyMem_RawMalloc|buffers/copy/bytes/exporter"
+           "|buffers/view/memoryview/bytes|threads/mixed)$")
+# Rounds only, for families whose cases run Python snippets.
+ROUNDS = "^stress/(gc/collect/self_list|lifetime/with/c_exit)$"
 
 
-def real(binary, tmp):
-    out = os.path.join(tmp, "real.json")
-    p = stress(binary, ["--benchmark_filter=" + REAL, "--stress-seconds=0.05", "--fault-points=6",
-                        "--stress-out=" + out])
+def real_run(binary, tmp, pattern, points):
+    out = os.path.join(tmp, "real-%d.json" % points)
+    p = stress(binary, ["--benchmark_filter=" + pattern, "--stress-seconds=0.05",
+                        "--fault-points=%d" % points, "--stress-out=" + out])
     expect(p.returncode == 0, "real cases: exit %d\n%s\n%s" % (p.returncode, p.stdout[-3000:],
                                                                p.stderr[-2000:]))
     with open(out) as f:
-        report = json.load(f)
-    cases = report["cases"]
-    expect(len(cases) >= 9, "%d real stress cases ran, expected at least 9" % len(cases))
+        return json.load(f)["cases"]
+
+
+def real(binary, tmp):
+    faulted = real_run(binary, tmp, FAULTED, 6)
+    rounds_only = real_run(binary, tmp, ROUNDS, 0)
+    expect(len(faulted) == 8 and len(rounds_only) == 2,
+           "%d + %d real stress cases ran, expected 8 + 2" % (len(faulted), len(rounds_only)))
     points = 0
-    for c in cases:
+    for c in faulted + rounds_only:
         expect(c["problem"] is None, "%s: %s" % (c["name"], c["problem"]))
         expect(c["rounds"] >= 3, "%s: %d rounds, expected at least 3" % (c["name"], c["rounds"]))
+    for c in faulted:
         f = c.get("faults") or {}
-        expect(f.get("points", 0) > 0, "%s: no fault injected" % c["name"])
-        expect(f.get("crashed", 1) == 0 and f.get("leaked", 1) == 0,
+        # lifetime/raw allocates with libc only: no request to fail
+        expect(f.get("points", 0) > 0 or c["name"] == "stress/lifetime/raw",
+               "%s: no fault injected" % c["name"])
+        expect(f.get("crashed", 0) == 0 and f.get("leaked", 0) == 0,
                "%s: faults %r" % (c["name"], f))
         points += f.get("points", 0)
-    print("real: %d cases, %d rounds, %d fault points, none broke, crashed or leaked"
-          % (len(cases), sum(c["rounds"] for c in cases), points))
+    print("real: %d cases, %d rounds, %d fault points in %d of them, none broke, crashed or "
+          "leaked" % (len(faulted) + len(rounds_only),
+                      sum(c["rounds"] for c in faulted + rounds_only), points, len(faulted)))
 
 
 def bad_input(binary, tmp):

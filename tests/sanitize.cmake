@@ -12,7 +12,9 @@ function(pymb_skip_test name reason)
 endfunction()
 
 # Any sanitizer report fails the run with exit 86, which no test expects of
-# pymembench (0 ok, 1 a failed check, 2 usage). LeakSanitizer stays on:
+# pymembench (0 ok, 1 a failed check, 2 usage). pymembench's own SIGSEGV
+# handler stays in place (allow_user_segv_handler): it names the crashed
+# case, which the crash-isolation tests check. LeakSanitizer stays on:
 # CPython leaves memory allocated at exit by design, so tests/lsan.supp
 # suppresses leaks allocated through libpython; a leak from our own malloc
 # calls is still reported.
@@ -22,7 +24,7 @@ function(pymb_sanitizer_environment)
   endif()
   get_property(tests DIRECTORY ${CMAKE_SOURCE_DIR} PROPERTY TESTS)
   set_property(TEST ${tests} APPEND PROPERTY ENVIRONMENT
-    "ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=86:detect_leaks=1:check_initialization_order=1"
+    "ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=86:detect_leaks=1:check_initialization_order=1:allow_user_segv_handler=1"
     "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86"
     "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0"
     "PYMB_SANITIZE=1")

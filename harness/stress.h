@@ -4,23 +4,26 @@
  * Every registered case row (family/case[/variant], over its params) is a
  * stress case named stress/<family>/<case>. Each runs in a child process of
  * its own (a crash is reported with its signal and the run goes on): rounds
- * of every param at a growing iteration count until the round is long
- * enough, then rounds at that size until `seconds` have passed (at least
- * three measured rounds), with invariants checked across rounds:
+ * of every param, the iteration count doubling until a round takes a tenth
+ * of `seconds`, one more round at that size, then measured rounds until
+ * `seconds` have passed (at least three), with invariants checked across
+ * rounds:
  *   - the case's own check passes every round (work done, nothing leaked
  *     within a run, collector settings, resources and exports released);
  *   - allocations balanced: no more blocks live after the last round than
- *     after the first measured one (counting hook, after a collection);
+ *     after the first measured one, unless they grew in fewer than half of
+ *     the rounds (counting hook, after a collection);
  *   - RSS bounded: growth from the first measured round to the last within
  *     STRESS_RSS_SLACK_BYTES or STRESS_RSS_SLACK_PCT percent;
  *   - resources: none left alive, none released twice (finalizers ran
  *     exactly once); buffer exports all released;
  *   - on a debug interpreter, sys.gettotalrefcount() unchanged.
  * Then fault injection: one child per point, spread across the allocation
- * sequence of one run of the case's first row; the chosen request fails
- * (memhook_fail), and the case must end in a MemoryError or a clean
- * reported failure (or absorb it), without crashing, and leave no more
- * blocks, resources or exports live than before.
+ * sequence of one run of the case's first param that runs; the chosen
+ * request fails (memhook_fail) in three runs, and the case must end in a
+ * MemoryError or a clean reported failure (or absorb it), without
+ * crashing; a leak is what the second and third runs both leave live, or
+ * a resource, export or double release left behind.
  */
 #ifndef PYMB_STRESS_H
 #define PYMB_STRESS_H

@@ -151,11 +151,26 @@ def bad_input(binary, tmp):
         print("bad input %s: %s" % (" ".join(args) or env, lines[0] if lines else "(nothing)"))
 
 
+def benchmark_filter_matches_nothing(binary, tmp):
+    """Outside --stress: the families are listed, exit 2, no result file."""
+    out = os.path.join(tmp, "none.json")
+    p = subprocess.run([binary, "--benchmark_filter=^no_such_case$", "--benchmark_out=" + out],
+                       capture_output=True, text=True, timeout=300)
+    ours = [l for l in p.stderr.splitlines() if l.startswith("pymembench:")]
+    expect(p.returncode == 2, "benchmark filter matching nothing: exit %d" % p.returncode)
+    expect(len(ours) == 1 and "the families are refcount (" in ours[0],
+           "benchmark filter matching nothing: %r" % p.stderr)
+    expect(not any(n.startswith("none.json") for n in os.listdir(tmp)),
+           "benchmark filter matching nothing: a result file was written")
+    print("bad input --benchmark_filter=^no_such_case$: %s" % (ours[0] if ours else "(nothing)"))
+
+
 def main(binary):
     with tempfile.TemporaryDirectory() as tmp:
         planted(binary, tmp)
         real(binary, tmp)
         bad_input(binary, tmp)
+        benchmark_filter_matches_nothing(binary, tmp)
     if not failed:
         print("ok")
     return failed

@@ -3,12 +3,15 @@
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
 # case names), SUITE (quick, full), PROCESSES (per configuration),
 # RESULTS (output folder), BASE (the column `make compare` divides by);
-# for make stress: STRESS_SECONDS, FAULT_POINTS, FAULT_DOMAINS.
-# See README.md.
+# for make stress: STRESS_SECONDS, FAULT_POINTS, FAULT_DOMAINS;
+# for make regress: BASELINE, UPDATE=1, THRESHOLD, TIME_THRESHOLD, GATE,
+# TIME=0, HISTORY. See README.md.
 # SANITIZE=1: make test with AddressSanitizer and UBSan, into build-asan/.
 # make test covers every interpreter discovery finds unless PYTHONS is given
 # (SANITIZE=1: python3 only, to keep its run short).
 SANITIZE ?= 0
+# make regress uses the baseline's interpreter unless PYTHONS is given
+PYMB_PYTHONS_GIVEN := $(if $(filter undefined,$(origin PYTHONS)),0,1)
 ifeq ($(origin PYTHONS),undefined)
 TEST_PYTHONS := $(if $(filter 1,$(SANITIZE)),python3,all)
 else
@@ -24,7 +27,9 @@ PROCESSES ?=
 STRESS_SECONDS ?=
 FAULT_POINTS ?=
 FAULT_DOMAINS ?=
+BASELINE ?= results/baseline
 export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS
+export BASELINE PYMB_PYTHONS_GIVEN
 
 .PHONY: bench test clean stress compare plots regress
 
@@ -49,5 +54,7 @@ plots:
 stress:
 	@scripts/stress
 
+# the quick suite counted and timed, against BASELINE: see README,
+# "Regression verdicts".
 regress:
-	@echo "make $@: not available yet in this version of pymembench (see README, 'Status')" >&2; exit 2
+	@scripts/regress

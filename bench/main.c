@@ -8,6 +8,7 @@
 #include "build_info.h"
 #include "cases.h"
 #include "gbshim.h"
+#include "instr.h"
 #include "malloclib.h"
 #include "memhook.h"
 #include "procmem.h"
@@ -28,6 +29,9 @@ static const char usage[] =
     "       pymembench --stress [--stress-seconds=S] [--fault-points=N]\n"
     "                  [--fault-domains=raw,mem,obj|all] [--stress-out=FILE]\n"
     "                  [--benchmark_filter=REGEX] [--allocator=NAME] [--list]\n"
+    "       pymembench --instructions [--iterations-from=FILE] [--instructions-target=N]\n"
+    "                  [--instructions-profiles=DIR] [--benchmark_filter=REGEX]\n"
+    "                  [--benchmark_out=FILE] [--allocator=NAME] [--suite=quick|full]\n"
     "                  [Google Benchmark flags: --benchmark_filter=REGEX,\n"
     "                   --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
     "                   --benchmark_out=FILE, --benchmark_format=json, ...]\n"
@@ -58,6 +62,17 @@ static const char usage[] =
     "                    or all (default)\n"
     "  --stress-out=FILE the JSON report, rewritten whole after every case\n"
     "\n"
+    "deterministic mode (instruction counts, for regression verdicts):\n"
+    "  --instructions    instructions per iteration of each case under valgrind's callgrind\n"
+    "                    (started by pymembench itself), counted over the case's loop only;\n"
+    "                    hash seed fixed, counting hook off; rows carry instructions_per_iter\n"
+    "  --iterations-from=FILE  lines \"NAME ITERATIONS\": run those rows that many iterations\n"
+    "                    (to count the same loops as an earlier run) instead of calibrating\n"
+    "  --instructions-target=N  instructions per counted round when calibrating (default\n"
+    "                    2000000; the iteration count is a power of two)\n"
+    "  --instructions-profiles=DIR  keep each case's callgrind profile (kcachegrind,\n"
+    "                    callgrind_annotate) as DIR/<family>.<case>[.<param>].callgrind\n"
+    "\n"
     "A crash (SIGSEGV, SIGABRT...) prints \"pymembench: case NAME crashed: SIGNAL\".\n"
     "exit status: 0 ok, 1 a case failed its check, a stress invariant broke or a case\n"
     "             crashed (or finalize failed), 2 bad usage or environment\n";
@@ -79,6 +94,8 @@ typedef struct options {
     int seconds_given;   /* --stress-seconds (wins over STRESS_SECONDS) */
     int hook_given;      /* --memhook=... */
     stress_options so;
+    int instructions;    /* --instructions */
+    instr_options io;
 } options;
 
 static int die_usage(const char *fmt, const char *arg)
@@ -156,6 +173,23 @@ static int parse_args(int *argc, char **argv, options *o)
         }
         else if (strncmp(a, "--stress-out=", 13) == 0) {
             o->so.out = a + 13;
+        }
+        else if (strcmp(a, "--instructions") == 0) {
+            o->instructions = 1;
+        }
+        else if (strncmp(a, "--iterations-from=", 18) == 0) {
+            o->io.iterations_from = a + 18;
+        }
+        else if (strncmp(a, "--instructions-profiles=", 24) == 0) {
+            o->io.profiles = a + 24;
+        }
+        else if (strncmp(a, "--instructions-target=", 22) == 0) {
+            char *end;
+            double t = strtod(a + 22, &end);
+            if (end == a + 22 || *end != '\0' || !(t >= 1000 && t <= 1e12)) {
+                return die_usage("'%s' is not a number of instructions from 1000 to 1e12", a);
+            }
+            o->io.target = t;
         }
         else if (strncmp(a, "--crashed=", 10) == 0) {
             if (strchr(a + 10, '=') == NULL || o->ncrashed == 64) {
@@ -240,6 +274,23 @@ static int parse_args(int *argc, char **argv, options *o)
     }
     if (o->filter == NULL && getenv("BENCHMARK_FILTER") != NULL) {
         o->filter = getenv("BENCHMARK_FILTER");
+    }
+    if (!o->instructions && (o->io.iterations_from || o->io.profiles || o->io.target > 0)) {
+        return die_usage("%s: --iterations-from, --instructions-target and "
+                         "--instructions-profiles need --instructions", "pymembench");
+    }
+    if (o->instructions && (o->stress || o->hook_given)) {
+        return die_usage("%s: --instructions counts with the hook off and is not a stress run; "
+                         "leave out --memhook and --stress", "--instructions");
+    }
+    if (o->instructions && strchr(o->allocator, '+') != NULL) {
+        return die_usage("--allocator=%s: a preloaded malloc cannot be counted under callgrind; "
+                         "use default, pymalloc, malloc or mimalloc with --instructions",
+                         o->allocator);
+    }
+    if (o->instructions && o->out != NULL && !o->out_json) {
+        return die_usage("%s: --instructions writes JSON only; leave out "
+                         "--benchmark_out_format or set it to json", o->out);
     }
     return 0;
 }
@@ -546,6 +597,16 @@ int main(int argc, char **argv)
     if (o.suite == NULL) {
         o.suite = o.stress ? "quick" : "full"; /* stress: buffers up to 16 MiB */
     }
+    if (rc == 0 && o.instructions && !o.list && !instr_in_callgrind()) {
+        /* the counting happens in a copy of this program under callgrind */
+        rc = instr_relaunch(orig_argv, o.io.profiles);
+        free(orig_argv);
+        return rc;
+    }
+    if (o.instructions) {
+        o.hook = PMB_HOOK_OFF;
+        pyx_fix_hash_seed();
+    }
     catch_crashes();
     if (rc == 0) {
         rc = choose_allocator(&o, orig_argv, &python_alloc); /* may re-execute */
@@ -610,6 +671,18 @@ int main(int argc, char **argv)
         rc = 2;
         goto finish;
     }
+    if (o.instructions) {
+        gbs_add_context("measure", "instructions per iteration under callgrind (client requests "
+                                   "around each case's loop); times are under callgrind");
+        gbs_add_context("hash_seed", "0 (fixed)");
+        o.io.filter = o.filter;
+        o.io.out = o.out != NULL ? o.out_tmp : NULL;
+        if (o.io.target <= 0) {
+            o.io.target = 2e6;
+        }
+        rc = instr_run(&o.io);
+        goto move_results;
+    }
     size_t ran = gbs_run_specified();
     memhook_uninstall();
     if (ran == 0) {
@@ -634,6 +707,7 @@ int main(int argc, char **argv)
                             "the results (they are kept as written)\n");
         }
     }
+move_results:
     if (rc != 2 && o.out != NULL) {
         if (rename(o.out_tmp, o.out) != 0) {
             perror("pymembench: cannot move the results into place");

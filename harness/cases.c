@@ -484,12 +484,17 @@ const char *pmb_row_family(size_t i) { return regs[i]->family; }
 
 const pmb_case *pmb_row_case(size_t i) { return regs[i]->c; }
 
+static int64_t last_iterations;
+
+int64_t pmb_last_iterations(void) { return last_iterations; }
+
 int pmb_run_row(size_t i, int64_t iterations, const char **why)
 {
     static char reason[sizeof(msg)];
     const int before = failures;
     gbs_state *st = gbs_manual_begin(iterations);
     run_registered(st, regs[i]);
+    last_iterations = gbs_iterations(st);
     const char *err = gbs_manual_error(st);
     snprintf(reason, sizeof(reason), "%s", err != NULL ? err : msg);
     gbs_manual_end(st);

@@ -126,6 +126,9 @@ const pmb_case *pmb_row_case(size_t i);
  * run, check, teardown, what it left behind. 0 passed, PMB_SKIP skipped,
  * -1 failed; *why then says why (valid until the next call). */
 int pmb_run_row(size_t i, int64_t iterations, const char **why);
+/* How many iterations the last pmb_run_row's loop ran (its batches may
+ * overrun the number asked for). */
+int64_t pmb_last_iterations(void);
 /* The case running now (family/case[/param]), or NULL: for a fatal-signal
  * handler, which may read it. */
 const char *pmb_running_name(void);

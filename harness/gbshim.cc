@@ -10,6 +10,9 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
 #include <string>
 
 namespace {
@@ -20,8 +23,19 @@ struct Manual {
     int64_t done = 0;
     bool error = false;
     std::string message;
+    void (*watch)(int) = nullptr; // gbs_manual_watch
+    bool measuring = false;       // between watch(1) and watch(0)
+    bool in_loop = false;         // between the loop's first and last keep
 };
 Manual manual;
+
+void manual_measure(bool on)
+{
+    if (manual.watch != nullptr && on != manual.measuring) {
+        manual.measuring = on;
+        manual.watch(on ? 1 : 0);
+    }
+}
 
 bool is_manual(const gbs_state *st)
 {
@@ -31,7 +45,13 @@ bool is_manual(const gbs_state *st)
 bool manual_keep(int64_t n)
 {
     if (manual.error || manual.done >= manual.max) {
+        manual.in_loop = false;
+        manual_measure(false);
         return false;
+    }
+    if (!manual.in_loop && manual.done == 0) {
+        manual.in_loop = true;
+        manual_measure(true);
     }
     manual.done += n;
     return true;
@@ -98,12 +118,18 @@ void gbs_pause(gbs_state *st)
     if (!is_manual(st)) {
         S(st)->PauseTiming();
     }
+    else {
+        manual_measure(false);
+    }
 }
 
 void gbs_resume(gbs_state *st)
 {
     if (!is_manual(st)) {
         S(st)->ResumeTiming();
+    }
+    else if (manual.in_loop) {
+        manual_measure(true);
     }
 }
 
@@ -172,6 +198,7 @@ gbs_state *gbs_manual_begin(int64_t iterations)
     manual.max = iterations;
     manual.done = 0;
     manual.error = false;
+    manual.in_loop = false;
     manual.message.clear();
     return reinterpret_cast<gbs_state *>(&manual);
 }
@@ -184,13 +211,115 @@ const char *gbs_manual_error(const gbs_state *st)
 void gbs_manual_end(gbs_state *st)
 {
     if (is_manual(st)) {
+        manual.in_loop = false;
+        manual_measure(false);
         manual.max = 0;
     }
+}
+
+void gbs_manual_watch(void (*on)(int running))
+{
+    manual_measure(false);
+    manual.watch = on;
 }
 
 void gbs_add_context(const char *key, const char *value)
 {
     benchmark::AddCustomContext(key, value);
+}
+
+// The report (gbs_report_begin .. end): Google Benchmark's own reporters,
+// fed rows we measured.
+namespace {
+struct Report {
+    benchmark::ConsoleReporter console{benchmark::ConsoleReporter::OO_Tabular};
+    std::unique_ptr<benchmark::JSONReporter> json;
+    std::ofstream file;
+    int64_t rows = 0;
+};
+Report *report;
+}  // namespace
+
+int gbs_report_begin(const char *json_path)
+{
+    try {
+        report = new Report;
+        if (json_path != nullptr) {
+            report->file.open(json_path, std::ios::out | std::ios::trunc);
+            if (!report->file) {
+                delete report;
+                report = nullptr;
+                return -1;
+            }
+            report->json.reset(new benchmark::JSONReporter);
+            report->json->SetOutputStream(&report->file);
+            report->json->SetErrorStream(&std::cerr);
+        }
+        benchmark::BenchmarkReporter::Context context;
+        report->console.ReportContext(context);
+        if (report->json) {
+            report->json->ReportContext(context);
+        }
+        return 0;
+    } catch (...) {
+        delete report;
+        report = nullptr;
+        return -1;
+    }
+}
+
+void gbs_report_row(const gbs_row *row)
+{
+    if (report == nullptr) {
+        return;
+    }
+    try {
+        benchmark::BenchmarkReporter::Run run;
+        run.run_name.function_name = row->name;
+        run.family_index = report->rows;
+        run.per_family_instance_index = 0;
+        report->rows++;
+        run.run_type = benchmark::BenchmarkReporter::Run::RT_Iteration;
+        run.error_occurred = row->error != nullptr;
+        if (row->error != nullptr) {
+            run.error_message = row->error;
+        }
+        run.iterations = row->iterations;
+        run.threads = 1;
+        run.repetition_index = 0;
+        run.repetitions = 1;
+        run.time_unit = benchmark::kNanosecond;
+        run.real_accumulated_time = row->real_seconds;
+        run.cpu_accumulated_time = row->cpu_seconds;
+        for (size_t i = 0; i < row->ncounters; i++) {
+            run.counters[row->counter_names[i]] = benchmark::Counter(row->counter_values[i]);
+        }
+        std::vector<benchmark::BenchmarkReporter::Run> runs{run};
+        report->console.ReportRuns(runs);
+        if (report->json) {
+            report->json->ReportRuns(runs);
+            report->file.flush();
+        }
+    } catch (...) {
+        std::fprintf(stderr, "pymembench: out of memory reporting %s\n", row->name);
+    }
+}
+
+int gbs_report_end(void)
+{
+    if (report == nullptr) {
+        return -1;
+    }
+    int rc = 0;
+    if (report->json) {
+        report->json->Finalize();
+        report->file.close();
+        rc = report->file.fail() ? -1 : 0;
+    }
+    report->console.Finalize();
+    delete report;
+    report = nullptr;
+    return rc;
 }
 
 }  // extern "C"

@@ -77,6 +77,31 @@ gbs_state *gbs_manual_begin(int64_t iterations);
 /* The message given to gbs_skip_with_error, or NULL. Valid until end. */
 const char *gbs_manual_error(const gbs_state *st);
 void gbs_manual_end(gbs_state *st);
+/* Told when the manual state's measured region starts and stops, as
+ * Google Benchmark's timer would be: on(1) at the loop's first batch and at
+ * gbs_resume, on(0) when the loop ends, at gbs_pause, and at
+ * gbs_manual_end if still on. Calls alternate, starting with on(1). NULL
+ * to stop watching. (Instruction counting: harness/instr.c.) */
+void gbs_manual_watch(void (*on)(int running));
+
+/* Writing result rows measured outside Google Benchmark in its formats:
+ * its console table on stdout and, given a path, its JSON file (context
+ * included, gbs_add_context's entries too). One report at a time. */
+typedef struct gbs_row {
+    const char *name;     /* family/case[/param] */
+    int64_t iterations;
+    double real_seconds;  /* accumulated over the iterations */
+    double cpu_seconds;
+    const char *error;    /* NULL, or why the row failed or was skipped */
+    size_t ncounters;     /* user counters (plain values, not rates) */
+    const char *const *counter_names;
+    const double *counter_values;
+} gbs_row;
+/* 0, or -1 when `json_path` cannot be opened. */
+int gbs_report_begin(const char *json_path);
+void gbs_report_row(const gbs_row *row);
+/* Finish the JSON; 0, or -1 when the file could not be written whole. */
+int gbs_report_end(void);
 
 /* A key/value pair in the result's "context" object. */
 void gbs_add_context(const char *key, const char *value);

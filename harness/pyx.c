@@ -85,6 +85,10 @@ static int status_failed(PyStatus st, const char *what, char *err, size_t errlen
     return 1;
 }
 
+static int fixed_hash_seed;
+
+void pyx_fix_hash_seed(void) { fixed_hash_seed = 1; }
+
 int pyx_start(const char *allocator, const char *home, char *err, size_t errlen)
 {
     const char *eff = NULL;
@@ -121,6 +125,11 @@ int pyx_start(const char *allocator, const char *home, char *err, size_t errlen)
     /* Leave SIGINT to the OS so Ctrl-C stops a C loop at once. */
     config.install_signal_handlers = 0;
     config.write_bytecode = 0;
+    if (fixed_hash_seed) {
+        /* str/bytes hashes, dict and set layouts the same in every run */
+        config.use_hash_seed = 1;
+        config.hash_seed = 0;
+    }
     PyStatus st = PyStatus_Ok();
     if (home != NULL) {
         st = PyConfig_SetBytesString(&config, &config.home, home);

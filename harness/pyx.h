@@ -13,6 +13,9 @@
  * Returns 0; or 2 with a one-line reason in `err` when the name is unknown
  * or this Python cannot provide it; or 1 when initialisation failed. */
 int pyx_start(const char *allocator, const char *home, char *err, size_t errlen);
+/* Before pyx_start: hash randomisation off (PYTHONHASHSEED=0), for runs
+ * that must repeat to the instruction. */
+void pyx_fix_hash_seed(void);
 /* Py_FinalizeEx; returns its result (0, or -1 when finalisation failed). */
 int pyx_finish(void);
 /* The allocator actually in use, e.g. "pymalloc" for "default". */

@@ -1,0 +1,442 @@
+/* instr.c - instruction counts per iteration under callgrind (see instr.h).
+ *
+ * Why it repeats: callgrind counts guest instructions, not time; the hash
+ * seed is fixed (pyx_fix_hash_seed), the counting hook is off, each row
+ * runs one iteration first (warming what a first run fills), and its
+ * iteration count is chosen from that iteration's count (or read from an
+ * earlier run with --iterations-from, so that two runs compare the same
+ * loops).
+ */
+#define _GNU_SOURCE
+#include "instr.h"
+
+#include "cases.h"
+#include "gbshim.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <valgrind/callgrind.h>
+
+#define OUT_ENV "PYMB_CALLGRIND_OUT"
+#define MAX_ITERATIONS ((int64_t)1 << 24)
+
+int instr_in_callgrind(void)
+{
+    const char *out = getenv(OUT_ENV);
+    return RUNNING_ON_VALGRIND && out != NULL && *out != '\0';
+}
+
+/* The callgrind output file prefix: PROFILES/callgrind.out, or one in a
+ * fresh temporary folder (*made is then set). 0 or -1. */
+static int out_prefix(const char *profiles, char *buf, size_t len, int *made)
+{
+    *made = 0;
+    if (profiles != NULL) {
+        if (mkdir(profiles, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "pymembench: cannot create %s: %s; give --instructions-profiles a "
+                            "writable folder\n", profiles, strerror(errno));
+            return -1;
+        }
+        snprintf(buf, len, "%s/callgrind.out", profiles);
+        return 0;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(buf, len, "%s/pymembench-cg.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+    if (mkdtemp(buf) == NULL) {
+        fprintf(stderr, "pymembench: cannot create a temporary folder (%s); set TMPDIR to a "
+                        "writable folder\n", strerror(errno));
+        return -1;
+    }
+    *made = 1;
+    strncat(buf, "/callgrind.out", len - strlen(buf) - 1);
+    return 0;
+}
+
+int instr_relaunch(char **argv, const char *profiles)
+{
+    char out[4096], exe[4096], flag[4200];
+    int made;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        fprintf(stderr, "pymembench: cannot find this program's path (/proc/self/exe)\n");
+        return 2;
+    }
+    exe[n] = '\0';
+    if (out_prefix(profiles, out, sizeof(out), &made) < 0) {
+        return 2;
+    }
+    snprintf(flag, sizeof(flag), "--callgrind-out-file=%s", out);
+    int argc = 0;
+    while (argv[argc] != NULL) {
+        argc++;
+    }
+    char **args = calloc((size_t)argc + 8, sizeof(char *));
+    if (args == NULL) {
+        fprintf(stderr, "pymembench: out of memory\n");
+        return 2;
+    }
+    int a = 0;
+    args[a++] = "valgrind";
+    args[a++] = "--tool=callgrind";
+    args[a++] = "--quiet";
+    args[a++] = "--collect-atstart=no";
+    args[a++] = flag;
+    args[a++] = exe;
+    for (int i = 1; i < argc; i++) {
+        args[a++] = argv[i];
+    }
+    args[a] = NULL;
+
+    /* Ctrl-C reaches the child too (same process group); wait for it, then
+     * tidy up and report the interrupt. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_term;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGTERM, &ign, &old_term);
+    int rc = 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        setenv(OUT_ENV, out, 1);
+        execvp(args[0], args);
+        fprintf(stderr, "pymembench: --instructions needs valgrind, which cannot be run (%s); "
+                        "install it: apt-get install valgrind\n", strerror(errno));
+        _exit(2);
+    }
+    int status;
+    if (pid < 0) {
+        fprintf(stderr, "pymembench: cannot start valgrind: %s\n", strerror(errno));
+    }
+    else if (waitpid(pid, &status, 0) == pid) {
+        if (WIFEXITED(status)) {
+            rc = WEXITSTATUS(status);
+        }
+        else if (WIFSIGNALED(status)) {
+            rc = 128 + WTERMSIG(status);
+            if (WTERMSIG(status) != SIGINT && WTERMSIG(status) != SIGTERM) {
+                fprintf(stderr, "pymembench: the callgrind run died of %s\n",
+                        pmb_signal_name(WTERMSIG(status)));
+            }
+        }
+    }
+    free(args);
+    /* callgrind's own dump at exit holds nothing (collection was off) */
+    unlink(out);
+    if (made) {
+        *strrchr(out, '/') = '\0';
+        rmdir(out); /* the child removed its dumps */
+    }
+    return rc;
+}
+
+/* The filter, as Google Benchmark applies --benchmark_filter. */
+typedef struct filter {
+    regex_t re;
+    int active;
+    int negate;
+} filter;
+
+static int filter_init(filter *f, const char *spec)
+{
+    memset(f, 0, sizeof(*f));
+    if (spec == NULL || *spec == '\0' || strcmp(spec, "all") == 0) {
+        return 0;
+    }
+    f->negate = spec[0] == '-';
+    if (regcomp(&f->re, spec + f->negate, REG_EXTENDED | REG_NOSUB) != 0) {
+        fprintf(stderr, "pymembench: --benchmark_filter='%s' is not a valid regular "
+                        "expression\n", spec);
+        return -1;
+    }
+    f->active = 1;
+    return 0;
+}
+
+static int filter_match(const filter *f, const char *name)
+{
+    return !f->active || ((regexec(&f->re, name, 0, NULL, 0) == 0) != f->negate);
+}
+
+/* --iterations-from: names and iteration counts, as lines "NAME N". */
+typedef struct pinned {
+    char **names;
+    int64_t *iterations;
+    size_t n;
+} pinned;
+
+static int pinned_load(pinned *p, const char *path)
+{
+    memset(p, 0, sizeof(*p));
+    if (path == NULL) {
+        return 0;
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "pymembench: cannot read --iterations-from=%s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    char line[512], name[400];
+    long long it;
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') {
+            continue;
+        }
+        if (sscanf(line, "%399s %lld", name, &it) != 2 || it < 1 || it > MAX_ITERATIONS) {
+            fprintf(stderr, "pymembench: %s line %d is not 'NAME ITERATIONS' (1 to %lld)\n",
+                    path, lineno, (long long)MAX_ITERATIONS);
+            rc = -1;
+            break;
+        }
+        char **names = realloc(p->names, (p->n + 1) * sizeof(char *));
+        int64_t *its = names ? realloc(p->iterations, (p->n + 1) * sizeof(int64_t)) : NULL;
+        if (names != NULL) {
+            p->names = names;
+        }
+        if (its == NULL || (names[p->n] = strdup(name)) == NULL) {
+            fprintf(stderr, "pymembench: out of memory reading %s\n", path);
+            rc = -1;
+            break;
+        }
+        p->iterations = its;
+        its[p->n++] = it;
+    }
+    fclose(f);
+    return rc;
+}
+
+static int64_t pinned_find(const pinned *p, const char *name)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->names[i], name) == 0) {
+            return p->iterations[i];
+        }
+    }
+    return 0;
+}
+
+static void pinned_free(pinned *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->names[i]);
+    }
+    free(p->names);
+    free(p->iterations);
+}
+
+/* The counted region: the watch (gbs_manual_watch) toggles collection at
+ * the loop's edges while `counting` is set, and times it. Clocks are read
+ * outside the collected part. */
+static int counting;
+static double real_sum, cpu_sum, real_at, cpu_at;
+
+static double now(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_loop(int running)
+{
+    if (!counting) {
+        return;
+    }
+    if (running) {
+        real_at = now(CLOCK_MONOTONIC);
+        cpu_at = now(CLOCK_THREAD_CPUTIME_ID);
+        CALLGRIND_TOGGLE_COLLECT;
+    }
+    else {
+        CALLGRIND_TOGGLE_COLLECT;
+        cpu_sum += now(CLOCK_THREAD_CPUTIME_ID) - cpu_at;
+        real_sum += now(CLOCK_MONOTONIC) - real_at;
+    }
+}
+
+static unsigned dumps; /* callgrind numbers its dumps from 1 */
+
+/* Read the instruction total of the dump just made for `name`; keep the
+ * profile in `profiles` (or remove it). 0, or -1 with a line on stderr. */
+static int read_dump(const char *name, const char *profiles, uint64_t *total)
+{
+    char path[4200], line[512], want[400];
+    int found = 0, named = 0;
+    snprintf(path, sizeof(path), "%s.%u", getenv(OUT_ENV), ++dumps);
+    snprintf(want, sizeof(want), "desc: Trigger: Client Request: %s\n", name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "pymembench: callgrind wrote no profile %s for %s\n", path, name);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned long long v;
+        named |= strcmp(line, want) == 0;
+        if (sscanf(line, "totals: %llu", &v) == 1) {
+            *total = v;
+            found = 1;
+        }
+    }
+    fclose(f);
+    if (!found || !named) {
+        fprintf(stderr, "pymembench: %s is not callgrind's profile of %s (no %s)\n", path,
+                name, found ? "trigger line" : "totals line");
+        return -1;
+    }
+    if (profiles == NULL) {
+        unlink(path);
+        return 0;
+    }
+    char kept[4400];
+    int n = snprintf(kept, sizeof(kept), "%s/", profiles);
+    for (const char *s = name; *s && (size_t)n < sizeof(kept) - 16; s++) {
+        kept[n++] = *s == '/' ? '.' : *s;
+    }
+    snprintf(kept + n, sizeof(kept) - (size_t)n, ".callgrind");
+    if (rename(path, kept) != 0) {
+        fprintf(stderr, "pymembench: cannot keep the profile as %s: %s\n", kept,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* One round of row i, `iterations` long, counted when `count` is set:
+ * instructions into *instr, the loop's iterations into *done. Returns
+ * pmb_run_row's result (0, PMB_SKIP, -1) with *why; or -1 when the count
+ * could not be read. */
+static int round_of(size_t i, int64_t iterations, int count, const char *profiles,
+                    uint64_t *instr, int64_t *done, const char **why)
+{
+    const char *name = pmb_row_name(i);
+    real_sum = cpu_sum = 0;
+    counting = count;
+    if (count) {
+        CALLGRIND_ZERO_STATS;
+    }
+    int rc = pmb_run_row(i, iterations, why);
+    counting = 0;
+    *done = pmb_last_iterations();
+    if (count) {
+        CALLGRIND_DUMP_STATS_AT(name);
+        if (read_dump(name, rc == 0 ? profiles : NULL, instr) < 0) {
+            *why = "the instruction count could not be read";
+            return -1;
+        }
+    }
+    return rc;
+}
+
+/* Iterations for a counted round of about `target` instructions, from
+ * the count of one iteration: a power of two, so that a small change in
+ * that count seldom changes it. */
+static int64_t choose_iterations(uint64_t one, double target)
+{
+    int64_t n = 1;
+    while (n < MAX_ITERATIONS && (double)one * (double)(n * 2) <= target) {
+        n *= 2;
+    }
+    return n;
+}
+
+int instr_run(const instr_options *o)
+{
+    static const char *const names[] = {"instructions_per_iter", "instructions"};
+    filter flt;
+    pinned pins;
+    int failures = 0, selected = 0;
+    if (filter_init(&flt, o->filter) < 0) {
+        return 2;
+    }
+    if (pinned_load(&pins, o->iterations_from) < 0) {
+        return 2;
+    }
+    for (size_t i = 0; i < pmb_nrows(); i++) {
+        selected += filter_match(&flt, pmb_row_name(i));
+    }
+    if (selected == 0) {
+        char families[512];
+        pmb_family_summary(families, sizeof(families));
+        fprintf(stderr, "pymembench: no case matches the filter '%s'; the families are %s; "
+                        "run pymembench --list for every name\n", o->filter, families);
+        pinned_free(&pins);
+        return 2;
+    }
+    if (gbs_report_begin(o->out) < 0) {
+        fprintf(stderr, "pymembench: cannot write %s: check the folder exists and is "
+                        "writable\n", o->out);
+        pinned_free(&pins);
+        return 2;
+    }
+    gbs_manual_watch(on_loop);
+    int done_rows = 0;
+    for (size_t i = 0; i < pmb_nrows(); i++) {
+        const char *name = pmb_row_name(i);
+        if (!filter_match(&flt, name)) {
+            continue;
+        }
+        done_rows++;
+        gbs_row row = {.name = name, .ncounters = 0, .counter_names = names};
+        double values[2];
+        const char *why = NULL;
+        uint64_t instr = 0;
+        int64_t done = 0;
+        int rc = 0;
+        if (pmb_row_case(i)->real_time) {
+            why = "skipped: its work runs on other threads; callgrind counts the "
+                  "measuring thread only, and thread interleaving does not repeat";
+            rc = PMB_SKIP;
+        }
+        /* The first round (one iteration, counted) warms what a first
+         * run fills (caches, free lists, pools) and sizes the second. */
+        int64_t n = pinned_find(&pins, name);
+        if (rc == 0) {
+            rc = round_of(i, 1, n == 0, NULL, &instr, &done, &why);
+        }
+        if (rc == 0 && n == 0) {
+            n = choose_iterations(instr / (uint64_t)(done > 0 ? done : 1), o->target);
+        }
+        if (rc == 0) {
+            rc = round_of(i, n, 1, o->profiles, &instr, &done, &why);
+        }
+        if (rc == 0 && done > 0) {
+            values[0] = (double)instr / (double)done;
+            values[1] = (double)instr;
+            row.iterations = done;
+            row.real_seconds = real_sum;
+            row.cpu_seconds = cpu_sum;
+            row.ncounters = 2;
+            row.counter_values = values;
+        }
+        else {
+            row.error = why != NULL && *why ? why : "no iteration ran";
+            failures += rc != PMB_SKIP;
+        }
+        fprintf(stderr, "pymembench: [%d/%d] %s\n", done_rows, selected, name);
+        gbs_report_row(&row);
+    }
+    gbs_manual_watch(NULL);
+    pinned_free(&pins);
+    if (gbs_report_end() < 0) {
+        fprintf(stderr, "pymembench: could not write the results whole (%s)\n", o->out);
+        return 2;
+    }
+    if (failures > 0) {
+        fprintf(stderr, "pymembench: %d case(s) failed; see error_message in the results\n",
+                failures);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* instr.h - deterministic mode: instructions per iteration of each case,
+ * counted by valgrind's callgrind over the measured region only (the case's
+ * loop, where Google Benchmark's timer would run; setup, check, teardown and
+ * the interpreter's start-up are not counted).
+ *
+ * `pymembench --instructions` runs itself again under callgrind
+ * (instr_relaunch). In that child, instr_run takes each selected row
+ * through the same wrapper as a benchmark (pmb_run_row): one iteration,
+ * counted to choose the iteration count, which also warms caches and free
+ * lists; then the counted round; callgrind client requests toggle collection at the loop's edges
+ * and dump the count after it. Rows go out in Google Benchmark's console
+ * and JSON formats, with the counter instructions_per_iter.
+ */
+#ifndef PYMB_INSTR_H
+#define PYMB_INSTR_H
+
+typedef struct instr_options {
+    const char *filter;          /* --benchmark_filter: a regex (POSIX extended;
+                                  * a leading '-' negates), or NULL for all */
+    const char *out;             /* the JSON result file, or NULL */
+    const char *iterations_from; /* "NAME ITERATIONS" lines: those rows run that
+                                  * many iterations, uncalibrated; or NULL */
+    const char *profiles;        /* keep each row's callgrind profile here */
+    double target;               /* instructions per counted round */
+} instr_options;
+
+/* 1 in the process instr_relaunch started under callgrind. */
+int instr_in_callgrind(void);
+/* Run this program (its arguments `argv`, argv[0] included) again under
+ * callgrind and wait. Returns its exit status: 2 with one line when
+ * valgrind cannot be run; 128+N when it died of signal N. */
+int instr_relaunch(char **argv, const char *profiles);
+/* In that process: count every selected row. 0; 1 when a case failed or
+ * crashed; 2 on bad input (one line on stderr). */
+int instr_run(const instr_options *o);
+
+#endif /* PYMB_INSTR_H */

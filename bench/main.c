@@ -264,17 +264,6 @@ static int parse_args(int *argc, char **argv, options *o)
     if (o->list_tests) {
         o->out = NULL;
     }
-    if (o->stress && o->hook_given) {
-        return die_usage("%s: --memhook has no meaning with --stress (stress runs always count "
-                         "with the hook)", "--memhook");
-    }
-    if (o->stress && o->out != NULL) {
-        return die_usage("%s: --benchmark_out has no meaning with --stress; use --stress-out=FILE",
-                         o->out);
-    }
-    if (o->filter == NULL && getenv("BENCHMARK_FILTER") != NULL) {
-        o->filter = getenv("BENCHMARK_FILTER");
-    }
     if (!o->instructions && (o->io.iterations_from || o->io.profiles || o->io.target > 0)) {
         return die_usage("%s: --iterations-from, --instructions-target and "
                          "--instructions-profiles need --instructions", "pymembench");
@@ -291,6 +280,17 @@ static int parse_args(int *argc, char **argv, options *o)
     if (o->instructions && o->out != NULL && !o->out_json) {
         return die_usage("%s: --instructions writes JSON only; leave out "
                          "--benchmark_out_format or set it to json", o->out);
+    }
+    if (o->stress && o->hook_given) {
+        return die_usage("%s: --memhook has no meaning with --stress (stress runs always count "
+                         "with the hook)", "--memhook");
+    }
+    if (o->stress && o->out != NULL) {
+        return die_usage("%s: --benchmark_out has no meaning with --stress; use --stress-out=FILE",
+                         o->out);
+    }
+    if (o->filter == NULL && getenv("BENCHMARK_FILTER") != NULL) {
+        o->filter = getenv("BENCHMARK_FILTER");
     }
     return 0;
 }
@@ -675,6 +675,8 @@ int main(int argc, char **argv)
         gbs_add_context("measure", "instructions per iteration under callgrind (client requests "
                                    "around each case's loop); times are under callgrind");
         gbs_add_context("hash_seed", "0 (fixed)");
+        /* what ran before a case shapes malloc's state, so its count */
+        gbs_add_context("benchmark_filter", o.filter != NULL ? o.filter : "");
         o.io.filter = o.filter;
         o.io.out = o.out != NULL ? o.out_tmp : NULL;
         if (o.io.target <= 0) {

@@ -167,6 +167,16 @@ static int filter_match(const filter *f, const char *name)
     return !f->active || ((regexec(&f->re, name, 0, NULL, 0) == 0) != f->negate);
 }
 
+/* Row i against the filter, by the name Google Benchmark gives it
+ * (wall-clock cases end in /real_time), as a timed run would select. */
+static int row_selected(const filter *f, size_t i)
+{
+    char full[256];
+    snprintf(full, sizeof(full), "%s%s", pmb_row_name(i),
+             pmb_row_case(i)->real_time ? "/real_time" : "");
+    return filter_match(f, full);
+}
+
 /* --iterations-from: names and iteration counts, as lines "NAME N". */
 typedef struct pinned {
     char **names;
@@ -364,7 +374,7 @@ int instr_run(const instr_options *o)
         return 2;
     }
     for (size_t i = 0; i < pmb_nrows(); i++) {
-        selected += filter_match(&flt, pmb_row_name(i));
+        selected += row_selected(&flt, i);
     }
     if (selected == 0) {
         char families[512];
@@ -384,7 +394,7 @@ int instr_run(const instr_options *o)
     int done_rows = 0;
     for (size_t i = 0; i < pmb_nrows(); i++) {
         const char *name = pmb_row_name(i);
-        if (!filter_match(&flt, name)) {
+        if (!row_selected(&flt, i)) {
             continue;
         }
         done_rows++;
@@ -400,10 +410,13 @@ int instr_run(const instr_options *o)
             rc = PMB_SKIP;
         }
         /* The first round (one iteration, counted) warms what a first
-         * run fills (caches, free lists, pools) and sizes the second. */
+         * run fills (caches, free lists, pools) and sizes the second. It
+         * is counted even when the size is given: reading a count
+         * allocates (stdio), and malloc's state must be the same either
+         * way for the second round to repeat to the instruction. */
         int64_t n = pinned_find(&pins, name);
         if (rc == 0) {
-            rc = round_of(i, 1, n == 0, NULL, &instr, &done, &why);
+            rc = round_of(i, 1, 1, NULL, &instr, &done, &why);
         }
         if (rc == 0 && n == 0) {
             n = choose_iterations(instr / (uint64_t)(done > 0 ? done : 1), o->target);

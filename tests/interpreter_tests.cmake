@@ -94,3 +94,24 @@ if(_ntags EQUAL 1)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_bench.py
                    $<TARGET_FILE:${target}> ${PY_executable})
 endif()
+
+# Deterministic mode (--instructions, callgrind) on every interpreter; make
+# regress end to end on the first. callgrind cannot run ASan binaries.
+if(PYMB_SANITIZE)
+  pymb_skip_test(instructions/${PY_tag}/repeat_loop_only_bad_input
+    "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
+else()
+  add_test(NAME instructions/${PY_tag}/repeat_loop_only_bad_input
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions.py
+                   $<TARGET_FILE:${target}>)
+endif()
+if(_ntags EQUAL 1)
+  if(PYMB_SANITIZE)
+    pymb_skip_test(regress/${PY_tag}/baseline_planted_regressions_history
+      "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
+  else()
+    add_test(NAME regress/${PY_tag}/baseline_planted_regressions_history
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_regress.py
+                     $<TARGET_FILE:${target}> ${PY_executable})
+  endif()
+endif()

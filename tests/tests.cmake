@@ -37,3 +37,7 @@ add_test(NAME scripts/compare_ratios_intervals_bad_input
 add_test(NAME scripts/processes_summary_plots_hyperfine
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_processes.py
                  ${CMAKE_SOURCE_DIR}/scripts)
+
+add_test(NAME scripts/history_plots_charts_ratios_bad_input
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_history_plots.py
+                 ${CMAKE_SOURCE_DIR})

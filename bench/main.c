@@ -265,8 +265,8 @@ static int parse_args(int *argc, char **argv, options *o)
         o->out = NULL;
     }
     if (!o->instructions && (o->io.iterations_from || o->io.profiles || o->io.target > 0)) {
-        return die_usage("%s: --iterations-from, --instructions-target and "
-                         "--instructions-profiles need --instructions", "pymembench");
+        return die_usage("%s, --instructions-target and --instructions-profiles need "
+                         "--instructions", "--iterations-from");
     }
     if (o->instructions && (o->stress || o->hook_given)) {
         return die_usage("%s: --instructions counts with the hook off and is not a stress run; "

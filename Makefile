@@ -29,7 +29,7 @@ FAULT_POINTS ?=
 FAULT_DOMAINS ?=
 BASELINE ?= results/baseline
 export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS
-export BASELINE PYMB_PYTHONS_GIVEN
+export BASELINE
 
 .PHONY: bench test clean stress compare plots regress
 
@@ -57,4 +57,4 @@ stress:
 # the quick suite counted and timed, against BASELINE: see README,
 # "Regression verdicts".
 regress:
-	@scripts/regress
+	@PYMB_PYTHONS_GIVEN=$(PYMB_PYTHONS_GIVEN) scripts/regress

@@ -256,6 +256,9 @@ int gbs_report_begin(const char *json_path)
             report->json->SetErrorStream(&std::cerr);
         }
         benchmark::BenchmarkReporter::Context context;
+        // The constructor leaves it unset; Google Benchmark sets it from
+        // the names it runs. Ours: most are under 56 characters.
+        context.name_field_width = 56;
         report->console.ReportContext(context);
         if (report->json) {
             report->json->ReportContext(context);

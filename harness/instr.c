@@ -13,6 +13,7 @@
 #include "cases.h"
 #include "gbshim.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <regex.h>
 #include <signal.h>
@@ -27,7 +28,8 @@
 #include <valgrind/callgrind.h>
 
 #define OUT_ENV "PYMB_CALLGRIND_OUT"
-#define MAX_ITERATIONS ((int64_t)1 << 24)
+#define MAX_ITERATIONS ((int64_t)1 << 24) /* calibration's cap */
+#define MAX_PINNED ((int64_t)1 << 30)     /* --iterations-from's (batches overrun) */
 
 int instr_in_callgrind(void)
 {
@@ -59,6 +61,15 @@ static int out_prefix(const char *profiles, char *buf, size_t len, int *made)
     *made = 1;
     strncat(buf, "/callgrind.out", len - strlen(buf) - 1);
     return 0;
+}
+
+static volatile pid_t child; /* the callgrind run, while it runs */
+
+static void forward(int sig)
+{
+    if (child > 0) {
+        kill(child, sig);
+    }
 }
 
 int instr_relaunch(char **argv, const char *profiles)
@@ -96,17 +107,22 @@ int instr_relaunch(char **argv, const char *profiles)
     }
     args[a] = NULL;
 
-    /* Ctrl-C reaches the child too (same process group); wait for it, then
-     * tidy up and report the interrupt. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_term;
+    /* Ctrl-C reaches the child too (same process group); SIGTERM, SIGHUP
+     * sent to this process alone are passed on. Either way, wait for the
+     * child, then tidy up and report. */
+    struct sigaction fwd = {.sa_handler = forward}, ign = {.sa_handler = SIG_IGN};
+    struct sigaction old_int, old_term, old_hup;
+    sigemptyset(&fwd.sa_mask);
     sigemptyset(&ign.sa_mask);
     sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGTERM, &ign, &old_term);
+    sigaction(SIGTERM, &fwd, &old_term);
+    sigaction(SIGHUP, &fwd, &old_hup);
     int rc = 2;
     pid_t pid = fork();
     if (pid == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
         setenv(OUT_ENV, out, 1);
         execvp(args[0], args);
         fprintf(stderr, "pymembench: --instructions needs valgrind, which cannot be run (%s); "
@@ -114,10 +130,14 @@ int instr_relaunch(char **argv, const char *profiles)
         _exit(2);
     }
     int status;
+    child = pid;
+    pid_t got;
+    while (pid > 0 && (got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+    }
     if (pid < 0) {
         fprintf(stderr, "pymembench: cannot start valgrind: %s\n", strerror(errno));
     }
-    else if (waitpid(pid, &status, 0) == pid) {
+    else if (got == pid) {
         if (WIFEXITED(status)) {
             rc = WEXITSTATUS(status);
         }
@@ -129,12 +149,28 @@ int instr_relaunch(char **argv, const char *profiles)
             }
         }
     }
+    child = 0;
     free(args);
-    /* callgrind's own dump at exit holds nothing (collection was off) */
+    /* callgrind's own dump at exit holds nothing (collection was off); a
+     * run that died may leave its last dump */
     unlink(out);
     if (made) {
         *strrchr(out, '/') = '\0';
-        rmdir(out); /* the child removed its dumps */
+        DIR *d = opendir(out); /* ours alone: a crash may leave a dump in it */
+        struct dirent *e;
+        char dump[4400];
+        while (d != NULL && (e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, "callgrind.out.", 14) == 0) {
+                snprintf(dump, sizeof(dump), "%s/%s", out, e->d_name);
+                unlink(dump);
+            }
+        }
+        if (d != NULL) {
+            closedir(d);
+        }
+        if (rmdir(out) != 0) {
+            fprintf(stderr, "pymembench: left %s (not empty)\n", out);
+        }
     }
     return rc;
 }
@@ -197,16 +233,22 @@ static int pinned_load(pinned *p, const char *path)
         return -1;
     }
     char line[512], name[400];
-    long long it;
+    long long it = 0;
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') {
             continue;
         }
-        if (sscanf(line, "%399s %lld", name, &it) != 2 || it < 1 || it > MAX_ITERATIONS) {
+        int at = 0;
+        char *end = NULL;
+        if (sscanf(line, "%399s %n", name, &at) == 1 && at > 0) {
+            it = strtoll(line + at, &end, 10);
+        }
+        if (end == NULL || end == line + at || end[strspn(end, " \t\r\n")] != '\0' || it < 1 ||
+            it > MAX_PINNED) {
             fprintf(stderr, "pymembench: %s line %d is not 'NAME ITERATIONS' (1 to %lld)\n",
-                    path, lineno, (long long)MAX_ITERATIONS);
+                    path, lineno, (long long)MAX_PINNED);
             rc = -1;
             break;
         }

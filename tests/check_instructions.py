@@ -9,7 +9,11 @@ mode) on one interpreter.
    count (the interpreter's start-up and the case's setup are hundreds of
    millions), and --iterations-from runs the rows it names that many.
 3. A case whose work runs on other threads is skipped with its reason.
-4. Bad input: one line, exit 2, no result file.
+4. A case that crashes is named with its signal, the run dies of it (128+N)
+   leaving no result file and no temporary folder; run again with
+   --crashed=NAME=SIGNAL the case gets an error row and the others counts
+   (exit 1).
+5. Bad input: one line, exit 2, no result file.
 """
 import json
 import os
@@ -31,8 +35,9 @@ def expect(cond, what):
         print("FAIL: " + what)
 
 
-def run(binary, out, *args):
+def run(binary, out, *args, **extra):
     env = dict(os.environ)
+    env.update(extra)
     env.pop("BENCHMARK_FILTER", None)
     env.pop("BENCHMARK_OUT", None)
     cmd = [binary, "--instructions", "--suite=quick", *args]
@@ -119,6 +124,28 @@ def threads_skipped(binary, tmp):
                "a multi-threaded case was not skipped with its reason: %s" % row)
 
 
+def crash(binary, tmp):
+    scratch = os.path.join(tmp, "scratch")
+    os.mkdir(scratch)
+    out = os.path.join(tmp, "crash.json")
+    both = "--benchmark_filter=^(selftest/crash/segv|refcount/c_increment)$"
+    p = run(binary, out, both, PYMB_SELFTEST="1", TMPDIR=scratch)
+    expect(p.returncode == 128 + 11 and
+           "pymembench: case selftest/crash/segv crashed: SIGSEGV" in p.stderr,
+           "crash: exit %d\n%s" % (p.returncode, p.stderr[-1500:]))
+    expect(not [f for f in os.listdir(tmp) if f.startswith("crash.json")],
+           "crash: a result file was left: %s" % os.listdir(tmp))
+    expect(os.listdir(scratch) == [], "crash: left %s in TMPDIR" % os.listdir(scratch))
+    p = run(binary, out, both, "--crashed=selftest/crash/segv=SIGSEGV", PYMB_SELFTEST="1")
+    expect(p.returncode == 1, "--crashed: exit %d\n%s" % (p.returncode, p.stderr[-1500:]))
+    if os.path.exists(out):
+        r = rows(out)[1]
+        expect("crashed an earlier process" in r["selftest/crash/segv"].get("error_message", ""),
+               "--crashed: the crashed case has no error row: %s" % r["selftest/crash/segv"])
+        expect(r["refcount/c_increment"].get("instructions_per_iter", 0) > 0,
+               "--crashed: the other case was not counted")
+
+
 def bad_input(binary, tmp):
     pins = os.path.join(tmp, "bad-pins")
     with open(pins, "w") as f:
@@ -158,10 +185,11 @@ def main():
         repeat(binary, tmp)
         loop_only(binary, tmp)
         threads_skipped(binary, tmp)
+        crash(binary, tmp)
         bad_input(binary, tmp)
     if not failed:
         print("ok: instruction counts repeat within 0.01%, count the loop only, skip "
-              "multi-threaded cases, refuse bad input")
+              "multi-threaded cases, name a crash and count around it, refuse bad input")
     return failed
 
 

@@ -10,7 +10,10 @@ on binaries already built (PYMB_PREBUILT=1), on a few cases:
    under Regressions); 1% cheaper passes at the 2% threshold; times made
    half of reality fail GATE=time but not the default gate; a failed case
    fails the verdict.
-4. Bad input: one line, exit 2, nothing written.
+4. A case that crashes under callgrind is named, counted around (exit 1, the
+   case under Failed cases), and UPDATE=1 then leaves the baseline alone.
+5. A negative filter ('-REGEX', as Google Benchmark's) selects the rest.
+6. Bad input: one line, exit 2, nothing written.
 """
 import copy
 import json
@@ -37,7 +40,8 @@ def expect(cond, what):
 def regress(binary, python, tmp, **extra):
     env = dict(os.environ)
     for k in ("FILTER", "ALLOCATORS", "SUITE", "PROCESSES", "BASE", "BENCHMARK_FILTER",
-              "UPDATE", "THRESHOLD", "TIME_THRESHOLD", "GATE", "TIME", "BASELINE", "HISTORY"):
+              "UPDATE", "THRESHOLD", "TIME_THRESHOLD", "GATE", "TIME", "BASELINE", "HISTORY",
+              "PYMB_PYTHONS_GIVEN"):
         env.pop(k, None)
     env.update(PYMB_PREBUILT="1", BUILD=os.path.dirname(os.path.dirname(binary)),
                PYTHONS=python, FILTER=FILTER, PROCESSES="2",
@@ -173,6 +177,38 @@ def plants(tmp, run):
            "a failed case: exit %d\n%s" % (p.returncode, report[:1500]))
 
 
+def crashes(binary, python, tmp):
+    crash_filter = "^(selftest/crash/segv|refcount/tuple_build/8)$"
+    run = os.path.join(tmp, "r-crash")
+    p = regress(binary, python, tmp, RESULTS=run, FILTER=crash_filter, TIME="0",
+                PYMB_SELFTEST="1")
+    expect(p.returncode == 1 and "case selftest/crash/segv crashed (SIGSEGV)" in p.stderr,
+           "a crash under callgrind: exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
+    report = open(os.path.join(run, "report.md")).read() \
+        if os.path.exists(os.path.join(run, "report.md")) else ""
+    expect("**FAIL**" in report and "selftest/crash/segv" in section(report, "Failed cases"),
+           "a crash under callgrind: not a failed case in the report\n" + report[:1500])
+    fresh = os.path.join(tmp, "baseline-crash")
+    p = regress(binary, python, tmp, RESULTS=os.path.join(tmp, "r-crash-update"),
+                FILTER=crash_filter, TIME="0", PYMB_SELFTEST="1", UPDATE="1", BASELINE=fresh)
+    expect(p.returncode == 1 and "baseline is left as it was" in p.stderr
+           and not os.path.exists(os.path.join(fresh, "instructions.json")),
+           "UPDATE=1 with a crash: exit %d, baseline %s\n%s"
+           % (p.returncode, os.path.exists(fresh), p.stderr[-1500:]))
+
+
+def negative_filter(tmp, run):
+    out = os.path.join(tmp, "v-negative")
+    os.mkdir(out)
+    p = subprocess.run([os.path.join(SCRIPTS, "regress-verdict"), os.path.join(tmp, "baseline"),
+                        run, "--filter=-^refcount/", "--out", out], capture_output=True,
+                       text=True, timeout=120)
+    names = [c["name"] for c in load(os.path.join(out, "verdict.json"))["cases"]] \
+        if p.returncode == 0 else []
+    expect(p.returncode == 0 and names and not [n for n in names if n.startswith("refcount/")],
+           "--filter=-^refcount/: exit %d, cases %s %s" % (p.returncode, names, p.stderr))
+
+
 def bad_input(binary, python, tmp):
     other = os.path.join(tmp, "other-build")
     doc = load(os.path.join(tmp, "baseline", "instructions.json"))
@@ -206,6 +242,8 @@ def main():
         run = end_to_end(binary, python, tmp)
         if run:
             plants(tmp, run)
+            negative_filter(tmp, run)
+            crashes(binary, python, tmp)
             bad_input(binary, python, tmp)
     if not failed:
         print("ok: make regress writes a baseline, passes against it, records history and "

@@ -215,6 +215,10 @@ def bad_input(binary, python, tmp):
     doc = copy.deepcopy(doc)
     doc["context"]["python_version"] = "3.11.0 (main, Jan  1 2020, 00:00:00) [GCC 1.0]"
     save(doc, os.path.join(other, "instructions.json"))
+    corrupt = os.path.join(tmp, "corrupt")
+    os.mkdir(corrupt)
+    with open(os.path.join(corrupt, "instructions.json"), "w") as f:
+        f.write('{"context": {"python_version": ')
     cases = [
         ({"THRESHOLD": "two"}, "THRESHOLD='two' is not a percentage"),
         ({"GATE": "speed"}, "GATE='speed' is not instructions, time or both"),
@@ -222,6 +226,8 @@ def bad_input(binary, python, tmp):
         ({"GATE": "time", "TIME": "0"}, "needs the timed run"),
         ({"BASELINE": other}, "instruction counts differ between builds"),
         ({"PYTHONS": python + " " + python}, "a baseline is for one"),
+        ({"GATE": "time", "PROCESSES": "1"}, "smallest possible p is 0.1"),
+        ({"BASELINE": corrupt}, "cannot read"),
     ]
     for k, (env, words) in enumerate(cases):
         out = os.path.join(tmp, "bad%d" % k)

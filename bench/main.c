@@ -297,10 +297,11 @@ static int parse_args(int *argc, char **argv, options *o)
 
 /* The temporary result file, removed if the run is interrupted. */
 static const char *volatile pending_tmp;
+static volatile pid_t pending_owner; /* a forked child (--instructions) leaves it */
 
 static void on_interrupt(int sig)
 {
-    if (pending_tmp != NULL) {
+    if (pending_tmp != NULL && getpid() == pending_owner) {
         unlink(pending_tmp); /* async-signal-safe */
     }
     signal(sig, SIG_DFL);
@@ -322,7 +323,7 @@ static void on_crash(int sig)
         w += write(2, "\n", 1);
         (void)w;
     }
-    if (pending_tmp != NULL) {
+    if (pending_tmp != NULL && getpid() == pending_owner) {
         unlink(pending_tmp);
     }
     signal(sig, SIG_DFL);
@@ -374,6 +375,7 @@ static int open_out(const options *o)
         return 0;
     }
     pending_tmp = o->out_tmp;
+    pending_owner = getpid();
     signal(SIGINT, on_interrupt);
     signal(SIGTERM, on_interrupt);
     signal(SIGHUP, on_interrupt);
@@ -606,6 +608,7 @@ int main(int argc, char **argv)
     if (o.instructions) {
         o.hook = PMB_HOOK_OFF;
         pyx_fix_hash_seed();
+        instr_fix_malloc();
     }
     catch_crashes();
     if (rc == 0) {
@@ -675,6 +678,7 @@ int main(int argc, char **argv)
         gbs_add_context("measure", "instructions per iteration under callgrind (client requests "
                                    "around each case's loop); times are under callgrind");
         gbs_add_context("hash_seed", "0 (fixed)");
+        gbs_add_context("malloc_thresholds", "mmap and trim fixed at 128 KiB (glibc's initial)");
         /* what ran before a case shapes malloc's state, so its count */
         gbs_add_context("benchmark_filter", o.filter != NULL ? o.filter : "");
         o.io.filter = o.filter;

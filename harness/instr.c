@@ -11,10 +11,12 @@
 #include "instr.h"
 
 #include "cases.h"
+#include "child.h"
 #include "gbshim.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdint.h>
@@ -63,6 +65,13 @@ static int out_prefix(const char *profiles, char *buf, size_t len, int *made)
     return 0;
 }
 
+void instr_fix_malloc(void)
+{
+    /* glibc's defaults, fixed: given explicitly, they no longer adapt */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
 static volatile pid_t child; /* the callgrind run, while it runs */
 
 static void forward(int sig)
@@ -85,7 +94,8 @@ int instr_relaunch(char **argv, const char *profiles)
     if (out_prefix(profiles, out, sizeof(out), &made) < 0) {
         return 2;
     }
-    snprintf(flag, sizeof(flag), "--callgrind-out-file=%s", out);
+    /* each process (one per row) writes OUT.<pid>.<dump> */
+    snprintf(flag, sizeof(flag), "--callgrind-out-file=%s.%%p", out);
     int argc = 0;
     while (argv[argc] != NULL) {
         argc++;
@@ -151,12 +161,11 @@ int instr_relaunch(char **argv, const char *profiles)
     }
     child = 0;
     free(args);
-    /* callgrind's own dump at exit holds nothing (collection was off); a
-     * run that died may leave its last dump */
-    unlink(out);
-    if (made) {
-        *strrchr(out, '/') = '\0';
-        DIR *d = opendir(out); /* ours alone: a crash may leave a dump in it */
+    /* callgrind's dumps at exit hold nothing (collection was off); a run
+     * that died may leave its last dump */
+    *strrchr(out, '/') = '\0';
+    {
+        DIR *d = opendir(out);
         struct dirent *e;
         char dump[4400];
         while (d != NULL && (e = readdir(d)) != NULL) {
@@ -168,7 +177,7 @@ int instr_relaunch(char **argv, const char *profiles)
         if (d != NULL) {
             closedir(d);
         }
-        if (rmdir(out) != 0) {
+        if (made && rmdir(out) != 0) {
             fprintf(stderr, "pymembench: left %s (not empty)\n", out);
         }
     }
@@ -326,7 +335,7 @@ static int read_dump(const char *name, const char *profiles, uint64_t *total)
 {
     char path[4200], line[512], want[400];
     int found = 0, named = 0;
-    snprintf(path, sizeof(path), "%s.%u", getenv(OUT_ENV), ++dumps);
+    snprintf(path, sizeof(path), "%s.%ld.%u", getenv(OUT_ENV), (long)getpid(), ++dumps);
     snprintf(want, sizeof(want), "desc: Trigger: Client Request: %s\n", name);
     FILE *f = fopen(path, "r");
     if (f == NULL) {
@@ -403,6 +412,80 @@ static int64_t choose_iterations(uint64_t one, double target)
     return n;
 }
 
+/* One row, in a child of its own (child_run): every row starts from the
+ * same state of the process (malloc's heap above all: a 64 KiB realloc
+ * costs 161 or 322 instructions depending on what ran before it), and a
+ * crash costs that row only. */
+typedef struct row_arg {
+    size_t i;
+    int64_t iterations; /* 0: calibrate */
+    const instr_options *o;
+} row_arg;
+
+typedef struct row_report {
+    int rc; /* pmb_run_row's (0, PMB_SKIP, -1) */
+    int64_t iterations;
+    uint64_t instructions;
+    double real_seconds, cpu_seconds;
+    char why[600];
+} row_report;
+
+static void row_body(void *varg, void *vreport)
+{
+    const row_arg *a = varg;
+    row_report *r = vreport;
+    const char *why = NULL;
+    uint64_t instr = 0;
+    int64_t done = 0, n = a->iterations;
+    /* The first round (one iteration, counted) warms what a first run
+     * fills (caches, free lists, pools) and sizes the second. It is
+     * counted even when the size is given: reading a count allocates
+     * (stdio), and malloc's state must be the same either way. */
+    int rc = round_of(a->i, 1, 1, NULL, &instr, &done, &why);
+    if (rc == 0 && n == 0) {
+        n = choose_iterations(instr / (uint64_t)(done > 0 ? done : 1), a->o->target);
+    }
+    if (rc == 0) {
+        rc = round_of(a->i, n, 1, a->o->profiles, &instr, &done, &why);
+    }
+    r->rc = rc;
+    r->iterations = done;
+    r->instructions = instr;
+    r->real_seconds = real_sum;
+    r->cpu_seconds = cpu_sum;
+    snprintf(r->why, sizeof(r->why), "%s", why != NULL ? why : "");
+}
+
+/* Run row_body in a child and remove what callgrind left of it; *rep
+ * then holds the row's rc (-1 when the child crashed or could not start)
+ * and why. */
+static void row_in_child(const row_arg *arg, row_report *rep)
+{
+    child_end end;
+    if (child_run(row_body, (void *)arg, rep, sizeof(*rep), 1800, &end) < 0) {
+        rep->rc = -1;
+        snprintf(rep->why, sizeof(rep->why), "cannot fork: %s", strerror(errno));
+        return;
+    }
+    /* the child's final dump at exit, and any it did not read */
+    char path[4200];
+    for (unsigned k = 0; k <= 2; k++) {
+        snprintf(path, sizeof(path), k ? "%s.%d.%u" : "%s.%d", getenv(OUT_ENV), end.pid, k);
+        unlink(path);
+    }
+    if (!end.ok) {
+        memset(rep, 0, sizeof(*rep));
+        rep->rc = -1;
+        if (end.signal != 0) {
+            snprintf(rep->why, sizeof(rep->why), "crashed: %s", pmb_signal_name(end.signal));
+        }
+        else {
+            snprintf(rep->why, sizeof(rep->why), "its process exited with status %d",
+                     end.status);
+        }
+    }
+}
+
 int instr_run(const instr_options *o)
 {
     static const char *const names[] = {"instructions_per_iter", "instructions"};
@@ -432,56 +515,55 @@ int instr_run(const instr_options *o)
         pinned_free(&pins);
         return 2;
     }
+    /* Every row's child forks from the same parent: nothing is allocated
+     * between forks (the reports are written when all have run). */
+    row_report *reps = calloc(pmb_nrows(), sizeof(row_report));
+    if (reps == NULL) {
+        fprintf(stderr, "pymembench: out of memory\n");
+        pinned_free(&pins);
+        gbs_report_end();
+        return 2;
+    }
     gbs_manual_watch(on_loop);
     int done_rows = 0;
     for (size_t i = 0; i < pmb_nrows(); i++) {
-        const char *name = pmb_row_name(i);
         if (!row_selected(&flt, i)) {
             continue;
         }
-        done_rows++;
-        gbs_row row = {.name = name, .ncounters = 0, .counter_names = names};
-        double values[2];
-        const char *why = NULL;
-        uint64_t instr = 0;
-        int64_t done = 0;
-        int rc = 0;
+        fprintf(stderr, "pymembench: [%d/%d] %s\n", ++done_rows, selected, pmb_row_name(i));
         if (pmb_row_case(i)->real_time) {
-            why = "skipped: its work runs on other threads; callgrind counts the "
-                  "measuring thread only, and thread interleaving does not repeat";
-            rc = PMB_SKIP;
+            reps[i].rc = PMB_SKIP;
+            snprintf(reps[i].why, sizeof(reps[i].why), "skipped: its work runs on other "
+                     "threads; callgrind counts the measuring thread only, and thread "
+                     "interleaving does not repeat");
+            continue;
         }
-        /* The first round (one iteration, counted) warms what a first
-         * run fills (caches, free lists, pools) and sizes the second. It
-         * is counted even when the size is given: reading a count
-         * allocates (stdio), and malloc's state must be the same either
-         * way for the second round to repeat to the instruction. */
-        int64_t n = pinned_find(&pins, name);
-        if (rc == 0) {
-            rc = round_of(i, 1, 1, NULL, &instr, &done, &why);
+        row_arg arg = {i, pinned_find(&pins, pmb_row_name(i)), o};
+        row_in_child(&arg, &reps[i]);
+    }
+    for (size_t i = 0; i < pmb_nrows(); i++) {
+        if (!row_selected(&flt, i)) {
+            continue;
         }
-        if (rc == 0 && n == 0) {
-            n = choose_iterations(instr / (uint64_t)(done > 0 ? done : 1), o->target);
-        }
-        if (rc == 0) {
-            rc = round_of(i, n, 1, o->profiles, &instr, &done, &why);
-        }
-        if (rc == 0 && done > 0) {
-            values[0] = (double)instr / (double)done;
-            values[1] = (double)instr;
-            row.iterations = done;
-            row.real_seconds = real_sum;
-            row.cpu_seconds = cpu_sum;
+        const row_report *r = &reps[i];
+        gbs_row row = {.name = pmb_row_name(i), .ncounters = 0, .counter_names = names};
+        double values[2];
+        if (r->rc == 0 && r->iterations > 0) {
+            values[0] = (double)r->instructions / (double)r->iterations;
+            values[1] = (double)r->instructions;
+            row.iterations = r->iterations;
+            row.real_seconds = r->real_seconds;
+            row.cpu_seconds = r->cpu_seconds;
             row.ncounters = 2;
             row.counter_values = values;
         }
         else {
-            row.error = why != NULL && *why ? why : "no iteration ran";
-            failures += rc != PMB_SKIP;
+            row.error = r->why[0] ? r->why : "no iteration ran";
+            failures += r->rc != PMB_SKIP;
         }
-        fprintf(stderr, "pymembench: [%d/%d] %s\n", done_rows, selected, name);
         gbs_report_row(&row);
     }
+    free(reps);
     gbs_manual_watch(NULL);
     pinned_free(&pins);
     if (gbs_report_end() < 0) {

@@ -10,6 +10,7 @@
 
 #include "build_info.h"
 #include "cases.h"
+#include "child.h"
 #include "exporter.h"
 #include "memhook.h"
 #include "procmem.h"
@@ -75,14 +76,6 @@ typedef struct fault_report {
     int64_t exports;
     char why[300];
 } fault_report;
-
-/* What the parent learnt from one child. */
-typedef struct child_end {
-    int ok;     /* the report arrived */
-    int signal; /* the child died of this signal, or 0 */
-    int status; /* its exit status otherwise */
-    char tail[400]; /* the end of its stderr when it did not report */
-} child_end;
 
 static double now_seconds(void)
 {
@@ -329,86 +322,8 @@ static void fault_row(size_t row, uint64_t point, unsigned mask, fault_report *r
     rep->exports = after.exports - before.exports;
 }
 
-/* The child's stderr: a scratch file the parent reads when it crashes. */
+/* The children's stderr: a scratch file, shown when one crashes. */
 static FILE *scratch;
-
-/* Fork; the child runs `body` (which fills `report`), writes it to the
- * pipe and exits; the parent waits and fills `end`. `timeout` seconds
- * bound the child (SIGALRM). 0, or -1 when fork or pipe failed. */
-static int in_child(void (*body)(void *arg, void *report), void *arg, void *report,
-                    size_t size, unsigned timeout, child_end *end)
-{
-    int fds[2];
-    memset(end, 0, sizeof(*end));
-    if (pipe(fds) < 0) {
-        return -1;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    if (scratch != NULL) {
-        rewind(scratch);
-        if (ftruncate(fileno(scratch), 0) < 0) {
-            /* a stale tail is only shown, never parsed */
-        }
-    }
-    PyOS_BeforeFork();
-    pid_t pid = fork();
-    if (pid == 0) {
-        PyOS_AfterFork_Child();
-        close(fds[0]);
-        if (scratch != NULL) {
-            dup2(fileno(scratch), 2);
-        }
-        alarm(timeout);
-        memset(report, 0, size);
-        body(arg, report);
-        ssize_t w = write(fds[1], report, size);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(w == (ssize_t)size ? 0 : 3);
-    }
-    PyOS_AfterFork_Parent();
-    close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
-        return -1;
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fds[0], (char *)report + got, size - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        got += (size_t)n;
-    }
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    end->ok = got == size && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    end->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    end->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (!end->ok && scratch != NULL) {
-        /* the last line or two of what it said */
-        fflush(scratch);
-        long size_now = fseek(scratch, 0, SEEK_END) == 0 ? ftell(scratch) : 0;
-        long from = size_now > (long)sizeof(end->tail) - 1 ? size_now - (long)sizeof(end->tail) + 1
-                                                           : 0;
-        if (fseek(scratch, from, SEEK_SET) == 0) {
-            size_t n = fread(end->tail, 1, sizeof(end->tail) - 1, scratch);
-            end->tail[n] = '\0';
-            for (char *p = end->tail; *p; p++) {
-                if (*p == '\n' || *p == '"' || *p == '\\') {
-                    *p = p[1] ? ' ' : '\0';
-                }
-            }
-        }
-    }
-    return 0;
-}
 
 typedef struct rows_arg {
     size_t lo, hi;
@@ -567,7 +482,7 @@ static int inject_faults(const stress_options *o, const char *name, size_t row,
         fault_arg a = {row, point, o->fault_mask};
         fault_report rep;
         child_end end;
-        if (in_child(fault_body, &a, &rep, sizeof(rep), 120, &end) < 0) {
+        if (child_run(fault_body, &a, &rep, sizeof(rep), 120, &end) < 0) {
             say(first_bad, sizeof(first_bad), "cannot fork: %s", strerror(errno));
             crashed++;
             break;
@@ -635,7 +550,7 @@ static void one_case(const stress_options *o, const char *name, size_t lo, size_
     unsigned timeout = (unsigned)(o->seconds * 20) + 120;
 
     t->cases++;
-    if (in_child(stress_body, &a, &rep, sizeof(rep), timeout, &end) < 0) {
+    if (child_run(stress_body, &a, &rep, sizeof(rep), timeout, &end) < 0) {
         memset(&rep, 0, sizeof(rep));
         say(problem, sizeof(problem), "cannot fork: %s", strerror(errno));
     }
@@ -751,6 +666,7 @@ int stress_run(const stress_options *o)
         flt.on = 1;
     }
     scratch = tmpfile(); /* NULL: a crashed child's last words are lost, nothing else */
+    child_set_scratch(scratch);
     if (scratch == NULL) {
         fprintf(stderr, "pymembench: warning: no scratch file (%s); crash reports will not "
                         "show the child's stderr\n", strerror(errno));
@@ -809,6 +725,7 @@ done:
         regfree(&flt.re);
     }
     if (scratch != NULL) {
+        child_set_scratch(NULL);
         fclose(scratch);
         scratch = NULL;
     }

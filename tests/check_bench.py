@@ -20,16 +20,10 @@ import sys
 import tempfile
 import time
 
+from pmbtest import expect, failed  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "scripts", "bench")
-failed = 0
-
-
-def expect(cond, what):
-    global failed
-    if not cond:
-        failed = 1
-        print("FAIL: " + what)
 
 
 def env_for(binary, python, results, **extra):
@@ -144,9 +138,9 @@ def main(binary, python):
             crashes(binary, python, tmp)
         interrupt(binary, python, tmp)
         bad_input(binary, python, tmp)
-    if not failed:
+    if not failed():
         print("ok")
-    return failed
+    return failed()
 
 
 if __name__ == "__main__":

@@ -17,14 +17,8 @@ import subprocess
 import sys
 import tempfile
 
-failed = 0
+from pmbtest import expect, failed  # noqa: E402
 
-
-def expect(cond, what):
-    global failed
-    if not cond:
-        failed = 1
-        print("FAIL: " + what)
 
 
 def stress(binary, args, env_extra=None):
@@ -171,9 +165,9 @@ def main(binary):
         real(binary, tmp)
         bad_input(binary, tmp)
         benchmark_filter_matches_nothing(binary, tmp)
-    if not failed:
+    if not failed():
         print("ok")
-    return failed
+    return failed()
 
 
 if __name__ == "__main__":

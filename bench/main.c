@@ -581,7 +581,10 @@ int main(int argc, char **argv)
                  .so = {.seconds = 0.5, .fault_points = 8, .fault_mask = MEMHOOK_MASK_ALL}};
     char err[512];
     const char *python_alloc = NULL;
-    char **orig_argv = calloc((size_t)argc + 1, sizeof(char *));
+    /* argv copies of one size whatever the arguments: --instructions counts
+     * from this process's heap, which must not depend on how many there are */
+    const size_t slots = (size_t)argc + 2 > 64 ? (size_t)argc + 2 : 64;
+    char **orig_argv = calloc(slots, sizeof(char *));
     if (orig_argv == NULL) {
         fprintf(stderr, "pymembench: out of memory\n");
         return 2;
@@ -620,7 +623,7 @@ int main(int argc, char **argv)
     }
     unsetenv("BENCHMARK_OUT"); /* the flag added below is the only output */
     /* A copy of argv with room for the redirected --benchmark_out. */
-    char **gb_argv = calloc((size_t)argc + 2, sizeof(char *));
+    char **gb_argv = calloc(slots, sizeof(char *));
     if (gb_argv == NULL) {
         fprintf(stderr, "pymembench: out of memory\n");
         return 2;

@@ -314,9 +314,8 @@ static int64_t pinned_find(const pinned *p, const char *name)
 }
 
 /* The counted region: the watch (gbs_manual_watch) toggles collection at
- * the loop's edges while `counting` is set, and times it. Clocks are read
- * outside the collected part. */
-static int counting;
+ * the loop's edges, and times it. Clocks are read outside the collected
+ * part. Only rows' children run loops, and every round of theirs counts. */
 static double real_sum, cpu_sum, real_at, cpu_at;
 
 static double now(clockid_t id)
@@ -328,9 +327,6 @@ static double now(clockid_t id)
 
 static void on_loop(int running)
 {
-    if (!counting) {
-        return;
-    }
     if (running) {
         real_at = now(CLOCK_MONOTONIC);
         cpu_at = now(CLOCK_THREAD_CPUTIME_ID);
@@ -390,28 +386,22 @@ static int read_dump(const char *name, const char *profiles, uint64_t *total)
     return 0;
 }
 
-/* One round of row i, `iterations` long, counted when `count` is set:
- * instructions into *instr, the loop's iterations into *done. Returns
+/* One counted round of row i, `iterations` long: instructions into *instr
+ * (the profile kept in `profiles` when given), the loop's iterations into *done. Returns
  * pmb_run_row's result (0, PMB_SKIP, -1) with *why; or -1 when the count
  * could not be read. */
-static int round_of(size_t i, int64_t iterations, int count, const char *profiles,
-                    uint64_t *instr, int64_t *done, const char **why)
+static int round_of(size_t i, int64_t iterations, const char *profiles, uint64_t *instr,
+                    int64_t *done, const char **why)
 {
     const char *name = pmb_row_name(i);
     real_sum = cpu_sum = 0;
-    counting = count;
-    if (count) {
-        CALLGRIND_ZERO_STATS;
-    }
+    CALLGRIND_ZERO_STATS;
     int rc = pmb_run_row(i, iterations, why);
-    counting = 0;
     *done = pmb_last_iterations();
-    if (count) {
-        CALLGRIND_DUMP_STATS_AT(name);
-        if (read_dump(name, rc == 0 ? profiles : NULL, instr) < 0) {
-            *why = "the instruction count could not be read";
-            return -1;
-        }
+    CALLGRIND_DUMP_STATS_AT(name);
+    if (read_dump(name, rc == 0 ? profiles : NULL, instr) < 0) {
+        *why = "the instruction count could not be read";
+        return -1;
     }
     return rc;
 }
@@ -457,12 +447,12 @@ static void row_body(void *varg, void *vreport)
      * fills (caches, free lists, pools) and sizes the second. It is
      * counted even when the size is given: reading a count allocates
      * (stdio), and malloc's state must be the same either way. */
-    int rc = round_of(a->i, 1, 1, NULL, &instr, &done, &why);
+    int rc = round_of(a->i, 1, NULL, &instr, &done, &why);
     if (rc == 0 && n == 0) {
         n = choose_iterations(instr / (uint64_t)(done > 0 ? done : 1), a->o->target);
     }
     if (rc == 0) {
-        rc = round_of(a->i, n, 1, a->o->profiles, &instr, &done, &why);
+        rc = round_of(a->i, n, a->o->profiles, &instr, &done, &why);
     }
     r->rc = rc;
     r->iterations = done;

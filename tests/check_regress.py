@@ -153,10 +153,11 @@ def plants(tmp, run):
     expect(p.returncode == 1, "baseline times halved, GATE=time: exit %d\n%s"
            % (p.returncode, open(os.path.join(run, "report.md")).read()[:2000]))
     p = verdict(fast, run)
-    report = open(os.path.join(run, "report.md")).read()
-    expect(p.returncode == 0 and "time says" in report,
-           "baseline times halved, default gate: exit %d (time is reported, not gating)"
-           % p.returncode)
+    case = [c for c in load(os.path.join(run, "verdict.json"))["cases"] if c["name"] == PLANT]
+    expect(p.returncode == 0 and case and case[0].get("time") == "regression"
+           and case[0]["verdict"] == "unchanged",
+           "baseline times halved, default gate: exit %d, %s (time is reported, not gating)"
+           % (p.returncode, case))
     broken = os.path.join(tmp, "r-failed")
     shutil.copytree(run, broken)
     doc = load(os.path.join(broken, "instructions.json"))

@@ -29,6 +29,7 @@ void res_reset(void)
 int res_acquire(res_raw *r)
 {
     r->open = 0;
+    r->exports = 0;
     r->block = malloc(RES_BLOCK_SIZE);
     if (r->block == NULL) {
         PyErr_NoMemory();
@@ -63,6 +64,46 @@ void res_release(res_raw *r)
     counts.live--;
 }
 
+void res_release_by_dealloc(res_raw *r)
+{
+    if (r->open) {
+        res_release(r);
+        counts.released_by_dealloc++;
+    }
+}
+
+int res_release_checked(res_raw *r)
+{
+    if (r->exports > 0) {
+        PyErr_Format(PyExc_BufferError, "resource has %d buffer view(s) alive", r->exports);
+        return -1;
+    }
+    if (!r->open) {
+        counts.double_releases++;
+        PyErr_SetString(PyExc_RuntimeError, "resource released twice");
+        return -1;
+    }
+    res_release(r);
+    return 0;
+}
+
+int res_exit(res_raw *r, int with_exception, int suppress)
+{
+    if (r->exports > 0) {
+        PyErr_Format(PyExc_BufferError, "resource has %d buffer view(s) alive", r->exports);
+        return -1;
+    }
+    counts.exits++;
+    res_release(r);
+    if (with_exception) {
+        counts.exits_with_exception++;
+        if (suppress) {
+            counts.suppressed++;
+        }
+    }
+    return 0;
+}
+
 /* --- the Resource type ----------------------------------------------------- */
 
 static PyObject *resource_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -91,10 +132,7 @@ static void resource_dealloc(PyObject *op)
     if (self->weakreflist != NULL) {
         PyObject_ClearWeakRefs(op);
     }
-    if (self->raw.open) {
-        res_release(&self->raw);
-        counts.released_by_dealloc++;
-    }
+    res_release_by_dealloc(&self->raw);
     Py_TYPE(op)->tp_free(op);
 }
 
@@ -102,13 +140,9 @@ static void resource_dealloc(PyObject *op)
 static PyObject *resource_release(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    ResourceObject *self = (ResourceObject *)op;
-    if (!self->raw.open) {
-        counts.double_releases++;
-        PyErr_SetString(PyExc_RuntimeError, "resource released twice");
+    if (res_release_checked(&((ResourceObject *)op)->raw) < 0) {
         return NULL;
     }
-    res_release(&self->raw);
     Py_RETURN_NONE;
 }
 
@@ -128,16 +162,55 @@ static PyObject *resource_exit(PyObject *op, PyObject *args)
     if (!PyArg_UnpackTuple(args, "__exit__", 3, 3, &type, &value, &tb)) {
         return NULL;
     }
-    counts.exits++;
-    res_release(&self->raw);
-    if (type != Py_None) {
-        counts.exits_with_exception++;
-        if (self->suppress) {
-            counts.suppressed++;
-        }
+    if (res_exit(&self->raw, type != Py_None, self->suppress) < 0) {
+        return NULL;
     }
     return PyBool_FromLong(self->suppress);
 }
+
+static PyObject *resource_fileno(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return PyLong_FromLong(((ResourceObject *)op)->raw.fd);
+}
+
+/* copy(): the block as a new bytes object (ValueError once released). */
+static PyObject *resource_copy(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    const res_raw *r = &((ResourceObject *)op)->raw;
+    if (!r->open) {
+        PyErr_SetString(PyExc_ValueError, "resource is released");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize(r->block, RES_BLOCK_SIZE);
+}
+
+/* The buffer protocol: the block itself, read-only; counted in exports. */
+static int resource_getbuffer(PyObject *op, Py_buffer *view, int flags)
+{
+    res_raw *r = &((ResourceObject *)op)->raw;
+    if (!r->open) {
+        PyErr_SetString(PyExc_ValueError, "resource is released");
+        return -1;
+    }
+    if (PyBuffer_FillInfo(view, op, r->block, RES_BLOCK_SIZE, 1, flags) < 0) {
+        return -1;
+    }
+    r->exports++;
+    return 0;
+}
+
+static void resource_releasebuffer(PyObject *op, Py_buffer *view)
+{
+    (void)view;
+    ((ResourceObject *)op)->raw.exports--;
+}
+
+static PyBufferProcs resource_as_buffer = {
+    .bf_getbuffer = resource_getbuffer,
+    .bf_releasebuffer = resource_releasebuffer,
+};
 
 static PyObject *resource_closed(PyObject *op, void *closure)
 {
@@ -149,6 +222,8 @@ static PyMethodDef resource_methods[] = {
     {"release", resource_release, METH_NOARGS, "release the block and the descriptor"},
     {"__enter__", resource_enter, METH_NOARGS, "return self"},
     {"__exit__", resource_exit, METH_VARARGS, "release; return the suppress flag"},
+    {"fileno", resource_fileno, METH_NOARGS, "the file descriptor"},
+    {"copy", resource_copy, METH_NOARGS, "the block as bytes (a copy)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -165,6 +240,7 @@ static PyTypeObject resource_type = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "a heap block and a file descriptor, released exactly once",
     .tp_weaklistoffset = offsetof(ResourceObject, weakreflist),
+    .tp_as_buffer = &resource_as_buffer,
     .tp_methods = resource_methods,
     .tp_getset = resource_getset,
     .tp_new = resource_new,
@@ -181,17 +257,12 @@ static void capsule_destroy(PyObject *capsule)
         PyErr_WriteUnraisable(capsule);
         return;
     }
-    if (r->open) {
-        res_release(r);
-        counts.released_by_dealloc++;
-    }
+    res_release_by_dealloc(r);
     free(r);
 }
 
-static PyObject *make_capsule(PyObject *module, PyObject *unused)
+PyObject *res_capsule_new(void)
 {
-    (void)module;
-    (void)unused;
     res_raw *r = malloc(sizeof(*r));
     if (r == NULL) {
         return PyErr_NoMemory();
@@ -206,6 +277,13 @@ static PyObject *make_capsule(PyObject *module, PyObject *unused)
         free(r);
     }
     return c;
+}
+
+static PyObject *make_capsule(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return res_capsule_new();
 }
 
 static PyMethodDef capsule_def = {"capsule", make_capsule, METH_NOARGS,
@@ -234,6 +312,16 @@ int res_init(void)
     }
     tmp_fd = fd;
     return 0;
+}
+
+PyTypeObject *res_type(void) { return &resource_type; }
+
+res_raw *res_raw_of(PyObject *op)
+{
+    if (!PyObject_TypeCheck(op, &resource_type)) {
+        return NULL;
+    }
+    return &((ResourceObject *)op)->raw;
 }
 
 PyObject *res_namespace(void)

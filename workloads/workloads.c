@@ -9,6 +9,7 @@ static int (*const families[])(void) = {
     wl_lifetime_register,
     wl_alloc_register,
     wl_buffers_register,
+    wl_bindings_register,
     wl_selftest_register,
     NULL,
 };

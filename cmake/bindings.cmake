@@ -1,0 +1,106 @@
+# bindings.cmake - which binding layers the bindings family can use for one
+# interpreter (workloads/bindings.h). Boost.Python is a compiled library, one
+# per Python version (Debian's libboost-python-dev: libboost_python311 for
+# python3.11); pybind11 is header-only and supports the Python versions its
+# release names. A layer it cannot use is left out with one line saying why.
+
+find_path(PYMB_BOOST_INCLUDE boost/python.hpp)
+find_path(PYMB_PYBIND11_INCLUDE pybind11/pybind11.h)
+if(PYMB_BOOST_INCLUDE AND EXISTS ${PYMB_BOOST_INCLUDE}/boost/version.hpp)
+  file(STRINGS ${PYMB_BOOST_INCLUDE}/boost/version.hpp _v REGEX "define BOOST_VERSION [0-9]+")
+  string(REGEX REPLACE ".* ([0-9]+)$" "\\1" _v "${_v}")
+  math(EXPR _maj "${_v} / 100000")
+  math(EXPR _min "${_v} / 100 % 1000")
+  math(EXPR _pat "${_v} % 100")
+  set(PYMB_BOOST_VERSION "${_maj}.${_min}.${_pat}")
+endif()
+if(PYMB_PYBIND11_INCLUDE)
+  file(STRINGS ${PYMB_PYBIND11_INCLUDE}/pybind11/detail/common.h _v
+       REGEX "define PYBIND11_VERSION_(MAJOR|MINOR|PATCH) ")
+  string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*PATCH ([0-9a-z.]+).*" "\\1.\\2.\\3"
+         PYMB_PYBIND11_VERSION "${_v}")
+endif()
+
+# The newest CPython each pybind11 release supports (its changelog: 2.10
+# added 3.11, 2.11 added 3.12, 2.13 added 3.13, 3.0 added 3.14).
+function(pymb_pybind11_newest_python out)
+  set(v ${PYMB_PYBIND11_VERSION})
+  if(v VERSION_GREATER_EQUAL 3.0)
+    set(${out} 3.14 PARENT_SCOPE)
+  elseif(v VERSION_GREATER_EQUAL 2.13)
+    set(${out} 3.13 PARENT_SCOPE)
+  elseif(v VERSION_GREATER_EQUAL 2.11)
+    set(${out} 3.12 PARENT_SCOPE)
+  elseif(v VERSION_GREATER_EQUAL 2.10)
+    set(${out} 3.11 PARENT_SCOPE)
+  else()
+    set(${out} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# For the interpreter whose facts are in PY_* (pymb_read_facts): sets
+# PYMB_BINDINGS_DEFINES (lines for build_info.h), PYMB_BINDINGS_SOURCES and
+# PYMB_BINDINGS_LIBS in the caller's scope, and says which layers are out.
+function(pymb_bindings)
+  string(REGEX MATCH "^[0-9]+\\.[0-9]+" mm "${PY_version}")
+  string(REPLACE "." "" nodot "${mm}")
+  set(defines "")
+  set(sources "")
+  set(libs "")
+  set(free_threaded 0)
+  if(PY_tag MATCHES "^cpython-[0-9.]+d?t")
+    set(free_threaded 1)
+  endif()
+
+  # Boost.Python
+  set(why "")
+  find_library(PYMB_BOOST_PYTHON_${nodot} boost_python${nodot})
+  if(NOT PYMB_BOOST_INCLUDE)
+    set(why "boost/python.hpp not found (apt-get install libboost-python-dev)")
+  elseif(NOT PYMB_BOOST_PYTHON_${nodot})
+    set(why "libboost_python${nodot} not found: Boost.Python is compiled per Python version, "
+            "and Debian's libboost-python-dev has it for python3.11 only")
+  elseif(PY_debug)
+    set(why "libboost_python${nodot} is built for release interpreters; this is a debug "
+            "build (Py_DEBUG), whose reference totals it would not keep")
+  elseif(free_threaded)
+    set(why "Boost.Python does not support free-threaded builds")
+  endif()
+  if(why STREQUAL "")
+    string(APPEND defines "#define PYMB_HAVE_BOOST_PYTHON 1\n"
+           "#define PYMB_BOOST_PYTHON_LIBRARY \"Boost.Python ${PYMB_BOOST_VERSION}\"\n")
+    list(APPEND sources workloads/bind_boost.cc)
+    list(APPEND libs ${PYMB_BOOST_PYTHON_${nodot}})
+  else()
+    string(REPLACE ";" "" why "${why}")
+    string(APPEND defines "#define PYMB_BOOST_PYTHON_SKIP \"${why}\"\n")
+    message(STATUS "pymembench: bindings: Boost.Python skipped on ${PY_tag}: ${why}")
+  endif()
+
+  # pybind11
+  set(why "")
+  pymb_pybind11_newest_python(newest)
+  if(NOT PYMB_PYBIND11_INCLUDE)
+    set(why "pybind11/pybind11.h not found (apt-get install pybind11-dev)")
+  elseif(newest STREQUAL "")
+    set(why "pybind11 ${PYMB_PYBIND11_VERSION} is older than 2.10")
+  elseif(mm VERSION_GREATER newest)
+    set(why "pybind11 ${PYMB_PYBIND11_VERSION} supports CPython up to ${newest}, "
+            "not ${mm}")
+  elseif(free_threaded)
+    set(why "pybind11 ${PYMB_PYBIND11_VERSION} does not support free-threaded builds")
+  endif()
+  if(why STREQUAL "")
+    string(APPEND defines "#define PYMB_HAVE_PYBIND11 1\n"
+           "#define PYMB_PYBIND11_LIBRARY \"pybind11 ${PYMB_PYBIND11_VERSION}\"\n")
+    list(APPEND sources workloads/bind_pybind11.cc)
+  else()
+    string(REPLACE ";" "" why "${why}")
+    string(APPEND defines "#define PYMB_PYBIND11_SKIP \"${why}\"\n")
+    message(STATUS "pymembench: bindings: pybind11 skipped on ${PY_tag}: ${why}")
+  endif()
+
+  set(PYMB_BINDINGS_DEFINES "${defines}" PARENT_SCOPE)
+  set(PYMB_BINDINGS_SOURCES "${sources}" PARENT_SCOPE)
+  set(PYMB_BINDINGS_LIBS "${libs}" PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,196 @@
+// bind_boost.cc - the Boost.Python layer of the bindings family: the C++
+// resource (bind_resource.hh) as a class_ with its default holder (the
+// object inside the Python instance) and as one held by std::shared_ptr.
+// Boost.Python has no buffer support of its own, so the buffer protocol is
+// filled in through the raw C API on the class's heap type.
+//
+// Ownership: the module and both class objects are created once and kept
+// for the life of the process (borrowed from then on); Boost.Python's
+// registry outlives Py_Finalize, so nothing here is a static bp::object.
+#include "bind_resource.hh"
+
+#include <boost/python.hpp>
+
+#include <memory>
+
+namespace bp = boost::python;
+
+namespace {
+
+using Value = CppResource<bp::error_already_set, 0>;
+using Shared = CppResource<bp::error_already_set, 1>;
+
+PyObject *classes[BIND_NHOLDERS]; // borrowed from the module, once made
+
+template <class T> T *lvalue(PyObject *obj)
+{
+    return static_cast<T *>(
+        bp::converter::get_lvalue_from_python(obj, bp::converter::registered<T>::converters));
+}
+
+template <class T> int getbuffer(PyObject *self, Py_buffer *view, int flags)
+{
+    T *r = lvalue<T>(self);
+    if (r == nullptr || !r->raw().open) {
+        PyErr_SetString(PyExc_ValueError, "not an open resource");
+        return -1;
+    }
+    if (PyBuffer_FillInfo(view, self, r->raw().block, RES_BLOCK_SIZE, 1, flags) < 0) {
+        return -1;
+    }
+    r->raw().exports++;
+    return 0;
+}
+
+template <class T> void releasebuffer(PyObject *self, Py_buffer *)
+{
+    T *r = lvalue<T>(self);
+    if (r != nullptr) {
+        r->raw().exports--;
+    }
+}
+
+bp::object enter(bp::object self) { return self; }
+
+template <class T> bool exit_(T &r, bp::object type, bp::object, bp::object)
+{
+    return r.exit(!type.is_none());
+}
+
+template <class T> bp::object copy(const T &r)
+{
+    return bp::object(bp::handle<>(PyBytes_FromStringAndSize(r.block(), RES_BLOCK_SIZE)));
+}
+
+template <class T, class Class> PyObject *finish(Class cls)
+{
+    cls.def("fileno", &T::fileno)
+        .def("copy", &copy<T>)
+        .def("release", &T::release)
+        .def("__enter__", &enter)
+        .def("__exit__", &exit_<T>);
+    PyTypeObject *type = reinterpret_cast<PyTypeObject *>(cls.ptr());
+    // a heap type (Boost.Python's metaclass derives from type): its
+    // tp_as_buffer points into the type object itself
+    type->tp_as_buffer->bf_getbuffer = getbuffer<T>;
+    type->tp_as_buffer->bf_releasebuffer = releasebuffer<T>;
+    PyType_Modified(type);
+    return cls.ptr();
+}
+
+void make_classes()
+{
+    PyObject *mod = PyModule_New("pymembench_boost");
+    if (mod == nullptr) {
+        throw bp::error_already_set();
+    }
+    bp::object module{bp::handle<>(bp::borrowed(mod))}; // mod is kept for good
+    bp::scope in(module);
+    classes[BIND_HOLDER_DEFAULT] = finish<Value>(bp::class_<Value, boost::noncopyable>("Resource"));
+    classes[BIND_HOLDER_SHARED] =
+        finish<Shared>(bp::class_<Shared, std::shared_ptr<Shared>, boost::noncopyable>(
+            "SharedResource"));
+}
+
+PyObject *boost_cls(int holder)
+{
+    try {
+        if (classes[BIND_HOLDER_DEFAULT] == nullptr) {
+            make_classes();
+        }
+        return classes[holder];
+    }
+    catch (...) {
+        bp::handle_exception();
+        return nullptr;
+    }
+}
+
+res_raw *boost_raw_of(PyObject *obj)
+{
+    if (Value *v = lvalue<Value>(obj)) {
+        return &v->raw();
+    }
+    if (Shared *s = lvalue<Shared>(obj)) {
+        return &s->raw();
+    }
+    return nullptr;
+}
+
+void boost_incref_spread(PyObject *const *objs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        bp::incref(objs[i]);
+    }
+    for (int i = 0; i < n; i++) {
+        bp::decref(objs[i]);
+    }
+}
+
+// The default holder has no shared_ptr to share: extract<shared_ptr<T>>
+// makes one whose deleter holds the Python object, so the wrapper itself
+// lives on with it. The shared_ptr holder's own pointer is shared instead.
+template <class T, class Extract> int64_t keeps_from_cpp(int holder, int64_t n)
+{
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; i++) {
+        bp::object obj{bp::handle<>(PyObject_CallObject(classes[holder], nullptr))};
+        bp::extract<Extract> get(obj);
+        std::shared_ptr<T> keep = get();
+        int64_t live = bind_live();
+        obj = bp::object(); // Python's reference goes
+        kept += bind_live() == live;
+        keep.reset();
+    }
+    return kept;
+}
+
+int64_t boost_cpp_keeps(int holder, int64_t n)
+{
+    try {
+        if (holder == BIND_HOLDER_SHARED) {
+            return keeps_from_cpp<Shared, std::shared_ptr<Shared> &>(holder, n);
+        }
+        return keeps_from_cpp<Value, std::shared_ptr<Value>>(holder, n);
+    }
+    catch (...) {
+        bp::handle_exception();
+        return -1;
+    }
+}
+
+int64_t boost_py_keeps(int holder, int64_t n)
+{
+    (void)holder; // the shared_ptr holder only
+    try {
+        int64_t kept = 0;
+        for (int64_t i = 0; i < n; i++) {
+            std::shared_ptr<Shared> made = std::make_shared<Shared>();
+            bp::object obj(made);
+            int64_t live = bind_live();
+            made.reset(); // C++'s handle goes
+            kept += bind_live() == live;
+        }
+        return kept;
+    }
+    catch (...) {
+        bp::handle_exception();
+        return -1;
+    }
+}
+
+} // namespace
+
+extern "C" const bind_layer bind_boost_layer = {
+    "boost",
+    PYMB_BOOST_PYTHON_LIBRARY, // "Boost.Python 1.74.0", from CMake
+    boost_cls,
+    boost_raw_of,
+    boost_incref_spread,
+    boost_cpp_keeps,
+    boost_py_keeps,
+    (1u << BIND_HOLDER_DEFAULT) | (1u << BIND_HOLDER_SHARED),
+    (1u << BIND_HOLDER_DEFAULT) | (1u << BIND_HOLDER_SHARED),
+    1u << BIND_HOLDER_SHARED,
+    1,
+};

@@ -1,0 +1,456 @@
+/* bindings.c - the bindings family: one counted resource (a heap block and
+ * a file descriptor, harness/resource.h) through each binding layer (the
+ * raw C API, Boost.Python, pybind11; workloads/bindings.h), doing the same
+ * jobs: create and destroy, a method call, a with block (and one that
+ * raises), a zero-copy view against a copy, INCREF/DECREF through the
+ * layer's API, and the holders that let C++ or Python outlive the other.
+ *
+ * Benchmarks. Rows are bindings/<job>/<layer>[_<holder>]; one iteration is
+ * one object, call, block, view or pair. Python-level jobs run as snippets
+ * (pyloop); the holder and refcount jobs run from C/C++. Every row carries
+ * cxx_new_per_iter and cxx_new_bytes_per_iter (C++ operator new) beside the
+ * harness's allocs_per_iter and bytes_per_iter (Python's domains). Every
+ * check proves from the resource's counters that each resource was
+ * acquired and released exactly once, by the path the row names, and that
+ * the live counter is back where it was.
+ *
+ * A layer the build lacks registers no rows; one line on stderr names the
+ * library, the interpreter and why.
+ */
+#include "bindings.h"
+#include "cases.h"
+#include "pyloop.h"
+#include "resource.h"
+#include "workloads.h"
+
+#include <Python.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LOOP_CALL 1000   /* loop bodies per snippet call */
+#define C_BATCH 100      /* iterations per layer call for the C/C++ jobs */
+#define SPREAD 64        /* objects the refcount job touches in turn */
+#define NO_LEAK_SLACK 64 /* live blocks a freelist may keep */
+#define PATTERN 0x5a     /* written over the block, so a copy can be checked */
+
+static const char bindings_src[] =
+    "from itertools import repeat\n"
+    "class Boom(Exception):\n"
+    "    pass\n"
+    "def create(n, R):\n"
+    "    for _ in repeat(None, n):\n"
+    "        R()\n"
+    "    return n\n"
+    "def method(n, r):\n"
+    "    f = -1\n"
+    "    for _ in repeat(None, n):\n"
+    "        f = r.fileno()\n"
+    "    return f\n"
+    "def with_block(n, R):\n"
+    "    for _ in repeat(None, n):\n"
+    "        with R() as r:\n"
+    "            pass\n"
+    "    return n\n"
+    "def with_raise(n, R):\n"
+    "    caught = 0\n"
+    "    for _ in repeat(None, n):\n"
+    "        try:\n"
+    "            with R() as r:\n"
+    "                raise Boom\n"
+    "        except Boom:\n"
+    "            caught += 1\n"
+    "    return caught\n"
+    "def view(n, r):\n"
+    "    m = None\n"
+    "    for _ in repeat(None, n):\n"
+    "        m = memoryview(r)\n"
+    "    return m\n"
+    "def copy(n, r):\n"
+    "    b = None\n"
+    "    for _ in repeat(None, n):\n"
+    "        b = r.copy()\n"
+    "    return b\n";
+
+/* A job: what it runs and what each iteration must do to the counters. */
+typedef enum {
+    JOB_CREATE, JOB_METHOD, JOB_WITH, JOB_WITH_RAISE, JOB_VIEW, JOB_COPY,
+    JOB_INCREF, JOB_CPP_KEEPS, JOB_PY_KEEPS,
+} bind_job;
+
+typedef struct job_spec {
+    bind_job job;
+    const char *fn;     /* the snippet's function; NULL for the C/C++ jobs */
+    int on_instance;    /* the snippet gets one instance (else the class) */
+    int per_iter;       /* resources acquired (and released) per iteration */
+    int by_dealloc;     /* each released by a deallocation or destructor */
+    int exits;          /* each released by __exit__ */
+    int with_exception; /* each __exit__ saw an exception */
+} job_spec;
+
+/* What a row runs: a job on a layer with a holder. */
+typedef struct bind_row {
+    const job_spec *spec;
+    const bind_layer *layer;
+    int holder;
+} bind_row;
+
+static struct {
+    const bind_row *row;
+    pyloop loop;
+    PyObject *obj;            /* owned: the instance of on_instance jobs */
+    PyObject *objs[SPREAD];   /* owned: what the refcount job touches */
+    Py_ssize_t refs[SPREAD];  /* their counts before the run */
+    int64_t live_before;      /* resources alive before setup */
+    int64_t kept;             /* C/C++ jobs: iterations the resource outlived its handle */
+} bd;
+
+static int check_counts(int64_t iterations);
+
+/* --- set-up and teardown ------------------------------------------------------ */
+
+static void teardown_bindings(void)
+{
+    pyloop_clear(&bd.loop);
+    Py_CLEAR(bd.obj);
+    for (int i = 0; i < SPREAD; i++) {
+        Py_CLEAR(bd.objs[i]);
+    }
+    bd.row = NULL;
+}
+
+/* An instance for the on_instance jobs, its block filled with PATTERN. */
+static int make_instance(const bind_row *row)
+{
+    PyObject *cls = row->layer->cls(row->holder);
+    bd.obj = cls != NULL ? PyObject_CallObject(cls, NULL) : NULL;
+    res_raw *raw = bd.obj != NULL ? row->layer->raw_of(bd.obj) : NULL;
+    if (raw == NULL) {
+        return pmb_fail("cannot make a %s instance", row->layer->library);
+    }
+    memset(raw->block, PATTERN, RES_BLOCK_SIZE);
+    return 0;
+}
+
+/* Compile the snippet, call it once untimed (warming caches and proving
+ * the check's logic), then zero the counters. */
+static int setup_snippet(const bind_row *row)
+{
+    PyObject *extra = NULL, *warm = NULL;
+    const job_spec *spec = row->spec;
+
+    if (spec->on_instance && make_instance(row) < 0) {
+        return -1;
+    }
+    PyObject *arg = spec->on_instance ? bd.obj : row->layer->cls(row->holder);
+    extra = arg != NULL ? PyTuple_Pack(1, arg) : NULL;
+    if (extra == NULL || pyloop_init(&bd.loop, bindings_src, spec->fn, NULL, LOOP_CALL,
+                                     extra) < 0) {
+        goto error;
+    }
+    Py_CLEAR(extra);
+    res_reset();
+    warm = pyloop_call(&bd.loop);
+    if (warm == NULL) {
+        goto error;
+    }
+    Py_XSETREF(bd.loop.last, warm);
+    if (check_counts(LOOP_CALL) < 0) {
+        return -1; /* it said why */
+    }
+    Py_CLEAR(bd.loop.last);
+    res_reset();
+    return 0;
+error:
+    Py_XDECREF(extra);
+    return pmb_fail("cannot prepare %s on %s", spec->fn, row->layer->library);
+}
+
+static int setup_bindings(int64_t param)
+{
+    (void)param;
+    const bind_row *row = pmb_data();
+    bd.row = row;
+    if (res_init() < 0) {
+        return pmb_fail("cannot open the temporary file");
+    }
+    bd.live_before = res_get()->live;
+    bd.kept = 0;
+    if (row->layer->cls(row->holder) == NULL) {
+        return pmb_fail("cannot make the %s classes", row->layer->library);
+    }
+    if (row->spec->fn != NULL) {
+        return setup_snippet(row);
+    }
+    if (row->spec->job == JOB_INCREF) {
+        for (int i = 0; i < SPREAD; i++) {
+            bd.objs[i] = PyObject_CallObject((PyObject *)&PyBaseObject_Type, NULL);
+            if (bd.objs[i] == NULL) {
+                return pmb_fail("cannot make the objects");
+            }
+            bd.refs[i] = Py_REFCNT(bd.objs[i]);
+        }
+    }
+    res_reset();
+    return 0;
+}
+
+/* --- the checks ------------------------------------------------------------------ */
+
+/* The snippet's last result is what the job must leave: the descriptor,
+ * a view of the block itself, a copy of it elsewhere, or the count. */
+static int check_result(void)
+{
+    const job_spec *spec = bd.row->spec;
+    PyObject *last = bd.loop.last;
+    res_raw *raw = bd.obj != NULL ? bd.row->layer->raw_of(bd.obj) : NULL;
+    if (last == NULL) {
+        return pmb_fail("%s returned nothing", spec->fn);
+    }
+    switch (spec->job) {
+    case JOB_METHOD:
+        if (PyLong_AsLong(last) != raw->fd) {
+            return pmb_fail("fileno() returned %ld, the descriptor is %d", PyLong_AsLong(last),
+                            raw->fd);
+        }
+        return 0;
+    case JOB_VIEW: {
+        Py_buffer view;
+        if (!PyMemoryView_Check(last) || PyObject_GetBuffer(last, &view, PyBUF_SIMPLE) < 0) {
+            return pmb_fail("view did not return a memoryview");
+        }
+        int same = view.buf == raw->block && view.len == RES_BLOCK_SIZE && view.readonly;
+        PyBuffer_Release(&view);
+        if (!same) {
+            return pmb_fail("the view is not the block itself (a copy, or the wrong size)");
+        }
+        /* the last view is alive; every earlier one was released */
+        if (bd.row->layer->counts_exports && raw->exports != 1) {
+            return pmb_fail("%d views alive on the block, expected 1", raw->exports);
+        }
+        return 0;
+    }
+    case JOB_COPY: {
+        char expect[RES_BLOCK_SIZE];
+        memset(expect, PATTERN, sizeof(expect));
+        if (!PyBytes_Check(last) || PyBytes_GET_SIZE(last) != RES_BLOCK_SIZE ||
+            PyBytes_AS_STRING(last) == (char *)raw->block ||
+            memcmp(PyBytes_AS_STRING(last), expect, sizeof(expect)) != 0) {
+            return pmb_fail("copy() did not return a copy of the block");
+        }
+        return 0;
+    }
+    default: {
+        long long got = PyLong_AsLongLong(last);
+        if (got != bd.loop.per_call) {
+            return pmb_fail("%s: %lld of %lld loop bodies ended as expected", spec->fn, got,
+                            (long long)bd.loop.per_call);
+        }
+        return 0;
+    }
+    }
+}
+
+/* The resource's counters match `iterations` iterations of the job. */
+static int check_counts(int64_t iterations)
+{
+    const job_spec *spec = bd.row->spec;
+    const res_counts *c = res_get();
+    int64_t n = iterations * spec->per_iter;
+    int64_t held = bd.obj != NULL ? 1 : 0;
+    if (spec->fn != NULL && check_result() < 0) {
+        return -1;
+    }
+    if (c->live != bd.live_before + held) {
+        return pmb_fail("%lld resources alive, expected %lld", (long long)c->live,
+                        (long long)(bd.live_before + held));
+    }
+    if (c->double_releases != 0) {
+        return pmb_fail("%lld resources released twice", (long long)c->double_releases);
+    }
+    if (c->acquired != n || c->released != n) {
+        return pmb_fail("%lld acquired and %lld released, expected %lld", (long long)c->acquired,
+                        (long long)c->released, (long long)n);
+    }
+    if (c->released_by_dealloc != n * spec->by_dealloc || c->exits != n * spec->exits ||
+        c->exits_with_exception != n * spec->with_exception) {
+        return pmb_fail("released by deallocation %lld, by __exit__ %lld (%lld with an "
+                        "exception); expected %lld, %lld, %lld",
+                        (long long)c->released_by_dealloc, (long long)c->exits,
+                        (long long)c->exits_with_exception, (long long)(n * spec->by_dealloc),
+                        (long long)(n * spec->exits), (long long)(n * spec->with_exception));
+    }
+    return 0;
+}
+
+static int check_bindings(const pmb_result *r)
+{
+    const job_spec *spec = bd.row->spec;
+    if (check_counts(r->iterations) < 0) {
+        return -1;
+    }
+    if ((spec->job == JOB_CPP_KEEPS || spec->job == JOB_PY_KEEPS) &&
+        bd.kept != r->timed_iterations) {
+        return pmb_fail("the resource outlived the %s handle in %lld of %lld iterations",
+                        spec->job == JOB_CPP_KEEPS ? "Python" : "C++", (long long)bd.kept,
+                        (long long)r->timed_iterations);
+    }
+    if (spec->job == JOB_INCREF) {
+        for (int i = 0; i < SPREAD; i++) {
+            if (Py_REFCNT(bd.objs[i]) != bd.refs[i]) {
+                return pmb_fail("object %d: reference count %zd after the run, %zd before", i,
+                                (Py_ssize_t)Py_REFCNT(bd.objs[i]), (Py_ssize_t)bd.refs[i]);
+            }
+        }
+        return pmb_check_nothing_live(r);
+    }
+    return pmb_check_no_leak(r, NO_LEAK_SLACK);
+}
+
+/* --- the runs -------------------------------------------------------------------- */
+
+static void run_c_jobs(gbs_state *st)
+{
+    const bind_row *row = bd.row;
+    switch (row->spec->job) {
+    case JOB_INCREF:
+        while (gbs_keep_running_batch(st, SPREAD)) {
+            row->layer->incref_spread(bd.objs, SPREAD);
+            gbs_clobber_memory();
+        }
+        return;
+    case JOB_CPP_KEEPS:
+    case JOB_PY_KEEPS:
+        while (gbs_keep_running_batch(st, C_BATCH)) {
+            int64_t kept = row->spec->job == JOB_CPP_KEEPS
+                               ? row->layer->cpp_keeps(row->holder, C_BATCH)
+                               : row->layer->py_keeps(row->holder, C_BATCH);
+            if (kept < 0) {
+                pmb_run_error(st);
+                return;
+            }
+            bd.kept += kept;
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+static void run_bindings(gbs_state *st, int64_t param)
+{
+    (void)param;
+    uint64_t calls = 0, bytes = 0;
+    bd.kept = 0;
+    bind_new_count(1);
+    if (bd.row->spec->fn != NULL) {
+        pyloop_run(&bd.loop, st);
+    }
+    else {
+        run_c_jobs(st);
+    }
+    bind_new_count(0);
+    bind_new_read(&calls, &bytes);
+    gbs_counter(st, "cxx_new_per_iter", (double)calls, GBS_COUNTER_AVG_ITERATIONS);
+    gbs_counter(st, "cxx_new_bytes_per_iter", (double)bytes, GBS_COUNTER_AVG_ITERATIONS);
+}
+
+/* --- the rows -------------------------------------------------------------------- */
+
+/*                                      job            fn            inst per dealloc exit exc */
+static const job_spec create_spec = {JOB_CREATE, "create", 0, 1, 1, 0, 0};
+static const job_spec method_spec = {JOB_METHOD, "method", 1, 0, 0, 0, 0};
+static const job_spec with_spec = {JOB_WITH, "with_block", 0, 1, 0, 1, 0};
+static const job_spec raise_spec = {JOB_WITH_RAISE, "with_raise", 0, 1, 0, 1, 1};
+static const job_spec view_spec = {JOB_VIEW, "view", 1, 0, 0, 0, 0};
+static const job_spec copy_spec = {JOB_COPY, "copy", 1, 0, 0, 0, 0};
+static const job_spec incref_spec = {JOB_INCREF, NULL, 0, 0, 0, 0, 0};
+/* the C/C++ handle goes last: its destructor (or the capsule's) releases */
+static const job_spec cpp_keeps_spec = {JOB_CPP_KEEPS, NULL, 0, 1, 1, 0, 0};
+static const job_spec py_keeps_spec = {JOB_PY_KEEPS, NULL, 0, 1, 1, 0, 0};
+
+typedef struct job_doc {
+    const job_spec *spec;
+    const char *name;
+    unsigned holders_field; /* 0: cls holders; 1: cpp_keeps; 2: py_keeps */
+    const char *doc;
+} job_doc;
+
+static const job_doc jobs[] = {
+    {&create_spec, "create", 0, "R(): make a wrapper (acquires) and drop it (destructor "
+                                "releases); iteration = one object"},
+    {&method_spec, "method", 0, "r.fileno(): one bound method call returning an int"},
+    {&with_spec, "with", 0, "with R() as r: pass; __exit__ releases"},
+    {&raise_spec, "with_raise", 0, "with R(): raise, caught outside; __exit__ releases"},
+    {&view_spec, "buffer/view", 0, "memoryview(r): the 4 KiB block itself, no copy"},
+    {&copy_spec, "buffer/copy", 0, "r.copy(): the 4 KiB block copied into a new bytes"},
+    {&incref_spec, "incref", 0, "one INCREF and one DECREF through the layer's API, "
+                                "64 objects in turn (spread, not one object)"},
+    {&cpp_keeps_spec, "cpp_keeps", 1, "C++ keeps the resource (shared_ptr; raw: a reference) "
+                                      "after Python's reference goes, then drops it"},
+    {&py_keeps_spec, "py_keeps", 2, "C++ makes it (make_shared; raw: a capsule), hands it to "
+                                    "Python and drops its handle; Python drops it last"},
+};
+#define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
+#define MAX_LAYERS 3
+
+static const bind_layer *const layers[] = {
+    &bind_raw_layer,
+#ifdef PYMB_HAVE_BOOST_PYTHON
+    &bind_boost_layer,
+#endif
+#ifdef PYMB_HAVE_PYBIND11
+    &bind_pybind11_layer,
+#endif
+};
+#define NLAYERS (sizeof(layers) / sizeof(layers[0]))
+
+/* Every (job, layer, holder) the layers support; names and docs built once. */
+#define MAX_ROWS (NJOBS * MAX_LAYERS * BIND_NHOLDERS)
+static bind_row rows[MAX_ROWS];
+static char names[MAX_ROWS][48];
+static char docs[MAX_ROWS][192];
+static pmb_case table[MAX_ROWS + 1];
+
+static unsigned holders_of(const bind_layer *l, unsigned field)
+{
+    return field == 0 ? l->holders : field == 1 ? l->cpp_keeps_holders : l->py_keeps_holders;
+}
+
+int wl_bindings_register(void)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < NJOBS; j++) {
+        for (size_t l = 0; l < NLAYERS; l++) {
+            unsigned holders = holders_of(layers[l], jobs[j].holders_field);
+            for (int h = 0; h < BIND_NHOLDERS; h++) {
+                /* the holder matters for the holder jobs and create only */
+                if (!(holders & (1u << h)) ||
+                    (h != BIND_HOLDER_DEFAULT && jobs[j].spec->job != JOB_CREATE &&
+                     jobs[j].holders_field == 0)) {
+                    continue;
+                }
+                rows[n] = (bind_row){jobs[j].spec, layers[l], h};
+                snprintf(names[n], sizeof(names[n]), "%s/%s%s", jobs[j].name, layers[l]->name,
+                         h == BIND_HOLDER_SHARED ? "_shared_ptr" : "");
+                snprintf(docs[n], sizeof(docs[n]), "%s (%s%s)", jobs[j].doc,
+                         layers[l]->library,
+                         h == BIND_HOLDER_SHARED ? ", std::shared_ptr holder" : "");
+                table[n] = (pmb_case){.name = names[n], .setup = setup_bindings,
+                                      .run = run_bindings, .check = check_bindings,
+                                      .teardown = teardown_bindings, .data = &rows[n],
+                                      .doc = docs[n]};
+                n++;
+            }
+        }
+    }
+    table[n] = (pmb_case){.name = NULL};
+#ifdef PYMB_BOOST_PYTHON_SKIP
+    fprintf(stderr, "pymembench: bindings: Boost.Python skipped on %s: %s\n", PYMB_TAG,
+            PYMB_BOOST_PYTHON_SKIP);
+#endif
+#ifdef PYMB_PYBIND11_SKIP
+    fprintf(stderr, "pymembench: bindings: pybind11 skipped on %s: %s\n", PYMB_TAG,
+            PYMB_PYBIND11_SKIP);
+#endif
+    return pmb_register_family("bindings", table);
+}

@@ -1,0 +1,77 @@
+/* bindings.h - what one binding layer gives the bindings family
+ * (workloads/bindings.c): the raw C API (bind_raw.c), Boost.Python
+ * (bind_boost.cc) and pybind11 (bind_pybind11.cc) each wrap the same counted
+ * resource (harness/resource.h) and fill one bind_layer. The C++ layers are
+ * compiled only where CMake found the library for the interpreter; it then
+ * defines PYMB_HAVE_BOOST_PYTHON or PYMB_HAVE_PYBIND11, and otherwise
+ * PYMB_BOOST_PYTHON_SKIP / PYMB_PYBIND11_SKIP: why not, in one line.
+ *
+ * Layer functions never throw: a C++ exception becomes a Python exception.
+ */
+#ifndef PYMB_BINDINGS_H
+#define PYMB_BINDINGS_H
+
+#include "build_info.h" /* PYMB_HAVE_BOOST_PYTHON, PYMB_HAVE_PYBIND11 */
+#include "gbshim.h"
+#include "resource.h"
+
+#include <Python.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How a holder keeps the resource: a layer's default, or std::shared_ptr. */
+enum { BIND_HOLDER_DEFAULT = 0, BIND_HOLDER_SHARED = 1, BIND_NHOLDERS = 2 };
+
+typedef struct bind_layer {
+    const char *name;    /* in case names: raw, boost, pybind11 */
+    const char *library; /* for people: "the C API", "Boost.Python 1.74.0" */
+    /* The class whose instances own one resource, for a holder (borrowed;
+     * NULL with an exception when the layer has no such holder). Calling it
+     * with no arguments acquires; methods fileno() and copy() (the block
+     * as bytes), __enter__/__exit__ (release), and the buffer protocol
+     * (memoryview(obj) is the block itself, read-only). */
+    PyObject *(*cls)(int holder);
+    /* The resource inside an instance of either class (borrowed), or NULL. */
+    res_raw *(*raw_of)(PyObject *obj);
+    /* One INCREF and one DECREF of each of objs[0..n) through the layer's
+     * own API, all the INCREFs first. */
+    void (*incref_spread)(PyObject *const *objs, int n);
+    /* n times: an instance made by calling the class from C/C++, C/C++
+     * keeps the resource (a shared_ptr; the raw layer a reference) and
+     * drops the Python reference, then drops its own. Returns how many
+     * times the resource was still open after the Python reference went,
+     * or -1 with an exception. */
+    int64_t (*cpp_keeps)(int holder, int64_t n);
+    /* n times: C/C++ makes the resource (std::make_shared; the raw layer a
+     * capsule), hands it to Python and drops its own handle; the Python
+     * object is dropped last. Returns how many times the resource was
+     * still open after C/C++'s handle went, or -1 with an exception. */
+    int64_t (*py_keeps)(int holder, int64_t n);
+    /* Which holders cls, cpp_keeps and py_keeps support (bit 1 << holder). */
+    unsigned holders, cpp_keeps_holders, py_keeps_holders;
+    /* Nonzero when exports counts the layer's live views (pybind11's
+     * def_buffer has no release hook to count with). */
+    int counts_exports;
+} bind_layer;
+
+extern const bind_layer bind_raw_layer;
+#ifdef PYMB_HAVE_BOOST_PYTHON
+extern const bind_layer bind_boost_layer;
+#endif
+#ifdef PYMB_HAVE_PYBIND11
+extern const bind_layer bind_pybind11_layer;
+#endif
+
+/* C++ operator new and new[] (bind_newcount.cc replaces the global ones):
+ * calls and bytes while counting is on, on the calling thread only. */
+void bind_new_count(int on);
+void bind_new_read(uint64_t *calls, uint64_t *bytes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYMB_BINDINGS_H */

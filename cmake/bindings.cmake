@@ -61,7 +61,7 @@ function(pymb_bindings)
     set(why "libboost_python${nodot} not found: Boost.Python is compiled per Python version, "
             "and Debian's libboost-python-dev has it for python3.11 only")
   elseif(PY_debug)
-    set(why "libboost_python${nodot} is built for release interpreters; this is a debug "
+    set(why "libboost_python${nodot} is built for release interpreters, and this is a debug "
             "build (Py_DEBUG), whose reference totals it would not keep")
   elseif(free_threaded)
     set(why "Boost.Python does not support free-threaded builds")

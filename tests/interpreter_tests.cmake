@@ -52,6 +52,9 @@ if(_ntags EQUAL 1)
                      $<TARGET_FILE:${target}> "^(alloc/fragment|gc/frozen_heap)/")
   endif()
 endif()
+add_test(NAME bindings/${PY_tag}/layers_or_skip_line_counts_planted_leak
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_bindings.py
+                 $<TARGET_FILE:${target}> ${PY_tag})
 add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_interrupt.py
                  $<TARGET_FILE:${target}>)

@@ -25,6 +25,7 @@
 
 #include <Python.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOOP_CALL 1000   /* loop bodies per snippet call */
@@ -69,12 +70,17 @@ static const char bindings_src[] =
     "    b = None\n"
     "    for _ in repeat(None, n):\n"
     "        b = r.copy()\n"
-    "    return b\n";
+    "    return b\n"
+    "kept = []\n"
+    "def leak(n, R):\n" /* PYMB_SELFTEST=1 only: a planted leak the check must catch */
+    "    for _ in repeat(None, n):\n"
+    "        kept.append(R())\n"
+    "    return n\n";
 
 /* A job: what it runs and what each iteration must do to the counters. */
 typedef enum {
     JOB_CREATE, JOB_METHOD, JOB_WITH, JOB_WITH_RAISE, JOB_VIEW, JOB_COPY,
-    JOB_INCREF, JOB_CPP_KEEPS, JOB_PY_KEEPS,
+    JOB_INCREF, JOB_CPP_KEEPS, JOB_PY_KEEPS, JOB_LEAK,
 } bind_job;
 
 typedef struct job_spec {
@@ -367,6 +373,7 @@ static const job_spec incref_spec = {JOB_INCREF, NULL, 0, 0, 0, 0, 0};
 /* the C/C++ handle goes last: its destructor (or the capsule's) releases */
 static const job_spec cpp_keeps_spec = {JOB_CPP_KEEPS, NULL, 0, 1, 1, 0, 0};
 static const job_spec py_keeps_spec = {JOB_PY_KEEPS, NULL, 0, 1, 1, 0, 0};
+static const job_spec leak_spec = {JOB_LEAK, "leak", 0, 1, 1, 0, 0};
 
 typedef struct job_doc {
     const job_spec *spec;
@@ -391,6 +398,9 @@ static const job_doc jobs[] = {
                                     "Python and drops its handle; Python drops it last"},
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
+/* Registered only with PYMB_SELFTEST=1 (tests/check_bindings.py). */
+static const job_doc selftest_job = {&leak_spec, "selftest/leak", 0,
+                                     "planted fault: every resource kept alive"};
 #define MAX_LAYERS 3
 
 static const bind_layer *const layers[] = {
@@ -405,7 +415,7 @@ static const bind_layer *const layers[] = {
 #define NLAYERS (sizeof(layers) / sizeof(layers[0]))
 
 /* Every (job, layer, holder) the layers support; names and docs built once. */
-#define MAX_ROWS (NJOBS * MAX_LAYERS * BIND_NHOLDERS)
+#define MAX_ROWS ((NJOBS + 1) * MAX_LAYERS * BIND_NHOLDERS)
 static bind_row rows[MAX_ROWS];
 static char names[MAX_ROWS][48];
 static char docs[MAX_ROWS][192];
@@ -416,34 +426,51 @@ static unsigned holders_of(const bind_layer *l, unsigned field)
     return field == 0 ? l->holders : field == 1 ? l->cpp_keeps_holders : l->py_keeps_holders;
 }
 
-int wl_bindings_register(void)
+/* Add the rows of one job: one per layer and holder it supports. */
+static size_t add_job(size_t n, const job_doc *job)
 {
-    size_t n = 0;
-    for (size_t j = 0; j < NJOBS; j++) {
-        for (size_t l = 0; l < NLAYERS; l++) {
-            unsigned holders = holders_of(layers[l], jobs[j].holders_field);
-            for (int h = 0; h < BIND_NHOLDERS; h++) {
-                /* the holder matters for the holder jobs and create only */
-                if (!(holders & (1u << h)) ||
-                    (h != BIND_HOLDER_DEFAULT && jobs[j].spec->job != JOB_CREATE &&
-                     jobs[j].holders_field == 0)) {
-                    continue;
-                }
-                rows[n] = (bind_row){jobs[j].spec, layers[l], h};
-                snprintf(names[n], sizeof(names[n]), "%s/%s%s", jobs[j].name, layers[l]->name,
-                         h == BIND_HOLDER_SHARED ? "_shared_ptr" : "");
-                snprintf(docs[n], sizeof(docs[n]), "%s (%s%s)", jobs[j].doc,
-                         layers[l]->library,
-                         h == BIND_HOLDER_SHARED ? ", std::shared_ptr holder" : "");
-                table[n] = (pmb_case){.name = names[n], .setup = setup_bindings,
-                                      .run = run_bindings, .check = check_bindings,
-                                      .teardown = teardown_bindings, .data = &rows[n],
-                                      .doc = docs[n]};
-                n++;
+    for (size_t l = 0; l < NLAYERS; l++) {
+        unsigned holders = holders_of(layers[l], job->holders_field);
+        for (int h = 0; h < BIND_NHOLDERS; h++) {
+            /* the holder matters for the holder jobs and create only */
+            if (!(holders & (1u << h)) || (h != BIND_HOLDER_DEFAULT &&
+                                           job->spec->job != JOB_CREATE &&
+                                           job->holders_field == 0)) {
+                continue;
             }
+            rows[n] = (bind_row){job->spec, layers[l], h};
+            snprintf(names[n], sizeof(names[n]), "%s/%s%s", job->name, layers[l]->name,
+                     h == BIND_HOLDER_SHARED ? "_shared_ptr" : "");
+            snprintf(docs[n], sizeof(docs[n]), "%s (%s%s)", job->doc, layers[l]->library,
+                     h == BIND_HOLDER_SHARED ? ", std::shared_ptr holder" : "");
+            table[n] = (pmb_case){.name = names[n], .setup = setup_bindings,
+                                  .run = run_bindings, .check = check_bindings,
+                                  .teardown = teardown_bindings, .data = &rows[n],
+                                  .doc = docs[n]};
+            n++;
         }
     }
+    return n;
+}
+
+int wl_bindings_register(void)
+{
+    char layers_text[256] = "";
+    size_t n = 0, used = 0;
+    for (size_t j = 0; j < NJOBS; j++) {
+        n = add_job(n, &jobs[j]);
+    }
+    const char *selftest = getenv("PYMB_SELFTEST");
+    if (selftest != NULL && strcmp(selftest, "1") == 0) {
+        n = add_job(n, &selftest_job);
+    }
     table[n] = (pmb_case){.name = NULL};
+    for (size_t l = 0; l < NLAYERS; l++) {
+        int k = snprintf(layers_text + used, sizeof(layers_text) - used, "%s%s (%s)",
+                         l > 0 ? ", " : "", layers[l]->name, layers[l]->library);
+        used += k > 0 && (size_t)k < sizeof(layers_text) - used ? (size_t)k : 0;
+    }
+    gbs_add_context("bindings_layers", layers_text);
 #ifdef PYMB_BOOST_PYTHON_SKIP
     fprintf(stderr, "pymembench: bindings: Boost.Python skipped on %s: %s\n", PYMB_TAG,
             PYMB_BOOST_PYTHON_SKIP);

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""check_bindings.py BINARY TAG - the bindings family keeps its promises on
+one interpreter: each binding layer either has its rows or is left out with
+one line naming the library, the interpreter and why (never both, never
+silently); Debian's python3 gets all three layers where the packages are
+installed; every row passes its check and carries Python's and C++'s
+allocation counters; the counts say what each layer does (a view copies
+nothing, a copy copies the block, the C API news nothing, pybind11's
+unique_ptr holder news the object, Boost.Python's value holder does not);
+and a planted leak is caught by the live-resource check."""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from pmbtest import expect, failed
+
+LIBRARIES = {"boost": "Boost.Python", "pybind11": "pybind11"}
+COUNTERS = ("allocs_per_iter", "bytes_per_iter", "cxx_new_per_iter", "cxx_new_bytes_per_iter")
+
+
+def run(binary, tmp, flt, env=None):
+    out = os.path.join(tmp, "run.json")
+    if os.path.exists(out):
+        os.remove(out)
+    p = subprocess.run([binary, "--benchmark_filter=" + flt, "--benchmark_min_time=0.001",
+                        "--benchmark_out=" + out],
+                       capture_output=True, text=True, env=env)
+    doc = None
+    if os.path.exists(out):
+        with open(out) as f:
+            doc = json.load(f)
+    return p.returncode, p.stderr, doc
+
+
+def debian_layers(tag):
+    """The layers Debian's packages give Debian's own python3.11, if installed."""
+    if not tag.startswith("cpython-3.11.") or not tag.endswith("-system") or "d-" in tag:
+        return set()
+    want = set()
+    arch = glob.glob("/usr/lib/*/libboost_python311.so") + glob.glob("/usr/lib/libboost_python311.so")
+    if arch and os.path.exists("/usr/include/boost/python.hpp"):
+        want.add("boost")
+    if os.path.exists("/usr/include/pybind11/pybind11.h"):
+        want.add("pybind11")
+    return want
+
+
+def main():
+    binary, tag = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        rc, err, doc = run(binary, tmp, "^bindings/")
+        expect(rc == 0 and doc is not None, "bindings run: exit %d, stderr %s" % (rc, err[-400:]))
+        if doc is None:
+            return 1
+        rows = {r["name"]: r for r in doc["benchmarks"]}
+        present = {name.split("/")[2].split("_shared_ptr")[0] for name in rows
+                   if not name.startswith("bindings/buffer/")}
+        present |= {name.split("/")[3] for name in rows if name.startswith("bindings/buffer/")}
+        expect("raw" in present, "the raw C API layer is always there: %s" % sorted(present))
+
+        # each optional layer: rows, or one line saying why not
+        for layer, library in LIBRARIES.items():
+            lines = re.findall(r"^pymembench: bindings: %s skipped on (\S+): (.+)$"
+                               % re.escape(library), err, re.M)
+            if layer in present:
+                expect(not lines, "%s has rows and a skip line: %s" % (library, lines))
+                expect(library in doc["context"].get("bindings_layers", ""),
+                       "context bindings_layers lacks %s" % library)
+            else:
+                expect(len(lines) == 1 and lines[0][0] == tag and lines[0][1].strip(),
+                       "%s has no rows and not one skip line naming %s and a reason: %r"
+                       % (library, tag, lines))
+        for layer in debian_layers(tag):
+            expect(layer in present, "Debian's python3 with the packages installed lacks %s rows"
+                   % LIBRARIES[layer])
+
+        # every row passed its check and carries the counters
+        for name, r in rows.items():
+            expect(not r.get("error_occurred"), "%s: %s" % (name, r.get("error_message")))
+            for c in COUNTERS:
+                expect(c in r, "%s has no %s" % (name, c))
+
+        def counter(name, c):
+            return rows.get(name, {}).get(c, float("nan"))
+
+        for layer in present:
+            view, copy = "bindings/buffer/view/" + layer, "bindings/buffer/copy/" + layer
+            expect(counter(view, "bytes_per_iter") < 1024,
+                   "%s allocated %.0f bytes per view (a copy?)" % (view, counter(view, "bytes_per_iter")))
+            expect(counter(copy, "bytes_per_iter") >= 4096,
+                   "%s allocated %.0f bytes per copy of a 4 KiB block"
+                   % (copy, counter(copy, "bytes_per_iter")))
+            expect(counter("bindings/incref/" + layer, "allocs_per_iter") == 0,
+                   "bindings/incref/%s allocates" % layer)
+        for name in rows:
+            if name.endswith("/raw"):
+                expect(counter(name, "cxx_new_per_iter") == 0, "%s: the C API called new" % name)
+        if "pybind11" in present:
+            expect(counter("bindings/create/pybind11", "cxx_new_per_iter") >= 1,
+                   "pybind11's unique_ptr holder news the object, counted %g"
+                   % counter("bindings/create/pybind11", "cxx_new_per_iter"))
+        if "boost" in present:
+            expect(counter("bindings/create/boost", "cxx_new_per_iter") == 0,
+                   "Boost.Python's value holder lives inside the instance, yet new was called")
+            expect(counter("bindings/create/boost_shared_ptr", "cxx_new_per_iter") >= 1,
+                   "Boost.Python's shared_ptr holder news the object")
+
+        # a planted leak fails its row, with the count of live resources
+        env = dict(os.environ, PYMB_SELFTEST="1")
+        rc, err, doc = run(binary, tmp, "^bindings/selftest/", env=env)
+        leak = {r["name"]: r for r in doc["benchmarks"]} if doc else {}
+        expect(rc == 1, "a planted leak exits 1, got %d" % rc)
+        expect(len(leak) == len(present), "one leak row per layer: %s" % sorted(leak))
+        for name, r in leak.items():
+            expect(r.get("error_occurred") and "resources alive" in r.get("error_message", ""),
+                   "%s: the leak was not caught: %s" % (name, r.get("error_message")))
+    return failed()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

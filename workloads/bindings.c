@@ -14,8 +14,8 @@
  * acquired and released exactly once, by the path the row names, and that
  * the live counter is back where it was.
  *
- * A layer the build lacks registers no rows; one line on stderr names the
- * library, the interpreter and why.
+ * A layer the build lacks has one row instead, bindings/unavailable/<layer>,
+ * skipped with one line naming the library, the interpreter and why.
  */
 #include "bindings.h"
 #include "cases.h"
@@ -415,7 +415,32 @@ static const bind_layer *const layers[] = {
 #define NLAYERS (sizeof(layers) / sizeof(layers[0]))
 
 /* Every (job, layer, holder) the layers support; names and docs built once. */
-#define MAX_ROWS ((NJOBS + 1) * MAX_LAYERS * BIND_NHOLDERS)
+/* A layer this build lacks: one row that says why (CMakeLists.txt,
+ * cmake/bindings.cmake) instead of its rows. */
+typedef struct unavailable_layer {
+    const char *name;
+    const char *library;
+    const char *why;
+} unavailable_layer;
+
+static const unavailable_layer unavailable[] = {
+#ifdef PYMB_BOOST_PYTHON_SKIP
+    {"unavailable/boost", "Boost.Python", PYMB_BOOST_PYTHON_SKIP},
+#endif
+#ifdef PYMB_PYBIND11_SKIP
+    {"unavailable/pybind11", "pybind11", PYMB_PYBIND11_SKIP},
+#endif
+    {NULL, NULL, NULL},
+};
+
+static int setup_unavailable(int64_t param)
+{
+    (void)param;
+    const unavailable_layer *u = pmb_data();
+    return pmb_skip("%s on %s: %s", u->library, PYMB_TAG, u->why);
+}
+
+#define MAX_ROWS ((NJOBS + 1) * MAX_LAYERS * BIND_NHOLDERS + 2)
 static bind_row rows[MAX_ROWS];
 static char names[MAX_ROWS][48];
 static char docs[MAX_ROWS][192];
@@ -464,20 +489,18 @@ int wl_bindings_register(void)
     if (selftest != NULL && strcmp(selftest, "1") == 0) {
         n = add_job(n, &selftest_job);
     }
-    table[n] = (pmb_case){.name = NULL};
     for (size_t l = 0; l < NLAYERS; l++) {
         int k = snprintf(layers_text + used, sizeof(layers_text) - used, "%s%s (%s)",
                          l > 0 ? ", " : "", layers[l]->name, layers[l]->library);
         used += k > 0 && (size_t)k < sizeof(layers_text) - used ? (size_t)k : 0;
     }
     gbs_add_context("bindings_layers", layers_text);
-#ifdef PYMB_BOOST_PYTHON_SKIP
-    fprintf(stderr, "pymembench: bindings: Boost.Python skipped on %s: %s\n", PYMB_TAG,
-            PYMB_BOOST_PYTHON_SKIP);
-#endif
-#ifdef PYMB_PYBIND11_SKIP
-    fprintf(stderr, "pymembench: bindings: pybind11 skipped on %s: %s\n", PYMB_TAG,
-            PYMB_PYBIND11_SKIP);
-#endif
+    for (const unavailable_layer *u = unavailable; u->name != NULL; u++) {
+        /* setup always skips: run and check are never reached */
+        table[n++] = (pmb_case){.name = u->name, .setup = setup_unavailable,
+                                .run = run_bindings, .check = check_bindings, .data = u,
+                                .doc = u->why};
+    }
+    table[n] = (pmb_case){.name = NULL};
     return pmb_register_family("bindings", table);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""check_result_scripts.py SCRIPTS_DIR - hook-overhead, variation and
-buffers-table compute what they claim from a result file with known numbers,
-and refuse bad usage."""
+"""check_result_scripts.py SCRIPTS_DIR - hook-overhead, variation,
+buffers-table and bindings-table compute what they claim from a result file
+with known numbers, and refuse bad usage."""
 import json
 import os
 import subprocess
@@ -32,6 +32,19 @@ def main(scripts):
     rows.append(row("buffers/copy/tobytes/1024", 0.04, time_unit="us", minor_faults_per_iter=1))
     rows.append(row("buffers/view/getbuffer/exporter_ro/16", 10.0))
     rows.append(row("buffers/view/getbuffer/exporter_ro/268435456", 12.0))
+    # bindings: boost creates at 3x raw's time; three repetitions of pybind11
+    # whose median (600) is what counts; an instructions-only row has no counters
+    rows.append(row("bindings/create/raw", 500.0, allocs_per_iter=1.0, bytes_per_iter=56.0,
+                    cxx_new_per_iter=0.0, cxx_new_bytes_per_iter=0.0))
+    rows.append(row("bindings/create/boost", 1500.0, allocs_per_iter=7.0, bytes_per_iter=683.0,
+                    cxx_new_per_iter=0.0, cxx_new_bytes_per_iter=0.0))
+    for t in (900.0, 600.0, 650.0):
+        rows.append(row("bindings/create/pybind11_%s" % t, t, run_name="bindings/create/pybind11",
+                        run_type="aggregate" if t == 600.0 else "iteration",
+                        aggregate_name="median" if t == 600.0 else None,
+                        allocs_per_iter=2.0, bytes_per_iter=120.0, cxx_new_per_iter=4.0,
+                        cxx_new_bytes_per_iter=64.0))
+    rows.append(row("bindings/method/raw", 15.0))
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "r.json")
@@ -60,13 +73,23 @@ def main(scripts):
                      "| `view/getbuffer/exporter_ro` | 10.0 | 12.0 | 1.20 |"):
             if p.returncode != 0 or want not in p.stdout:
                 problems.append("buffers-table: %d, no %r in %r %s" % (p.returncode, want, p.stdout, p.stderr))
+        p = run("bindings-table")
+        for want in ("| create/destroy | boost | 1500.0 | +1000.0 | 3.00 | 7.00 | 683 | 0.00 | 0 |",
+                     "| create/destroy | pybind11 | 600.0 | +100.0 | 1.20 | 2.00 | 120 | 4.00 | 64 |",
+                     "| method call | raw | 15.0 | +0.0 | 1.00 | - | - | - | - |"):
+            if p.returncode != 0 or want not in p.stdout:
+                problems.append("bindings-table: %d, no %r in %r %s" % (p.returncode, want, p.stdout, p.stderr))
+        p = subprocess.run([sys.executable, os.path.join(scripts, "bindings-table"), "--bogus"],
+                           capture_output=True, text=True)
+        if p.returncode != 2 or p.stderr.count("\n") != 1:
+            problems.append("bindings-table accepted a bogus option (exit %d)" % p.returncode)
         p = run("variation", "--bogus")
         if p.returncode != 2:
             problems.append("variation accepted a bogus option (exit %d)" % p.returncode)
     for prob in problems:
         print("FAIL: " + prob)
     if not problems:
-        print("ok: hook-overhead, variation and buffers-table give the known figures")
+        print("ok: hook-overhead, variation, buffers-table and bindings-table give the known figures")
     return 1 if problems else 0
 
 

@@ -39,16 +39,19 @@ function(pymb_pybind11_newest_python out)
 endfunction()
 
 # For the interpreter whose facts are in PY_* (pymb_read_facts): sets
-# PYMB_BINDINGS_DEFINES (lines for build_info.h), PYMB_BINDINGS_SOURCES and
-# PYMB_BINDINGS_LIBS in the caller's scope, and says which layers are out.
+# PYMB_BINDINGS_DEFINES (lines for build_info.h), PYMB_BINDINGS_SOURCES,
+# PYMB_BINDINGS_INCLUDES and PYMB_BINDINGS_LIBS in the caller's scope, and
+# says which layers are out. The counting operator new
+# (workloads/bind_newcount.cc) comes with a C++ layer, never without one.
 function(pymb_bindings)
   string(REGEX MATCH "^[0-9]+\\.[0-9]+" mm "${PY_version}")
   string(REPLACE "." "" nodot "${mm}")
   set(defines "")
   set(sources "")
+  set(includes "")
   set(libs "")
   set(free_threaded 0)
-  if(PY_tag MATCHES "^cpython-[0-9.]+d?t")
+  if(PY_tag MATCHES "^cpython-[0-9.]+t")
     set(free_threaded 1)
   endif()
 
@@ -70,6 +73,7 @@ function(pymb_bindings)
     string(APPEND defines "#define PYMB_HAVE_BOOST_PYTHON 1\n"
            "#define PYMB_BOOST_PYTHON_LIBRARY \"Boost.Python ${PYMB_BOOST_VERSION}\"\n")
     list(APPEND sources workloads/bind_boost.cc)
+    list(APPEND includes ${PYMB_BOOST_INCLUDE})
     list(APPEND libs ${PYMB_BOOST_PYTHON_${nodot}})
   else()
     string(REPLACE ";" "" why "${why}")
@@ -87,20 +91,25 @@ function(pymb_bindings)
   elseif(mm VERSION_GREATER newest)
     set(why "pybind11 ${PYMB_PYBIND11_VERSION} supports CPython up to ${newest}, "
             "not ${mm}")
-  elseif(free_threaded)
-    set(why "pybind11 ${PYMB_PYBIND11_VERSION} does not support free-threaded builds")
+  elseif(free_threaded AND PYMB_PYBIND11_VERSION VERSION_LESS 2.13)
+    set(why "pybind11 ${PYMB_PYBIND11_VERSION} predates free-threaded support (2.13)")
   endif()
   if(why STREQUAL "")
     string(APPEND defines "#define PYMB_HAVE_PYBIND11 1\n"
            "#define PYMB_PYBIND11_LIBRARY \"pybind11 ${PYMB_PYBIND11_VERSION}\"\n")
     list(APPEND sources workloads/bind_pybind11.cc)
+    list(APPEND includes ${PYMB_PYBIND11_INCLUDE})
   else()
     string(REPLACE ";" "" why "${why}")
     string(APPEND defines "#define PYMB_PYBIND11_SKIP \"${why}\"\n")
     message(STATUS "pymembench: bindings: pybind11 skipped on ${PY_tag}: ${why}")
   endif()
 
+  if(sources)
+    list(APPEND sources workloads/bind_newcount.cc)
+  endif()
   set(PYMB_BINDINGS_DEFINES "${defines}" PARENT_SCOPE)
+  set(PYMB_BINDINGS_INCLUDES "${includes}" PARENT_SCOPE)
   set(PYMB_BINDINGS_SOURCES "${sources}" PARENT_SCOPE)
   set(PYMB_BINDINGS_LIBS "${libs}" PARENT_SCOPE)
 endfunction()

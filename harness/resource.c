@@ -72,10 +72,19 @@ void res_release_by_dealloc(res_raw *r)
     }
 }
 
-int res_release_checked(res_raw *r)
+/* release() and __exit__ refuse while a view of the block is alive. */
+static int refuse_exported(const res_raw *r)
 {
     if (r->exports > 0) {
         PyErr_Format(PyExc_BufferError, "resource has %d buffer view(s) alive", r->exports);
+        return -1;
+    }
+    return 0;
+}
+
+int res_release_checked(res_raw *r)
+{
+    if (refuse_exported(r) < 0) {
         return -1;
     }
     if (!r->open) {
@@ -89,8 +98,7 @@ int res_release_checked(res_raw *r)
 
 int res_exit(res_raw *r, int with_exception, int suppress)
 {
-    if (r->exports > 0) {
-        PyErr_Format(PyExc_BufferError, "resource has %d buffer view(s) alive", r->exports);
+    if (refuse_exported(r) < 0) {
         return -1;
     }
     counts.exits++;
@@ -186,25 +194,42 @@ static PyObject *resource_copy(PyObject *op, PyObject *unused)
     return PyBytes_FromStringAndSize(r->block, RES_BLOCK_SIZE);
 }
 
-/* The buffer protocol: the block itself, read-only; counted in exports. */
-static int resource_getbuffer(PyObject *op, Py_buffer *view, int flags)
+int res_export_check(const res_raw *r)
 {
-    res_raw *r = &((ResourceObject *)op)->raw;
-    if (!r->open) {
-        PyErr_SetString(PyExc_ValueError, "resource is released");
+    if (r == NULL || !r->open) {
+        PyErr_SetString(PyExc_ValueError, "not an open resource");
         return -1;
     }
-    if (PyBuffer_FillInfo(view, op, r->block, RES_BLOCK_SIZE, 1, flags) < 0) {
+    return 0;
+}
+
+int res_getbuffer(res_raw *r, PyObject *exporter, Py_buffer *view, int flags)
+{
+    if (res_export_check(r) < 0 ||
+        PyBuffer_FillInfo(view, exporter, r->block, RES_BLOCK_SIZE, 1, flags) < 0) {
         return -1;
     }
     r->exports++;
     return 0;
 }
 
+void res_releasebuffer(res_raw *r)
+{
+    if (r != NULL) {
+        r->exports--;
+    }
+}
+
+/* The buffer protocol: the block itself, read-only; counted in exports. */
+static int resource_getbuffer(PyObject *op, Py_buffer *view, int flags)
+{
+    return res_getbuffer(&((ResourceObject *)op)->raw, op, view, flags);
+}
+
 static void resource_releasebuffer(PyObject *op, Py_buffer *view)
 {
     (void)view;
-    ((ResourceObject *)op)->raw.exports--;
+    res_releasebuffer(&((ResourceObject *)op)->raw);
 }
 
 static PyBufferProcs resource_as_buffer = {

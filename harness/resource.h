@@ -63,6 +63,14 @@ void res_release_by_dealloc(res_raw *r);
 int res_release_checked(res_raw *r);
 int res_exit(res_raw *r, int with_exception, int suppress);
 
+/* Buffer exports of the block, for every layer: res_export_check is 0 for
+ * an open resource (else -1 with ValueError); res_getbuffer fills a
+ * read-only view of the block for `exporter` and counts it in exports;
+ * res_releasebuffer uncounts one. r may be NULL (not a resource). */
+int res_export_check(const res_raw *r);
+int res_getbuffer(res_raw *r, PyObject *exporter, Py_buffer *view, int flags);
+void res_releasebuffer(res_raw *r);
+
 /* The Resource type, borrowed (after res_init), and the res_raw inside one
  * of its objects (NULL when `op` is not one). */
 PyTypeObject *res_type(void);

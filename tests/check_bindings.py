@@ -20,7 +20,8 @@ import tempfile
 from pmbtest import expect, failed
 
 LIBRARIES = {"boost": "Boost.Python", "pybind11": "pybind11"}
-COUNTERS = ("allocs_per_iter", "bytes_per_iter", "cxx_new_per_iter", "cxx_new_bytes_per_iter")
+PY_COUNTERS = ("allocs_per_iter", "bytes_per_iter")
+CXX_COUNTERS = ("cxx_new_per_iter", "cxx_new_bytes_per_iter")
 
 
 def run(binary, tmp, flt, env=None):
@@ -85,11 +86,15 @@ def main():
             expect(layer in present, "Debian's python3 with the packages installed lacks %s rows"
                    % LIBRARIES[layer])
 
-        # every row passed its check and carries the counters
+        # every row passed its check and carries the counters: C++ new's
+        # where a C++ layer is built (nothing replaced operator new otherwise)
+        cxx = bool(present - {"raw"})
         for name, r in rows.items():
             expect(not r.get("error_occurred"), "%s: %s" % (name, r.get("error_message")))
-            for c in COUNTERS:
+            for c in PY_COUNTERS + (CXX_COUNTERS if cxx else ()):
                 expect(c in r, "%s has no %s" % (name, c))
+            for c in () if cxx else CXX_COUNTERS:
+                expect(c not in r, "%s has %s without a C++ layer" % (name, c))
 
         def counter(name, c):
             return rows.get(name, {}).get(c, float("nan"))
@@ -103,7 +108,7 @@ def main():
                    % (copy, counter(copy, "bytes_per_iter")))
             expect(counter("bindings/incref/" + layer, "allocs_per_iter") == 0,
                    "bindings/incref/%s allocates" % layer)
-        for name in rows:
+        for name in rows if cxx else ():
             if name.endswith("/raw"):
                 expect(counter(name, "cxx_new_per_iter") == 0, "%s: the C API called new" % name)
         if "pybind11" in present:

@@ -28,26 +28,20 @@ template <class T> T *lvalue(PyObject *obj)
         bp::converter::get_lvalue_from_python(obj, bp::converter::registered<T>::converters));
 }
 
+template <class T> res_raw *raw_of(PyObject *obj)
+{
+    T *r = lvalue<T>(obj);
+    return r != nullptr ? &r->raw() : nullptr;
+}
+
 template <class T> int getbuffer(PyObject *self, Py_buffer *view, int flags)
 {
-    T *r = lvalue<T>(self);
-    if (r == nullptr || !r->raw().open) {
-        PyErr_SetString(PyExc_ValueError, "not an open resource");
-        return -1;
-    }
-    if (PyBuffer_FillInfo(view, self, r->raw().block, RES_BLOCK_SIZE, 1, flags) < 0) {
-        return -1;
-    }
-    r->raw().exports++;
-    return 0;
+    return res_getbuffer(raw_of<T>(self), self, view, flags);
 }
 
 template <class T> void releasebuffer(PyObject *self, Py_buffer *)
 {
-    T *r = lvalue<T>(self);
-    if (r != nullptr) {
-        r->raw().exports--;
-    }
+    res_releasebuffer(raw_of<T>(self));
 }
 
 bp::object enter(bp::object self) { return self; }
@@ -78,6 +72,7 @@ template <class T, class Class> PyObject *finish(Class cls)
     return cls.ptr();
 }
 
+// Both classes or neither: classes[] is set only once both exist.
 void make_classes()
 {
     PyObject *mod = PyModule_New("pymembench_boost");
@@ -86,10 +81,11 @@ void make_classes()
     }
     bp::object module{bp::handle<>(bp::borrowed(mod))}; // mod is kept for good
     bp::scope in(module);
-    classes[BIND_HOLDER_DEFAULT] = finish<Value>(bp::class_<Value, boost::noncopyable>("Resource"));
-    classes[BIND_HOLDER_SHARED] =
-        finish<Shared>(bp::class_<Shared, std::shared_ptr<Shared>, boost::noncopyable>(
-            "SharedResource"));
+    PyObject *value = finish<Value>(bp::class_<Value, boost::noncopyable>("Resource"));
+    PyObject *shared = finish<Shared>(
+        bp::class_<Shared, std::shared_ptr<Shared>, boost::noncopyable>("SharedResource"));
+    classes[BIND_HOLDER_SHARED] = shared;
+    classes[BIND_HOLDER_DEFAULT] = value;
 }
 
 PyObject *boost_cls(int holder)
@@ -108,13 +104,8 @@ PyObject *boost_cls(int holder)
 
 res_raw *boost_raw_of(PyObject *obj)
 {
-    if (Value *v = lvalue<Value>(obj)) {
-        return &v->raw();
-    }
-    if (Shared *s = lvalue<Shared>(obj)) {
-        return &s->raw();
-    }
-    return nullptr;
+    res_raw *r = raw_of<Value>(obj);
+    return r != nullptr ? r : raw_of<Shared>(obj);
 }
 
 void boost_incref_spread(PyObject *const *objs, int n)
@@ -122,6 +113,7 @@ void boost_incref_spread(PyObject *const *objs, int n)
     for (int i = 0; i < n; i++) {
         bp::incref(objs[i]);
     }
+    gbs_clobber_memory();
     for (int i = 0; i < n; i++) {
         bp::decref(objs[i]);
     }
@@ -137,9 +129,9 @@ template <class T, class Extract> int64_t keeps_from_cpp(int holder, int64_t n)
         bp::object obj{bp::handle<>(PyObject_CallObject(classes[holder], nullptr))};
         bp::extract<Extract> get(obj);
         std::shared_ptr<T> keep = get();
-        int64_t live = bind_live();
+        int64_t live = wl_bindings_live();
         obj = bp::object(); // Python's reference goes
-        kept += bind_live() == live;
+        kept += wl_bindings_live() == live;
         keep.reset();
     }
     return kept;
@@ -167,9 +159,9 @@ int64_t boost_py_keeps(int holder, int64_t n)
         for (int64_t i = 0; i < n; i++) {
             std::shared_ptr<Shared> made = std::make_shared<Shared>();
             bp::object obj(made);
-            int64_t live = bind_live();
+            int64_t live = wl_bindings_live();
             made.reset(); // C++'s handle goes
-            kept += bind_live() == live;
+            kept += wl_bindings_live() == live;
         }
         return kept;
     }
@@ -181,7 +173,7 @@ int64_t boost_py_keeps(int holder, int64_t n)
 
 } // namespace
 
-extern "C" const bind_layer bind_boost_layer = {
+extern "C" const bind_layer wl_bindings_boost = {
     "boost",
     PYMB_BOOST_PYTHON_LIBRARY, // "Boost.Python 1.74.0", from CMake
     boost_cls,
@@ -192,5 +184,4 @@ extern "C" const bind_layer bind_boost_layer = {
     (1u << BIND_HOLDER_DEFAULT) | (1u << BIND_HOLDER_SHARED),
     (1u << BIND_HOLDER_DEFAULT) | (1u << BIND_HOLDER_SHARED),
     1u << BIND_HOLDER_SHARED,
-    1,
 };

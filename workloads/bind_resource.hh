@@ -54,6 +54,6 @@ private:
 
 // How many resources are alive now: the holder jobs compare it before and
 // after a handle goes, without touching an object that may be gone.
-inline int64_t bind_live() { return res_get()->live; }
+inline int64_t wl_bindings_live() { return res_get()->live; }
 
 #endif // PYMB_BIND_RESOURCE_HH

@@ -52,23 +52,25 @@ typedef struct bind_layer {
     int64_t (*py_keeps)(int holder, int64_t n);
     /* Which holders cls, cpp_keeps and py_keeps support (bit 1 << holder). */
     unsigned holders, cpp_keeps_holders, py_keeps_holders;
-    /* Nonzero when exports counts the layer's live views (pybind11's
-     * def_buffer has no release hook to count with). */
-    int counts_exports;
 } bind_layer;
 
-extern const bind_layer bind_raw_layer;
+extern const bind_layer wl_bindings_raw;
 #ifdef PYMB_HAVE_BOOST_PYTHON
-extern const bind_layer bind_boost_layer;
+extern const bind_layer wl_bindings_boost;
 #endif
 #ifdef PYMB_HAVE_PYBIND11
-extern const bind_layer bind_pybind11_layer;
+extern const bind_layer wl_bindings_pybind11;
 #endif
 
-/* C++ operator new and new[] (bind_newcount.cc replaces the global ones):
- * calls and bytes while counting is on, on the calling thread only. */
-void bind_new_count(int on);
-void bind_new_read(uint64_t *calls, uint64_t *bytes);
+/* C++ operator new and new[] (bind_newcount.cc replaces the global ones,
+ * where a C++ layer is built: PYMB_HAVE_CXX_LAYER): calls and bytes while
+ * counting is on, on the calling thread only. The aligned forms (no layer
+ * uses an over-aligned type) are not counted. */
+#if defined(PYMB_HAVE_BOOST_PYTHON) || defined(PYMB_HAVE_PYBIND11)
+#define PYMB_HAVE_CXX_LAYER 1
+void wl_bindings_new_count(int on);
+void wl_bindings_new_read(uint64_t *calls, uint64_t *bytes);
+#endif
 
 #ifdef __cplusplus
 }

@@ -68,6 +68,10 @@ function(pymb_bindings)
             "build (Py_DEBUG), whose reference totals it would not keep")
   elseif(free_threaded)
     set(why "Boost.Python does not support free-threaded builds")
+  elseif(PYMB_SANITIZE)
+    set(why "an AddressSanitizer build: its instances crash (SIGSEGV) in libboost_python's "
+            "instance deallocation under ASan, not under valgrind in the normal build, "
+            "which make test runs")
   endif()
   if(why STREQUAL "")
     string(APPEND defines "#define PYMB_HAVE_BOOST_PYTHON 1\n"

@@ -41,8 +41,6 @@ def run(binary, tmp, flt, env=None):
 def debian_layers(tag):
     """The layers Debian's packages give Debian's own python3.11, if installed
     (an AddressSanitizer build leaves Boost.Python out, saying why)."""
-    if os.environ.get("PYMB_SANITIZE") == "1":
-        return set()
     if not tag.startswith("cpython-3.11.") or not tag.endswith("-system") or "d-" in tag:
         return set()
     want = set()
@@ -51,6 +49,8 @@ def debian_layers(tag):
         want.add("boost")
     if os.path.exists("/usr/include/pybind11/pybind11.h"):
         want.add("pybind11")
+    if os.environ.get("PYMB_SANITIZE") == "1":
+        want.discard("boost")
     return want
 
 

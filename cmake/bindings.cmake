@@ -38,6 +38,24 @@ function(pymb_pybind11_newest_python out)
   endif()
 endfunction()
 
+# One layer's outcome, inside pymb_bindings (a macro: it appends to that
+# function's defines, sources, includes and libs). `why` empty: the layer is
+# built (PYMB_HAVE_<name>, PYMB_<name>_LIBRARY); otherwise PYMB_<name>_SKIP
+# and one line at configure time. `lib` may be empty (header-only).
+macro(pymb_binding_layer name library version source include lib)
+  if(why STREQUAL "")
+    string(APPEND defines "#define PYMB_HAVE_${name} 1\n"
+           "#define PYMB_${name}_LIBRARY \"${library} ${version}\"\n")
+    list(APPEND sources ${source})
+    list(APPEND includes ${include})
+    list(APPEND libs ${lib})
+  else()
+    string(REPLACE ";" "" why "${why}")
+    string(APPEND defines "#define PYMB_${name}_SKIP \"${why}\"\n")
+    message(STATUS "pymembench: bindings: ${library} skipped on ${PY_tag}: ${why}")
+  endif()
+endmacro()
+
 # For the interpreter whose facts are in PY_* (pymb_read_facts): sets
 # PYMB_BINDINGS_DEFINES (lines for build_info.h), PYMB_BINDINGS_SOURCES,
 # PYMB_BINDINGS_INCLUDES and PYMB_BINDINGS_LIBS in the caller's scope, and
@@ -73,17 +91,9 @@ function(pymb_bindings)
             "instance deallocation under ASan, not under valgrind in the normal build, "
             "which make test runs")
   endif()
-  if(why STREQUAL "")
-    string(APPEND defines "#define PYMB_HAVE_BOOST_PYTHON 1\n"
-           "#define PYMB_BOOST_PYTHON_LIBRARY \"Boost.Python ${PYMB_BOOST_VERSION}\"\n")
-    list(APPEND sources workloads/bind_boost.cc)
-    list(APPEND includes ${PYMB_BOOST_INCLUDE})
-    list(APPEND libs ${PYMB_BOOST_PYTHON_${nodot}})
-  else()
-    string(REPLACE ";" "" why "${why}")
-    string(APPEND defines "#define PYMB_BOOST_PYTHON_SKIP \"${why}\"\n")
-    message(STATUS "pymembench: bindings: Boost.Python skipped on ${PY_tag}: ${why}")
-  endif()
+  pymb_binding_layer(BOOST_PYTHON "Boost.Python" "${PYMB_BOOST_VERSION}"
+                     workloads/bind_boost.cc "${PYMB_BOOST_INCLUDE}"
+                     "${PYMB_BOOST_PYTHON_${nodot}}")
 
   # pybind11
   set(why "")
@@ -98,16 +108,8 @@ function(pymb_bindings)
   elseif(free_threaded AND PYMB_PYBIND11_VERSION VERSION_LESS 2.13)
     set(why "pybind11 ${PYMB_PYBIND11_VERSION} predates free-threaded support (2.13)")
   endif()
-  if(why STREQUAL "")
-    string(APPEND defines "#define PYMB_HAVE_PYBIND11 1\n"
-           "#define PYMB_PYBIND11_LIBRARY \"pybind11 ${PYMB_PYBIND11_VERSION}\"\n")
-    list(APPEND sources workloads/bind_pybind11.cc)
-    list(APPEND includes ${PYMB_PYBIND11_INCLUDE})
-  else()
-    string(REPLACE ";" "" why "${why}")
-    string(APPEND defines "#define PYMB_PYBIND11_SKIP \"${why}\"\n")
-    message(STATUS "pymembench: bindings: pybind11 skipped on ${PY_tag}: ${why}")
-  endif()
+  pymb_binding_layer(PYBIND11 "pybind11" "${PYMB_PYBIND11_VERSION}"
+                     workloads/bind_pybind11.cc "${PYMB_PYBIND11_INCLUDE}" "")
 
   if(sources)
     list(APPEND sources workloads/bind_newcount.cc)

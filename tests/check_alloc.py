@@ -6,12 +6,13 @@ realloc per growth step, every thread's); pymalloc's arena size shows in
 what one surviving object pins; an LD_PRELOAD allocator is really the
 process's malloc, or the run is refused with one line naming the package,
 never a silent fallback; the context carries the process's peak RSS."""
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+
+from pmbtest import run_cases
 
 problems = []
 SANITIZE = os.environ.get("PYMB_SANITIZE") == "1"  # make test SANITIZE=1
@@ -23,21 +24,6 @@ LIBS = {"malloc+jemalloc": ("libjemalloc.so.2", "libjemalloc2"),
 def expect(cond, msg):
     if not cond:
         problems.append(msg)
-
-
-def run(binary, tmp, flt, *args, env=None):
-    """(exit code, stderr, result document or None)."""
-    out = os.path.join(tmp, "run.json")
-    if os.path.exists(out):
-        os.remove(out)
-    p = subprocess.run([binary, "--benchmark_filter=" + flt, "--benchmark_min_time=0.001",
-                        "--benchmark_out=" + out] + list(args),
-                       capture_output=True, text=True, env=env)
-    doc = None
-    if os.path.exists(out):
-        with open(out) as f:
-            doc = json.load(f)
-    return p.returncode, p.stderr, doc
 
 
 def rows(doc):
@@ -52,7 +38,7 @@ def check_exact_counts(binary, tmp):
     flt = ("^alloc/(PyObject_Malloc|PyMem_Malloc|PyMem_RawMalloc|malloc)/"
            "(steady/lifo/(32|1024)|burst/random/32|realloc/1024)$|"
            "^alloc/threads/PyMem_RawMalloc/2/real_time$")
-    rc, err, doc = run(binary, tmp, flt)
+    rc, err, doc = run_cases(binary, tmp, flt)
     got = rows(doc)
     expect(rc == 0 and len(got) == 17, "exact counts: exit %d, %d rows: %s"
            % (rc, len(got), err[-500:]))
@@ -81,7 +67,7 @@ def check_exact_counts(binary, tmp):
 
 def check_arena_pinning(binary, tmp, ver):
     flt = "^alloc/fragment/keep_one_in/100000$"
-    rc, err, doc = run(binary, tmp, flt, "--allocator=pymalloc")
+    rc, err, doc = run_cases(binary, tmp, flt, "--allocator=pymalloc")
     if rc == 2 and "not available" in err:
         print("note: no pymalloc in this build (%s); arena checks skipped" % err.strip())
         return
@@ -93,7 +79,7 @@ def check_arena_pinning(binary, tmp, ver):
     expect(0.8 * arena <= pinned <= 1.2 * arena,
            "pymalloc: one survivor every 100000 ints pins %r bytes of arenas, expected ~%d"
            % (pinned, arena))
-    rc, err, doc = run(binary, tmp, flt, "--allocator=malloc")
+    rc, err, doc = run_cases(binary, tmp, flt, "--allocator=malloc")
     r = rows(doc).get("alloc/fragment/keep_one_in/100000", {})
     expect(rc == 0 and "rss_after_free_bytes" in r and "arena_bytes" not in r,
            "malloc: expected RSS readings and no arena counts, got %r (%s)"
@@ -109,7 +95,7 @@ def check_preload(binary, tmp):
         return False
     flt = "^alloc/object/int$"
     for name, (soname, package) in LIBS.items():
-        rc, err, doc = run(binary, tmp, flt, "--allocator=" + name)
+        rc, err, doc = run_cases(binary, tmp, flt, "--allocator=" + name)
         if rc == 0:
             ctx = doc["context"]
             expect(os.path.basename(ctx.get("malloc_library", "")).startswith(soname) and
@@ -122,13 +108,13 @@ def check_preload(binary, tmp):
             expect(rc == 2 and len(lines) == 1 and package in lines[0] and doc is None,
                    "%s: exit %d, %r" % (name, rc, err))
         env = dict(os.environ, PYMB_LIBDIRS="/nonexistent")
-        rc, err, doc = run(binary, tmp, flt, "--allocator=" + name, env=env)
+        rc, err, doc = run_cases(binary, tmp, flt, "--allocator=" + name, env=env)
         lines = err.strip().splitlines()
         expect(rc == 2 and len(lines) == 1 and "apt-get install " + package in lines[0]
                and doc is None and not [f for f in os.listdir(tmp) if ".tmp." in f],
                "%s, library hidden: expected exit 2, one line and no file; got %d %r"
                % (name, rc, err))
-    rc, err, doc = run(binary, tmp, flt, "--allocator=malloc+bogus")
+    rc, err, doc = run_cases(binary, tmp, flt, "--allocator=malloc+bogus")
     expect(rc == 2 and "malloc+jemalloc" in err and doc is None,
            "malloc+bogus: exit %d %r" % (rc, err))
     return True
@@ -145,7 +131,7 @@ def check_process_peak(binary, tmp):
         return False
     big = "alloc/fragment/keep_one_in/1000"
     small = "alloc/threads/PyMem_RawMalloc/1/real_time"
-    rc, err, doc = run(binary, tmp, "^%s$|^%s$" % (big, small))
+    rc, err, doc = run_cases(binary, tmp, "^%s$|^%s$" % (big, small))
     got = rows(doc)
     if rc != 0 or big not in got or small not in got:
         expect(False, "peak: exit %d, rows %r (%s)" % (rc, sorted(got), err[-300:]))

@@ -10,32 +10,16 @@ nothing, a copy copies the block, the C API news nothing, pybind11's
 unique_ptr holder news the object, Boost.Python's value holder does not);
 and a planted leak is caught by the live-resource check."""
 import glob
-import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
-from pmbtest import expect, failed
+from pmbtest import expect, failed, run_cases
 
 LIBRARIES = {"boost": "Boost.Python", "pybind11": "pybind11"}
 PY_COUNTERS = ("allocs_per_iter", "bytes_per_iter")
 CXX_COUNTERS = ("cxx_new_per_iter", "cxx_new_bytes_per_iter")
-
-
-def run(binary, tmp, flt, env=None):
-    out = os.path.join(tmp, "run.json")
-    if os.path.exists(out):
-        os.remove(out)
-    p = subprocess.run([binary, "--benchmark_filter=" + flt, "--benchmark_min_time=0.001",
-                        "--benchmark_out=" + out],
-                       capture_output=True, text=True, env=env)
-    doc = None
-    if os.path.exists(out):
-        with open(out) as f:
-            doc = json.load(f)
-    return p.returncode, p.stderr, doc
 
 
 def debian_layers(tag):
@@ -57,7 +41,7 @@ def debian_layers(tag):
 def main():
     binary, tag = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
-        rc, err, doc = run(binary, tmp, "^bindings/")
+        rc, err, doc = run_cases(binary, tmp, "^bindings/")
         expect(rc == 0 and doc is not None, "bindings run: exit %d, stderr %s" % (rc, err[-400:]))
         if doc is None:
             return 1
@@ -126,7 +110,7 @@ def main():
 
         # a planted leak fails its row, with the count of live resources
         env = dict(os.environ, PYMB_SELFTEST="1")
-        rc, err, doc = run(binary, tmp, "^bindings/selftest/", env=env)
+        rc, err, doc = run_cases(binary, tmp, "^bindings/selftest/", env=env)
         leak = {r["name"]: r for r in doc["benchmarks"]} if doc else {}
         expect(rc == 1, "a planted leak exits 1, got %d" % rc)
         expect(len(leak) == len(present), "one leak row per layer: %s" % sorted(leak))

@@ -184,7 +184,6 @@ static int setup_bindings(int64_t param)
         return pmb_fail("cannot open the temporary file");
     }
     bd.live_before = res_get()->live;
-    bd.kept = 0;
     if (row->layer->cls(row->holder) == NULL) {
         return pmb_fail("cannot make the %s classes", row->layer->library);
     }

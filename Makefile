@@ -1,60 +1,64 @@
 # pymembench - the two commands a user types: `make bench` and `make test`.
-# Variables: PYTHONS (paths, commands, versions like 3.12, or all),
+# Variables: PYTHONS (paths, commands, versions like 3.12 or 3.13t, or all),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
 # case names), SUITE (quick, full), PROCESSES (per configuration),
 # RESULTS (output folder), BASE (the column `make compare` divides by);
 # for make stress: STRESS_SECONDS, FAULT_POINTS, FAULT_DOMAINS;
-# for make regress: BASELINE, UPDATE=1, THRESHOLD, TIME_THRESHOLD, GATE,
-# TIME=0, HISTORY. See README.md.
+# for make regress: BASE_REF, BASELINE, UPDATE=1, THRESHOLD, TIME_THRESHOLD,
+# GATE, TIME=0, HISTORY. See README.md.
 # SANITIZE=1: make test with AddressSanitizer and UBSan, into build-asan/.
-# make test covers every interpreter discovery finds unless PYTHONS is given
-# (SANITIZE=1: python3 only, to keep its run short).
-SANITIZE ?= 0
-# make regress uses the baseline's interpreter unless PYTHONS is given
-PYMB_PYTHONS_GIVEN := $(if $(filter undefined,$(origin PYTHONS)),0,1)
-ifeq ($(origin PYTHONS),undefined)
-TEST_PYTHONS := $(if $(filter 1,$(SANITIZE)),python3,all)
-else
-TEST_PYTHONS := $(PYTHONS)
-endif
-PYTHONS ?= python3
-ALLOCATORS ?= default
-FILTER ?=
-SUITE ?= quick
-RESULTS ?=
-BASE ?=
-PROCESSES ?=
-STRESS_SECONDS ?=
-FAULT_POINTS ?=
-FAULT_DOMAINS ?=
-BASELINE ?= results/baseline
-export PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS
-export BASELINE
+# Each script picks its own defaults: make test covers every interpreter
+# discovery finds unless PYTHONS is given, make bench python3.
 
-.PHONY: bench test clean stress compare plots regress
+# Values reach the scripts through the environment, never through recipe
+# text: a quote, backtick or $(...) in a value is data. $(value) keeps a
+# command-line value as typed (make would expand X='$(shell ...)' itself).
+PYMB_VARS := PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE \
+    STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS BASE_REF BASELINE UPDATE THRESHOLD \
+    TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD
+$(foreach v,$(PYMB_VARS),$(if $(filter undefined,$(origin $(v))),,\
+    $(eval override $(v) := $$(value $(v)))))
+export $(PYMB_VARS)
 
-bench:
-	@scripts/bench
+# Exit codes. GNU make exits 2 whenever a recipe fails, so a regression
+# (a script's exit 1) would read as a usage error (2). Each target runs its
+# script in a helper target that keeps the exit status in a file; the
+# target then ends make with that status through $(pymb-status FILE), a
+# function of the plugin scripts/make-status.c, built here on first use.
+# Without a C compiler the plugin is missing and make says 2 for both.
+PYMB_MAKE := build/.make
+PYMB_RUN := $(PYMB_MAKE)/status.$(shell echo $$PPID)
+-load $(PYMB_MAKE)/pymb_status.so
+$(PYMB_MAKE)/pymb_status.so: scripts/make-status.c
+	@mkdir -p $(@D) && $(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< ||\
+	    echo "make: cannot build $@: make's exit status will be 2 for every failure" >&2
 
-test:
-	@PYTHONS="$(TEST_PYTHONS)" scripts/test
+PYMB_TARGETS := bench test stress regress compare plots
+.PHONY: $(PYMB_TARGETS) clean $(PYMB_TARGETS:%=.run-%)
+
+# $(1): the target; the rest of the line is its script's command.
+define pymb_status
+$(if $(filter %pymb_status.so,$(.LOADED)),\
+    @$$(pymb-status $(PYMB_RUN).$(1)),\
+    @s=$$$$(cat "$(PYMB_RUN).$(1)"); rm -f "$(PYMB_RUN).$(1)"; exit "$$$${s:-2}")
+endef
+define pymb_target
+$(1): .run-$(1)
+	$(call pymb_status,$(1))
+.run-$(1):
+	@mkdir -p $(PYMB_MAKE); $(2); echo $$$$? >"$(PYMB_RUN).$(1)"
+endef
+
+$(eval $(call pymb_target,bench,scripts/bench))
+$(eval $(call pymb_target,test,scripts/test))
+# stress tests and fault injection (not benchmarks): see README, "Stress runs".
+$(eval $(call pymb_target,stress,scripts/stress))
+# base commit against the working tree: see README, "Regression verdicts".
+$(eval $(call pymb_target,regress,scripts/regress))
+# summary.md across the result files of a run (default: the latest).
+$(eval $(call pymb_target,compare,scripts/compare $$$${BASE:+--base "$$$$BASE"} "$$$${RESULTS:-results/latest}"))
+# charts of a run (default: the latest) from its results; nothing is re-run.
+$(eval $(call pymb_target,plots,scripts/plots "$$$${RESULTS:-results/latest}"))
 
 clean:
 	rm -rf build build-asan
-
-# summary.md across the result files of a run (default: the latest).
-compare:
-	@scripts/compare $(if $(BASE),--base "$(BASE)") "$(if $(RESULTS),$(RESULTS),results/latest)"
-
-# charts of a run (default: the latest) from its results; nothing is re-run.
-plots:
-	@scripts/plots "$(if $(RESULTS),$(RESULTS),results/latest)"
-
-# stress tests and fault injection (not benchmarks): see README, "Stress runs".
-stress:
-	@scripts/stress
-
-# the quick suite counted and timed, against BASELINE: see README,
-# "Regression verdicts".
-regress:
-	@PYMB_PYTHONS_GIVEN=$(PYMB_PYTHONS_GIVEN) scripts/regress

@@ -45,7 +45,11 @@ def find_library():
 def main():
     version = "%d.%d.%d" % sys.version_info[:3]
     abiflags = getattr(sys, "abiflags", "")
-    flags = "".join(f for f in ("t", "d") if f in abiflags)
+    # A free-threaded build says so twice (3.13+): abiflags "t" and
+    # Py_GIL_DISABLED; either is enough, so that a later version dropping one
+    # of them is still told apart from the GIL build of the same number.
+    free_threaded = "t" in abiflags or bool(var("Py_GIL_DISABLED"))
+    flags = ("t" if free_threaded else "") + ("d" if "d" in abiflags else "")
     prefix = os.path.realpath(getattr(sys, "base_prefix", sys.prefix))
     include = sysconfig.get_paths().get("include", "")
     library = find_library()
@@ -73,6 +77,7 @@ def main():
     # Debian's python3.X-dbg headers are symlinks to the release ones, so
     # their pyconfig.h does not define Py_DEBUG: the build must.
     print("debug=" + ("1" if "d" in abiflags else "0"))
+    print("free_threaded=" + ("1" if free_threaded else "0"))
     print("usable=" + ("0" if reason else "1"))
     print("reason=" + reason)
 

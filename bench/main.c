@@ -692,7 +692,7 @@ int main(int argc, char **argv)
         rc = instr_run(&o.io);
         goto move_results;
     }
-    size_t ran = gbs_run_specified();
+    size_t ran = gbs_run_specified(o.out != NULL && o.out_json);
     memhook_uninstall();
     if (ran == 0) {
         char families[512];

@@ -9,6 +9,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -57,6 +58,28 @@ bool manual_keep(int64_t n)
     return true;
 }
 
+// Google Benchmark writes a figure it cannot compute (the cv of a counter
+// that is always 0) as a bare NaN, which strict JSON parsers refuse. This
+// reporter leaves such a counter out of its row instead: result files are
+// strict JSON, and Google Benchmark's own tools read a row without it.
+class StrictJSONReporter : public benchmark::JSONReporter {
+public:
+    void ReportRuns(const std::vector<Run> &reports) override
+    {
+        std::vector<Run> clean(reports);
+        for (Run &run : clean) {
+            for (auto it = run.counters.begin(); it != run.counters.end();) {
+                if (std::isfinite(static_cast<double>(it->second))) {
+                    ++it;
+                } else {
+                    it = run.counters.erase(it);
+                }
+            }
+        }
+        benchmark::JSONReporter::ReportRuns(clean);
+    }
+};
+
 benchmark::State *S(gbs_state *st) { return reinterpret_cast<benchmark::State *>(st); }
 const benchmark::State *S(const gbs_state *st)
 {
@@ -78,7 +101,14 @@ int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void))
     return benchmark::ReportUnrecognizedArguments(*argc, argv) ? -1 : 0;
 }
 
-size_t gbs_run_specified(void) { return benchmark::RunSpecifiedBenchmarks(); }
+size_t gbs_run_specified(int json_out)
+{
+    if (!json_out) {
+        return benchmark::RunSpecifiedBenchmarks();
+    }
+    StrictJSONReporter file;
+    return benchmark::RunSpecifiedBenchmarks(nullptr, &file);
+}
 
 void gbs_shutdown(void) { benchmark::Shutdown(); }
 
@@ -233,7 +263,7 @@ void gbs_add_context(const char *key, const char *value)
 namespace {
 struct Report {
     benchmark::ConsoleReporter console{benchmark::ConsoleReporter::OO_Tabular};
-    std::unique_ptr<benchmark::JSONReporter> json;
+    std::unique_ptr<StrictJSONReporter> json;
     std::ofstream file;
     int64_t rows = 0;
 };
@@ -251,7 +281,7 @@ int gbs_report_begin(const char *json_path)
                 report = nullptr;
                 return -1;
             }
-            report->json.reset(new benchmark::JSONReporter);
+            report->json.reset(new StrictJSONReporter);
             report->json->SetOutputStream(&report->file);
             report->json->SetErrorStream(&std::cerr);
         }

@@ -39,8 +39,10 @@ enum {
  * with a bad value calls `on_bad_flag` (which must not return), or Google
  * Benchmark's help-and-exit(0) when it is NULL. */
 int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void));
-/* Run the benchmarks selected by --benchmark_filter; returns how many ran. */
-size_t gbs_run_specified(void);
+/* Run the benchmarks selected by --benchmark_filter; returns how many ran.
+ * json_out: --benchmark_out names a JSON file, to be written as strict JSON
+ * (a figure Google Benchmark cannot compute is left out, not NaN). */
+size_t gbs_run_specified(int json_out);
 void gbs_shutdown(void);
 
 /* Register `fn` under `name`; the name is copied. Returns NULL on failure. */

@@ -53,7 +53,51 @@ def main(binary):
     failed = rows["shim/fails"]
     if not failed.get("error_occurred") or failed.get("error_message") != "expected failure":
         fail("shim/fails: error not reported: %r" % failed)
-    print("ok: %d benchmarks, counters, flags, context and errors reached the JSON" % len(rows))
+    strict_json(binary)
+    print("ok: %d benchmarks, counters, flags, context and errors reached the JSON; the cv of "
+          "an always-0 counter is left out (strict JSON), where Google Benchmark alone writes "
+          "NaN" % len(rows))
+
+
+def refuse(constant):
+    raise ValueError("not strict JSON: %s" % constant)
+
+
+def strict_json(binary):
+    """With repetitions, the cv of the always-0 counter `zero` is 0/0:
+    Google Benchmark writes NaN (the negative control), the shim leaves the
+    counter out of that row."""
+    texts = {}
+    for plain in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "shim.json")
+            env = dict(os.environ)
+            env.pop("TEST_SHIM_PLAIN_JSON", None)
+            if plain:
+                env["TEST_SHIM_PLAIN_JSON"] = "1"
+            p = subprocess.run([binary, "--benchmark_min_time=0.001",
+                                "--benchmark_filter=^shim/counted/8$",
+                                "--benchmark_repetitions=3", "--benchmark_out=" + out],
+                               capture_output=True, text=True, env=env)
+            if p.returncode != 0:
+                fail("test_shim with repetitions exited %d: %s" % (p.returncode, p.stderr))
+            with open(out) as f:
+                texts[plain] = f.read()
+    try:
+        json.loads(texts[True], parse_constant=refuse)
+        fail("negative control: Google Benchmark's own JSON has no NaN to refuse")
+    except ValueError:
+        pass
+    try:
+        doc = json.loads(texts[False], parse_constant=refuse)
+    except ValueError as e:
+        fail("the shim's JSON is not strict: %s" % e)
+    rows = {b["name"]: b for b in doc["benchmarks"]}
+    cv, mean = rows.get("shim/counted/8_cv"), rows.get("shim/counted/8_mean")
+    if cv is None or mean is None:
+        fail("no _cv or _mean row with repetitions: %s" % sorted(rows))
+    if "zero" in cv or mean.get("zero") != 0 or "answer" not in cv:
+        fail("the cv row should lack only the undefined counter: cv %r, mean %r" % (cv, mean))
 
 
 if __name__ == "__main__":

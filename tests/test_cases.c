@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     if (memhook_install() < 0) {
         return 2;
     }
-    gbs_run_specified();
+    gbs_run_specified(0);
     if (kept_valid) {
         PyBuffer_Release(&kept);
     }

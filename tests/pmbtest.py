@@ -1,7 +1,8 @@
 """pmbtest - what the ctest drivers written in Python share: expect()
 prints a failure and remembers it; failed() says whether any happened (the
 driver's exit status); run_cases() runs a pymembench binary on a filter and
-reads its result file."""
+reads its result file; make_env() is the environment for a test that runs
+make."""
 import json
 import os
 import subprocess
@@ -37,3 +38,23 @@ def run_cases(binary, tmp, flt, *args, env=None):
         with open(out) as f:
             doc = json.load(f)
     return p.returncode, p.stderr, doc
+
+
+# Our make variables (the Makefile's PYMB_VARS and what the scripts read):
+# a test sets the ones it means and inherits none.
+MAKE_VARS = ("PYTHONS", "ALLOCATORS", "FILTER", "SUITE", "RESULTS", "PROCESSES", "BASE",
+             "SANITIZE", "STRESS_SECONDS", "FAULT_POINTS", "FAULT_DOMAINS", "BASE_REF",
+             "BASELINE", "UPDATE", "THRESHOLD", "TIME_THRESHOLD", "GATE", "TIME", "HISTORY",
+             "HYPERFINE", "PLOTS", "BUILD", "BENCHMARK_FILTER", "PYMB_BASE_BIN",
+             "PYMB_PREBUILT", "PYMB_COMMIT_LABEL", "PYMB_SELFTEST")
+
+
+def make_env(**values):
+    """os.environ less our variables and an outer make's (make test runs
+    these tests: its MAKEFLAGS would hand its command-line variables to
+    the inner make), plus values."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in MAKE_VARS and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL",
+                                               "MAKEOVERRIDES")}
+    env.update(values)
+    return env

@@ -19,6 +19,9 @@ PYMB_VARS := PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE \
 $(foreach v,$(PYMB_VARS),$(if $(filter undefined,$(origin $(v))),,\
     $(eval override $(v) := $$(value $(v)))))
 export $(PYMB_VARS)
+# Nor through MAKEFLAGS: a make run below ours (cmake --build) would expand
+# the command line's definitions again.
+MAKEOVERRIDES :=
 
 # Exit codes. GNU make exits 2 whenever a recipe fails, so a regression
 # (a script's exit 1) would read as a usage error (2). Each target runs its

@@ -110,11 +110,17 @@ else()
 endif()
 if(_ntags EQUAL 1)
   if(PYMB_SANITIZE)
-    pymb_skip_test(regress/${PY_tag}/baseline_planted_regressions_history
+    pymb_skip_test(regress/${PY_tag}/base_vs_head_unchanged_commit_planted_bad_input
       "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
+    pymb_skip_test(make/${PY_tag}/no_injection_exit_codes_strict_json
+      "make's edges do not depend on the build (make test runs this test)")
   else()
-    add_test(NAME regress/${PY_tag}/baseline_planted_regressions_history
+    add_test(NAME regress/${PY_tag}/base_vs_head_unchanged_commit_planted_bad_input
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_regress.py
+                     $<TARGET_FILE:${target}> ${PY_executable})
+    # make's own edges: values as data, exit codes, strict JSON
+    add_test(NAME make/${PY_tag}/no_injection_exit_codes_strict_json
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_make.py
                      $<TARGET_FILE:${target}> ${PY_executable})
   endif()
 endif()

@@ -13,10 +13,12 @@ import tempfile
 
 def rows(name, times, allocs=1.0):
     out = [{"name": name, "run_name": name, "run_type": "iteration", "repetitions": len(times),
-            "real_time": t, "time_unit": "ns"} for t in times]
+            "iterations": 1000, "real_time": t, "cpu_time": t, "time_unit": "ns"}
+           for t in times]
+    med = sorted(times)[len(times) // 2]
     out.append({"name": name + "_median", "run_name": name, "run_type": "aggregate",
-                "aggregate_name": "median", "real_time": sorted(times)[len(times) // 2],
-                "time_unit": "ns", "allocs_per_iter": allocs})
+                "aggregate_name": "median", "iterations": len(times), "real_time": med,
+                "cpu_time": med, "time_unit": "ns", "allocs_per_iter": allocs})
     return out
 
 

@@ -10,8 +10,8 @@ import tempfile
 
 
 def row(name, time, **extra):
-    r = {"name": name, "run_name": name, "run_type": "iteration", "real_time": time,
-         "time_unit": "ns"}
+    r = {"name": name, "run_name": name, "run_type": "iteration", "iterations": 1000,
+         "real_time": time, "cpu_time": time, "time_unit": "ns"}
     r.update(extra)
     return r
 

@@ -41,3 +41,7 @@ add_test(NAME scripts/processes_summary_plots_hyperfine
 add_test(NAME scripts/history_plots_charts_ratios_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_history_plots.py
                  ${CMAKE_SOURCE_DIR})
+
+add_test(NAME scripts/readers_refuse_bad_files
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_bad_files.py
+                 ${CMAKE_SOURCE_DIR}/scripts)

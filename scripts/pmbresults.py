@@ -234,6 +234,15 @@ def real_ns(row):
     return row["real_time"] * UNIT_NS[row.get("time_unit", "ns")]
 
 
+def gnuplot_string(text):
+    """A gnuplot string expression of text: single-quoted parts joined by
+    "\\n" where text has a newline. gnuplot substitutes backquotes (runs
+    them as commands) in double-quoted strings, never in single-quoted
+    ones, where '' is a quote: text from a result file or a path stays
+    text."""
+    return '."\\n".'.join("'%s'" % s.replace("'", "''") for s in str(text).split("\n"))
+
+
 def result_files(folder):
     """The result files of a run's folder: its *.json but *.md.json."""
     return sorted(p for p in glob.glob(os.path.join(folder, "*.json"))

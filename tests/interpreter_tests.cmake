@@ -114,6 +114,8 @@ if(_ntags EQUAL 1)
       "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
     pymb_skip_test(make/${PY_tag}/no_injection_exit_codes_strict_json
       "make's edges do not depend on the build (make test runs this test)")
+    pymb_skip_test(make/${PY_tag}/ctrl_c_bench_stress_regress
+      "Ctrl-C handling does not depend on the build (make test runs this test)")
   else()
     add_test(NAME regress/${PY_tag}/base_vs_head_unchanged_commit_planted_bad_input
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_regress.py
@@ -121,6 +123,9 @@ if(_ntags EQUAL 1)
     # make's own edges: values as data, exit codes, strict JSON
     add_test(NAME make/${PY_tag}/no_injection_exit_codes_strict_json
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_make.py
+                     $<TARGET_FILE:${target}> ${PY_executable})
+    add_test(NAME make/${PY_tag}/ctrl_c_bench_stress_regress
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_ctrl_c.py
                      $<TARGET_FILE:${target}> ${PY_executable})
   endif()
 endif()

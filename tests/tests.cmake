@@ -45,3 +45,7 @@ add_test(NAME scripts/history_plots_charts_ratios_bad_input
 add_test(NAME scripts/readers_refuse_bad_files
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_bad_files.py
                  ${CMAKE_SOURCE_DIR}/scripts)
+
+add_test(NAME lint/shellcheck_every_shell_script
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_shellcheck.py
+                 ${CMAKE_SOURCE_DIR})

@@ -128,6 +128,21 @@ def bad_input(binary, python, tmp):
                                     lines[0] if lines else "(nothing)"))
 
 
+def refused_cells(binary, python, tmp):
+    """Every cell refused (a preload library hidden): exit 2, a line
+    saying why, no results folder left behind."""
+    results = os.path.join(tmp, "refused")
+    env = env_for(binary, python, results, ALLOCATORS="malloc+jemalloc",
+                  PYMB_LIBDIRS="/nonexistent", FILTER="^refcount/c_increment$")
+    p = subprocess.run([BENCH], capture_output=True, text=True, timeout=300, env=env)
+    expect(p.returncode == 2, "every cell refused: exit %d, expected 2\n%s"
+           % (p.returncode, p.stderr[-1500:]))
+    expect("bench: skipped" in p.stderr and "malloc+jemalloc" in p.stderr,
+           "every cell refused: no line saying why:\n" + p.stderr[-1500:])
+    expect(not os.path.exists(results), "every cell refused: %s was left behind" % results)
+    print("every cell refused: exit 2, the reason said, no folder left")
+
+
 def main(binary, python):
     with tempfile.TemporaryDirectory() as tmp:
         if os.environ.get("PYMB_SANITIZE") == "1":
@@ -138,6 +153,7 @@ def main(binary, python):
             crashes(binary, python, tmp)
         interrupt(binary, python, tmp)
         bad_input(binary, python, tmp)
+        refused_cells(binary, python, tmp)
     if not failed():
         print("ok")
     return failed()

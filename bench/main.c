@@ -361,6 +361,9 @@ static int redirect_out(int *argc, char **argv, options *o)
     if (n < 0 || (size_t)n >= sizeof(o->out_tmp)) {
         return die_usage("output path too long: %s", o->out);
     }
+    if (o->instructions) {
+        return 0; /* instr_run writes it: its length stays out of the heap */
+    }
     snprintf(flag, sizeof(flag), "--benchmark_out=%s", o->out_tmp);
     argv[(*argc)++] = flag;
     argv[*argc] = NULL;
@@ -456,6 +459,23 @@ static int add_context(const options *o)
     int resettable = procmem_reset_peak() == 0 && procmem_read(&rss, &peak) == 0;
     gbs_add_context("peak_bytes_scope", resettable ? "each run (reset via /proc/self/clear_refs)"
                                                    : "whole process (peak reset refused)");
+    return 0;
+}
+
+/* --instructions: the context, added once every row has run (its strings
+ * must not shape the heap the rows start from). 0 or -1. */
+static int instr_context(const void *arg)
+{
+    const options *o = arg;
+    if (add_context(o) < 0) {
+        return -1;
+    }
+    gbs_add_context("measure", "instructions per iteration under callgrind (client requests "
+                               "around each case's loop); times are under callgrind");
+    gbs_add_context("hash_seed", "0 (fixed)");
+    gbs_add_context("malloc_thresholds", "mmap and trim fixed at 128 KiB (glibc's initial)");
+    /* what ran before a case shapes malloc's state, so its count */
+    gbs_add_context("benchmark_filter", o->filter != NULL ? o->filter : "");
     return 0;
 }
 
@@ -612,6 +632,7 @@ int main(int argc, char **argv)
         o.hook = PMB_HOOK_OFF;
         pyx_fix_hash_seed();
         instr_fix_malloc();
+        instr_fix_env();
     }
     catch_crashes();
     if (rc == 0) {
@@ -668,7 +689,7 @@ int main(int argc, char **argv)
         pmb_list();
         goto finish;
     }
-    if (add_context(&o) < 0) {
+    if (!o.instructions && add_context(&o) < 0) {
         rc = 2;
         goto finish;
     }
@@ -678,12 +699,9 @@ int main(int argc, char **argv)
         goto finish;
     }
     if (o.instructions) {
-        gbs_add_context("measure", "instructions per iteration under callgrind (client requests "
-                                   "around each case's loop); times are under callgrind");
-        gbs_add_context("hash_seed", "0 (fixed)");
-        gbs_add_context("malloc_thresholds", "mmap and trim fixed at 128 KiB (glibc's initial)");
-        /* what ran before a case shapes malloc's state, so its count */
-        gbs_add_context("benchmark_filter", o.filter != NULL ? o.filter : "");
+        /* the context comes after the rows (instr_context) */
+        o.io.add_context = instr_context;
+        o.io.context_arg = &o;
         o.io.filter = o.filter;
         o.io.out = o.out != NULL ? o.out_tmp : NULL;
         if (o.io.target <= 0) {

@@ -22,10 +22,18 @@ typedef struct instr_options {
                                   * many iterations, uncalibrated; or NULL */
     const char *profiles;        /* keep each row's callgrind profile here */
     double target;               /* instructions per counted round */
+    int (*add_context)(const void *arg); /* called after every row ran, before
+                                          * the report: 0, or -1 with a line on
+                                          * stderr; may be NULL */
+    const void *context_arg;
 } instr_options;
 
 /* 1 in the process instr_relaunch started under callgrind. */
 int instr_in_callgrind(void);
+/* In that process, before the interpreter starts: Python copies the
+ * environment into os.environ, so the callgrind output prefix (whose
+ * length follows TMPDIR or --instructions-profiles) is taken out of it. */
+void instr_fix_env(void);
 /* Run this program (its arguments `argv`, argv[0] included) again under
  * callgrind and wait. Returns its exit status: 2 with one line when
  * valgrind cannot be run; 128+N when it died of signal N. */

@@ -116,7 +116,14 @@ if(_ntags EQUAL 1)
       "make's edges do not depend on the build (make test runs this test)")
     pymb_skip_test(make/${PY_tag}/ctrl_c_bench_stress_regress
       "Ctrl-C handling does not depend on the build (make test runs this test)")
+    pymb_skip_test(instructions/${PY_tag}/paths_environment_filter_text_move_no_count
+      "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
   else()
+    # an unchanged commit is never an instruction regression: two runs that
+    # differ in paths, environment and filter text count alike
+    add_test(NAME instructions/${PY_tag}/paths_environment_filter_text_move_no_count
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions_aa.py
+                     $<TARGET_FILE:${target}>)
     add_test(NAME regress/${PY_tag}/base_vs_head_unchanged_commit_planted_bad_input
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_regress.py
                      $<TARGET_FILE:${target}> ${PY_executable})

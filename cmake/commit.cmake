@@ -20,7 +20,20 @@ else()
     endif()
   endif()
 endif()
-set(text "#define PYMB_COMMIT \"${commit}\"\n")
+# Padded with NULs to 64 bytes: the label's length must not move what the
+# linker places after it in .rodata (string functions take other paths near
+# a page's end: a label of 100 characters, against 1, moved
+# bindings/py_keeps/boost_shared_ptr by 2 instructions per iteration). At
+# least one NUL inside, so that every label is placed alike (a literal
+# without one is merged with its copies elsewhere).
+string(LENGTH "${commit}" n)
+if(n GREATER 62)
+  message(FATAL_ERROR "commit label '${commit}' is longer than 62 characters; "
+                      "give PYMB_COMMIT_LABEL a shorter one")
+endif()
+math(EXPR n "63 - ${n}")
+string(REPEAT "\\0" ${n} pad)
+set(text "#define PYMB_COMMIT \"${commit}${pad}\"\n")
 if(EXISTS "${OUT}")
   file(READ "${OUT}" old)
 endif()

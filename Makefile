@@ -10,14 +10,21 @@
 # Each script picks its own defaults: make test covers every interpreter
 # discovery finds unless PYTHONS is given, make bench python3.
 
+.DEFAULT_GOAL := bench
+# One target at a time: each ends make with its script's status.
+.NOTPARALLEL:
+
 # Values reach the scripts through the environment, never through recipe
 # text: a quote, backtick or $(...) in a value is data. $(value) keeps a
-# command-line value as typed (make would expand X='$(shell ...)' itself).
+# value as typed: make would expand X='$(shell ...)' itself when it hands a
+# command-line variable (any, not only ours) to a recipe's environment.
 PYMB_VARS := PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE \
     STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS BASE_REF BASELINE UPDATE THRESHOLD \
     TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD
 $(foreach v,$(PYMB_VARS),$(if $(filter undefined,$(origin $(v))),,\
     $(eval override $(v) := $$(value $(v)))))
+$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),\
+    $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
 export $(PYMB_VARS)
 # Nor through MAKEFLAGS: a make run below ours (cmake --build) would expand
 # the command line's definitions again.
@@ -33,7 +40,7 @@ PYMB_MAKE := build/.make
 PYMB_RUN := $(PYMB_MAKE)/status.$(shell echo $$PPID)
 -load $(PYMB_MAKE)/pymb_status.so
 $(PYMB_MAKE)/pymb_status.so: scripts/make-status.c
-	@mkdir -p $(@D) && $(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< ||\
+	@mkdir -p $(@D) && $(CC) -shared -fPIC -O2 -Wall -Wextra -o $@.$$$$ $< && mv $@.$$$$ $@ ||\
 	    echo "make: cannot build $@: make's exit status will be 2 for every failure" >&2
 
 PYMB_TARGETS := bench test stress regress compare plots

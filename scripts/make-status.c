@@ -3,7 +3,9 @@
  * FILE and, when the status is not 0, ends make with that same status.
  * GNU make itself exits 2 whenever a recipe fails, which would turn a
  * measured failure (1: a regression, a failed check) into what looks like a
- * usage or environment error (2). A missing or unreadable FILE is 2. */
+ * usage or environment error (2). A missing FILE is no status (make -n
+ * expands the recipe without running the one that writes it); an
+ * unreadable one is 2. */
 #include <gnumake.h>
 
 #include <stdio.h>
@@ -20,13 +22,14 @@ static char *pymb_status(const char *name, unsigned int argc, char **argv)
 
     (void)name;
     (void)argc;
-    if (f != NULL) {
-        if (fscanf(f, "%d", &status) != 1 || status < 0 || status > 255) {
-            status = 2;
-        }
-        fclose(f);
-        remove(argv[0]);
+    if (f == NULL) {
+        return NULL;
     }
+    if (fscanf(f, "%d", &status) != 1 || status < 0 || status > 255) {
+        status = 2;
+    }
+    fclose(f);
+    remove(argv[0]);
     if (status != 0) {
         fflush(stdout);
         fflush(stderr);

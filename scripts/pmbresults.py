@@ -42,6 +42,12 @@ def _number(text):
     return x if math.isfinite(x) else _NotFinite(text)  # 1e999 parses as inf
 
 
+def _integer(text):
+    """An integer, or a _NotFinite when it is beyond what a double holds
+    (the readers do arithmetic in floats)."""
+    return int(text) if math.isfinite(float(text)) else _NotFinite(text)
+
+
 def _find_not_finite(value, where):
     """The path (benchmarks[3] ("a/x").real_time) and text of the first
     _NotFinite in value, or None."""
@@ -74,9 +80,12 @@ def _parse(path):
     if not text.strip():
         raise BadFile("%s: the file is empty (a run cut short? run it again)" % path)
     try:
-        return json.loads(text, parse_constant=_NotFinite, parse_float=_number)
+        return json.loads(text, parse_constant=_NotFinite, parse_float=_number,
+                          parse_int=_integer)
     except ValueError as e:
         raise BadFile("%s: cannot read: not JSON, or cut short (%s)" % (path, e))
+    except RecursionError:
+        raise BadFile("%s: cannot read: nested too deeply to be a result file" % path)
 
 
 def _refuse_not_finite(path, doc):

@@ -20,6 +20,8 @@ process of the run is left.
 import glob
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,18 +108,22 @@ def bench(binary, python, tmp):
         expect("interrupted" in err, "bench %s: no line saying so" % moment)
         expect(latest() == was, "bench %s: results/latest moved from %s to %s"
                % (moment, was, latest()))
-        now = set(os.listdir(os.path.join(REPO, "results")))
-        made = sorted(now - before - {"latest"})
-        files = [f for d in made for f in glob.glob(os.path.join(REPO, "results", d, "*.json"))]
+        # the run's folder, as the run named it (only that one is removed:
+        # anything else in results/ is not this test's)
+        m = re.search(r"are in (results/\d{8}-\d{6})/", err)
+        made = [m.group(1)] if m else []
+        files = [f for d in made for f in glob.glob(os.path.join(REPO, d, "*.json"))]
         if moment == "before the first result file":
-            expect(not made, "bench %s: left %s in results/" % (moment, made))
+            now = set(os.listdir(os.path.join(REPO, "results")))
+            new = sorted(d for d in now - before if re.match(r"\d{8}-\d{6}$", d))
+            expect(not made and not new, "bench %s: left %s in results/" % (moment, new))
         else:
             expect(len(files) == 1, "bench %s: %d result files kept" % (moment, len(files)))
         whole(files, "bench " + moment)
         for d in made:
-            left = leftovers(os.path.join(REPO, "results", d))
+            left = leftovers(os.path.join(REPO, d))
             expect(not left, "bench %s: left behind %s" % (moment, left))
-            subprocess.run(["rm", "-rf", os.path.join(REPO, "results", d)])
+            shutil.rmtree(os.path.join(REPO, d), ignore_errors=True)
         print("bench, Ctrl-C %s: exit %s in %.2f s, %d whole file(s) kept, results/latest "
               "unchanged" % (moment, rc, took or -1, len(files)))
 

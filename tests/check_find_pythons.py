@@ -218,7 +218,7 @@ def check_machine(script):
     lines = one.stdout.split("\n")[:-1]
     expect(one.returncode == 0 and len(lines) == 1 and lines[0].startswith("cpython-3."),
            "python3: exit %d, output %r" % (one.returncode, one.stdout))
-    bad = run(script, "no-such-python-here")
+    bad = run(script, "python9.99")
     expect(bad.returncode == 2 and "matches no interpreter" in bad.stderr,
            "a bogus entry: exit %d, %r" % (bad.returncode, bad.stderr))
     every = run(script, "all")
@@ -271,11 +271,32 @@ def check_machine(script):
             print("ok: pyfacts.py under %s says it is too old" % py2[0])
 
 
+def check_not_python(script, tmp):
+    """A command name that is not a Python is never run; a path is run on
+    a copy of pyfacts.py, so it can do nothing to ours."""
+    log = os.path.join(tmp, "recorded")
+    tool = os.path.join(tmp, "bin2", "mytool")
+    write(tool, "#!/bin/sh\necho \"$@\" >> %s\n" % log)
+    env = dict(os.environ, PATH=os.path.dirname(tool) + os.pathsep + os.environ["PATH"])
+    p = run(script, "mytool", env=env)
+    expect(p.returncode == 2 and not os.path.exists(log)
+           and "not a path, a python command name" in p.stderr,
+           "a command that is not a Python: exit %d, ran: %s, %r"
+           % (p.returncode, os.path.exists(log), p.stderr))
+    p = run(script, tool, env=env)
+    ran = open(log).read().split() if os.path.exists(log) else []
+    facts = os.path.join(os.path.dirname(os.path.abspath(script)), "pyfacts.py")
+    expect(p.returncode == 2 and ran and os.path.realpath(ran[0]) != os.path.realpath(facts),
+           "a path that is not a Python: exit %d, given %r" % (p.returncode, ran))
+    print("ok: a command that is not a Python never runs; a path runs on a copy of pyfacts.py")
+
+
 def main(script):
     script = os.path.abspath(script)
     check_machine(script)
     with tempfile.TemporaryDirectory() as tmp:
         check_fakes(script, tmp)
+        check_not_python(script, tmp)
     return failed()
 
 

@@ -123,9 +123,16 @@ def base_vs_head(binary, python, tmp):
 
 
 def unchanged_commit(binary, python, tmp):
-    """The base built from HEAD in a worktree, labelled otherwise."""
+    """The base built from HEAD in a worktree, labelled otherwise. The head
+    binary is the working tree's: with uncommitted changes the two are not
+    the same code, and the check is left out, saying so."""
     if subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True).returncode:
         print("unchanged commit: skipped (not a git checkout)")
+        return
+    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    if dirty:
+        print("unchanged commit: skipped (uncommitted changes: the working tree is not HEAD)")
         return
     run = os.path.join(tmp, "a-much-longer-results-folder-name-for-the-same-commit")
     p = regress(binary, python, tmp, RESULTS=run, BASE_REF="HEAD", TIME="0",
@@ -157,6 +164,16 @@ def stored_baseline(binary, python, tmp):
                 RESULTS=os.path.join(tmp, "r-stored"))
     expect(p.returncode == 0, "against the stored baseline: exit %d\n%s"
            % (p.returncode, p.stderr[-3000:]))
+    # Another compiler counts other code: refused once the head is counted.
+    other_cc = os.path.join(tmp, "baseline-other-compiler")
+    doc = load(os.path.join(base, "instructions.json"))
+    doc["context"]["compiler"] = "GNU 99.0.0 (-O2)"
+    save(doc, os.path.join(other_cc, "instructions.json"))
+    p = regress(binary, python, tmp, BASELINE=other_cc, TIME="0",
+                RESULTS=os.path.join(tmp, "r-other-compiler"))
+    lines = [l for l in p.stderr.splitlines() if l.startswith("regress:")]
+    expect(p.returncode == 2 and lines and "compiler 'GNU 99.0.0 (-O2)'" in lines[-1],
+           "a baseline from another compiler: exit %d\n%s" % (p.returncode, p.stderr[-1500:]))
     planted = os.path.join(tmp, "baseline-cheaper5")
     doc = load(os.path.join(base, "instructions.json"))
     for row in doc["benchmarks"]:
@@ -282,7 +299,19 @@ def crashes(binary, python, tmp):
            and not os.path.exists(os.path.join(fresh, "instructions.json")),
            "UPDATE=1 with a crash: exit %d, baseline %s\n%s"
            % (p.returncode, os.path.exists(fresh), p.stderr[-1500:]))
-    print("crash under callgrind: named, exit 1, a failed case; UPDATE=1 keeps the old baseline")
+    # A case that crashes on the base side only judges nothing the change
+    # did: said, not compared, exit 0.
+    wrapper = os.path.join(tmp, "base-that-crashes")
+    with open(wrapper, "w") as f:
+        f.write('#!/bin/sh\nPYMB_SELFTEST=1 exec "%s" "$@"\n' % binary)
+    os.chmod(wrapper, 0o755)
+    p = regress(binary, python, tmp, RESULTS=os.path.join(tmp, "r-base-crash"),
+                FILTER=crash_filter, TIME="0", PYMB_BASE_BIN=wrapper)
+    expect(p.returncode == 0 and "regress: the base commit: some cases failed" in p.stderr,
+           "a crash on the base side only: exit %d (expected 0, said)\n%s"
+           % (p.returncode, p.stderr[-1500:]))
+    print("crash under callgrind: named, exit 1, a failed case; UPDATE=1 keeps the old "
+          "baseline; a crash on the base side only is said and fails nothing")
 
 
 def bad_input(binary, python, tmp):

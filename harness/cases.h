@@ -110,7 +110,7 @@ void pmb_faults_counter(gbs_state *st, int64_t before);
  * error (the row gets error_occurred) and clear it. */
 void pmb_run_error(gbs_state *st);
 
-/* Stress runs (harness/stress.c) and crash reports. */
+/* Stress runs (bench/stress.c) and crash reports. */
 
 /* Stress mode: cases with a count() keep the hook installed around run()
  * (nothing is timed, and reinstalling it would forget what is live). */

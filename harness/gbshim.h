@@ -83,7 +83,7 @@ void gbs_manual_end(gbs_state *st);
  * Google Benchmark's timer would be: on(1) at the loop's first batch and at
  * gbs_resume, on(0) when the loop ends, at gbs_pause, and at
  * gbs_manual_end if still on. Calls alternate, starting with on(1). NULL
- * to stop watching. (Instruction counting: harness/instr.c.) */
+ * to stop watching. (Instruction counting: bench/instr.c.) */
 void gbs_manual_watch(void (*on)(int running));
 
 /* Writing result rows measured outside Google Benchmark in its formats:

@@ -6,7 +6,7 @@
 function(pymb_embed_test name)
   set(t ${name}-${PY_tag})
   add_executable(${t} ${ARGN})
-  target_include_directories(${t} PRIVATE harness)
+  target_include_directories(${t} PRIVATE harness workloads/fixtures)
   target_include_directories(${t} SYSTEM PRIVATE ${PY_include})
   target_compile_definitions(${t} PRIVATE PYMB_PYTHON_HOME="${PY_prefix}")
   target_compile_options(${t} PRIVATE ${PYMB_C_WARNINGS})
@@ -60,8 +60,8 @@ add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
                  $<TARGET_FILE:${target}>)
 
 set(_cases_test test_cases-${PY_tag})
-pymb_embed_test(test_cases tests/test_cases.c harness/cases.c harness/exporter.c harness/gcx.c
-                harness/ownmem.c harness/resource.c harness/memhook.c harness/procmem.c
+pymb_embed_test(test_cases tests/test_cases.c harness/cases.c workloads/fixtures/exporter.c harness/gcx.c
+                workloads/fixtures/ownmem.c workloads/fixtures/resource.c harness/memhook.c harness/procmem.c
                 harness/pyx.c)
 target_link_libraries(${_cases_test} PRIVATE gbshim)
 set_target_properties(${_cases_test} PROPERTIES LINKER_LANGUAGE CXX)
@@ -70,7 +70,7 @@ add_test(NAME harness/${PY_tag}/case_wrapper
                  $<TARGET_FILE:${_cases_test}>)
 
 set(_res_test test_resource-${PY_tag})
-pymb_embed_test(test_resource tests/test_resource.c harness/resource.c harness/pyx.c)
+pymb_embed_test(test_resource tests/test_resource.c workloads/fixtures/resource.c harness/pyx.c)
 add_test(NAME resource/${PY_tag}/counters_see_leaks_and_double_releases COMMAND ${_res_test})
 
 add_test(NAME balance/${PY_tag}/gc_lifetime_interleaved

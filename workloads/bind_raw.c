@@ -1,5 +1,5 @@
 /* bind_raw.c - the raw C API layer of the bindings family: the lifetime
- * family's Resource type (harness/resource.c) as it is, Py_INCREF and
+ * family's Resource type (workloads/fixtures/resource.c) as it is, Py_INCREF and
  * Py_DECREF, a strong reference as C's way to keep an object, and a
  * PyCapsule as C's way to hand a resource to Python. */
 #include "bindings.h"

@@ -1,5 +1,5 @@
 // bind_resource.hh - the bindings family's one C++ resource class: the
-// counted res_raw (harness/resource.h: a 4 KiB heap block and a file
+// counted res_raw (workloads/fixtures/resource.h: a 4 KiB heap block and a file
 // descriptor) owned by a C++ object, acquired by the constructor and
 // released by release(), __exit__ or, failing those, the destructor.
 // `Error` is what the binding layer translates back into the pending Python

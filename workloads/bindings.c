@@ -1,5 +1,5 @@
 /* bindings.c - the bindings family: one counted resource (a heap block and
- * a file descriptor, harness/resource.h) through each binding layer (the
+ * a file descriptor, workloads/fixtures/resource.h) through each binding layer (the
  * raw C API, Boost.Python, pybind11; workloads/bindings.h), doing the same
  * jobs: create and destroy, a method call, a with block (and one that
  * raises), a zero-copy view against a copy, INCREF/DECREF through the

@@ -1,5 +1,5 @@
 /* lifetime.c - the lifetime family: what it costs to own a C resource (a
- * heap block and a file descriptor, harness/resource.h) through each of
+ * heap block and a file descriptor, workloads/fixtures/resource.h) through each of
  * Python's release mechanisms, on the normal path and on exception paths.
  *
  * Benchmarks. One iteration acquires and releases the resources of one loop

@@ -1,7 +1,7 @@
 /* threads.c - the threads family: stress tests, not benchmarks. Registered
  * only by pymembench --stress (as stress/threads/...), never timed.
  *
- * Several worker threads (harness/workers.c) at once create and drop
+ * Several worker threads (workloads/fixtures/workers.c) at once create and drop
  * objects, reference cycles and buffer exports, and collect, taking turns
  * with the GIL every few loop bodies; the check proves every loop body
  * completed, every export was released and the cycles were collected.

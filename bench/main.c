@@ -686,7 +686,7 @@ int main(int argc, char **argv)
         goto finish;
     }
     if (o.list) {
-        pmb_list();
+        rc = pmb_list(o.filter) < 0 ? 2 : 0;
         goto finish;
     }
     if (!o.instructions && add_context(&o) < 0) {

@@ -1,53 +1,54 @@
-/* cases.c - the case registry and the wrapper that runs one case under
- * Google Benchmark: setup, snapshot, timed run, snapshot, check, teardown,
- * then the counters every row carries (see README "Result files").
+/* cases.c - the lifecycle of one case, whatever drives it (Google
+ * Benchmark, a stress round, an instruction count): setup, a counted and
+ * timed run, check, teardown, then what the case left behind; and the
+ * counters every row carries (docs/results.md).
  */
-#include "cases.h"
+#include "registry.h"
 
-#include "exporter.h"
 #include "gcx.h"
 #include "procmem.h"
 #include "pyx.h"
-#include "resource.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct reg {
-    const pmb_case *c;
-    const char *family; /* static, from the family's register call */
-    int64_t param;
-    int hook;         /* the hook counts during this case's runs */
-    int hook_per_run; /* install it around each run (PMB_HOOK_BOTH) */
-    char name[160];
-    char crashed[96]; /* why it is not run (pmb_mark_crashed), or "" */
-} reg;
-
-static reg **regs; /* owned; lives until exit, Google Benchmark holds ctx */
-static size_t nregs;
 static int failures;
-static int hook_mode = PMB_HOOK_ON;
 static char msg[1024];
 static const pmb_case *running; /* the case between setup and teardown */
 static const char *volatile running_name; /* its name, for crash reports */
 static int stress_mode;
-
-/* The name Google Benchmark reports: it marks wall-clock cases. */
-static const char *full_name(const reg *r)
-{
-    static char buf[sizeof(r->name) + 16];
-    snprintf(buf, sizeof(buf), "%s%s", r->name, r->c->real_time ? "/real_time" : "");
-    return buf;
-}
-
-void pmb_set_hook(int mode) { hook_mode = mode; }
+static const pmb_sentinel *sentinels[PMB_MAX_SENTINELS];
+static size_t nsentinels;
 
 int pmb_failures(void) { return failures; }
 
 const void *pmb_data(void) { return running != NULL ? running->data : NULL; }
+
+const char *pmb_running_name(void) { return running_name; }
+
+void pmb_set_stress(int on) { stress_mode = on; }
+
+int pmb_add_sentinel(const pmb_sentinel *s)
+{
+    for (size_t i = 0; i < nsentinels; i++) {
+        if (sentinels[i] == s) {
+            return 0;
+        }
+    }
+    if (nsentinels == PMB_MAX_SENTINELS) {
+        fprintf(stderr, "pymembench: more than %d sentinels (raise PMB_MAX_SENTINELS)\n",
+                PMB_MAX_SENTINELS);
+        return -1;
+    }
+    sentinels[nsentinels++] = s;
+    return 0;
+}
+
+size_t pmb_nsentinels(void) { return nsentinels; }
+
+const pmb_sentinel *pmb_sentinel_at(size_t i) { return sentinels[i]; }
 
 /* Append to msg, truncating at its end. */
 static void msg_append(const char *s)
@@ -144,41 +145,40 @@ void pmb_run_error(gbs_state *st)
     gbs_skip_with_error(st, msg);
 }
 
-/* The counters every row carries; per-iteration values are divided here
- * (by count()'s iterations when the counts come from it). RSS is read right
- * after the timed run, before the check or count() can move it. */
-static void add_counters(gbs_state *st, const pmb_result *res, uint64_t peak_above,
-                         int have_rss, uint64_t rss, uint64_t peak)
+/* A failed row: counted, said on stderr when `loud`, and its error set
+ * (unless one already is). */
+static void row_failed(gbs_state *st, const pmb_reg *r, const char *why, int loud)
 {
-    if (res->hook && res->iterations > 0) {
-        const double n = (double)res->iterations;
-        gbs_counter(st, "allocs_per_iter", (double)res->delta.allocs / n, GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "frees_per_iter", (double)res->delta.frees / n, GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "reallocs_per_iter", (double)res->delta.reallocs / n,
-                    GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "bytes_per_iter", (double)res->delta.bytes / n, GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "heap_peak_bytes", (double)peak_above, GBS_COUNTER_DEFAULT);
+    failures++;
+    if (loud) {
+        fprintf(stderr, "pymembench: %s: %s\n", r->full, why);
     }
-    if (have_rss) {
-        gbs_counter(st, "rss_bytes", (double)rss, GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "peak_bytes", (double)peak, GBS_COUNTER_DEFAULT);
+    if (!gbs_error_occurred(st)) {
+        gbs_skip_with_error(st, why);
     }
 }
 
 /* What a case found before its setup. */
 typedef struct found {
     Py_ssize_t frozen;
-    int64_t resources; /* alive */
-    int64_t exports;   /* unreleased */
+    int64_t counts[PMB_MAX_SENTINELS];
 } found;
 
-/* What a case must leave as it found it: the collector's settings (as at
- * the first case), no more objects frozen, resources alive or buffer
- * exports unreleased than before its setup. After the teardown,
- * garbage the case left (a snippet's globals form a cycle) is collected
- * here, untimed, so that no later case's timed loop collects it. Returns 0,
- * or -1 with the reason in msg. */
-static int left_behind(const found *was)
+static void look_before(found *was)
+{
+    was->frozen = gcx_init() == 0 ? gcx_frozen() : -1;
+    if (was->frozen < 0) {
+        PyErr_Clear();
+        was->frozen = 0;
+    }
+    for (size_t i = 0; i < nsentinels; i++) {
+        was->counts[i] = sentinels[i]->count();
+    }
+}
+
+/* The collector as the first case found it, and no more objects frozen
+ * than before this one. 0, or -1 with the reason in msg. */
+static int collector_unchanged(const found *was)
 {
     static gcx_saved first;
     gcx_saved now;
@@ -201,13 +201,24 @@ static int left_behind(const found *was)
                         first.threshold[0], first.threshold[1], first.threshold[2],
                         was->frozen);
     }
-    if (res_get()->live > was->resources) {
-        return pmb_fail("left %lld resource(s) alive",
-                        (long long)(res_get()->live - was->resources));
+    return 0;
+}
+
+/* What a case must leave as it found it: the collector's settings and
+ * every per-case sentinel. After the teardown, garbage the case left (a
+ * snippet's globals form a cycle) is collected here, untimed, so that no
+ * later case's timed loop collects it. 0, or -1 with the reason in msg. */
+static int left_behind(const found *was)
+{
+    if (collector_unchanged(was) < 0) {
+        return -1;
     }
-    if (exporter_get()->live > was->exports) {
-        return pmb_fail("left %lld buffer export(s) unreleased",
-                        (long long)(exporter_get()->live - was->exports));
+    for (size_t i = 0; i < nsentinels; i++) {
+        int64_t now = sentinels[i]->count();
+        if (sentinels[i]->per_case && now > was->counts[i]) {
+            return pmb_fail("left %lld %s", (long long)(now - was->counts[i]),
+                            sentinels[i]->left);
+        }
     }
     return 0;
 }
@@ -224,265 +235,170 @@ static void counts_sub(memhook_counts *out, const memhook_counts *a, const memho
     out->peak_bytes = a->peak_bytes;
 }
 
-/* The Google Benchmark function for every registered (case, param). */
-static void run_registered(gbs_state *st, void *ctx)
+/* One measured run of a set-up case, and what it gave. */
+typedef struct measured {
+    memhook_counts before, after;
+    int64_t counted; /* count()'s iterations, when the counts come from it */
+    int have_rss;
+    uint64_t rss, peak;
+} measured;
+
+/* The timed run, then the counted one. Allocation-bound cases (those with
+ * count()) are timed without the hook and counted by count(), untimed,
+ * right after; other cases are counted during run(). In stress mode the
+ * hook stays in (the live counts must carry across rounds), but count()
+ * still counts. 0, or -1 with the row's error set. */
+static int measure(gbs_state *st, const pmb_reg *r, measured *m)
 {
-    const reg *r = ctx;
     const pmb_case *c = r->c;
-    const int hook_on = r->hook;
-    memhook_counts before = {0}, after = {0};
-    pmb_result res;
-
-    msg[0] = '\0';
-    if (r->crashed[0] != '\0') {
-        failures++;
-        gbs_skip_with_error(st, r->crashed);
-        return;
-    }
-    running_name = r->name;
-    /* Fault injection reaches the case's own code only (setup, run,
-     * count, check, teardown), never this bookkeeping. */
-    memhook_fail_pause(1);
-    found was = {gcx_init() == 0 ? gcx_frozen() : -1, res_get()->live, exporter_get()->live};
-    if (was.frozen < 0) {
-        PyErr_Clear();
-        was.frozen = 0;
-    }
-    if (r->hook_per_run && memhook_install() < 0) {
-        memhook_fail_pause(0);
-        running_name = NULL;
-        failures++;
-        gbs_skip_with_error(st, "cannot install the counting hook");
-        return;
-    }
-    running = c;
-    memhook_fail_pause(0);
-    int rc = c->setup ? c->setup(r->param) : 0;
-    if (rc != 0) {
-        if (rc != PMB_SKIP) {
-            failures++;
-            if (msg[0] == '\0') {
-                pmb_fail("setup failed");
-            }
-        }
-        gbs_skip_with_error(st, msg);
-        goto done;
-    }
-
-    /* Allocation-bound cases are timed without the hook, and counted by
-     * count() (see pmb_case.count); in stress mode the hook stays in (the
-     * live counts must carry across rounds), but count() still counts. */
-    const int unhooked = hook_on && c->count != NULL;
+    const int unhooked = r->hook && c->count != NULL;
     const int uninstall = unhooked && !stress_mode;
-    int64_t counted = 0;
-    uint64_t rss = 0, peak = 0;
     if (uninstall) {
         memhook_uninstall(); /* gives back a grown side table: before the reset */
     }
     procmem_reset_peak();
-    if (hook_on && !unhooked) {
+    if (r->hook && !unhooked) {
         memhook_reset_peak();
-        memhook_read_total(&before);
+        memhook_read_total(&m->before);
     }
     c->run(st, r->param);
-    if (hook_on && !unhooked) {
-        memhook_read_total(&after);
+    if (r->hook && !unhooked) {
+        memhook_read_total(&m->after);
     }
-    const int have_rss = procmem_read(&rss, &peak) == 0;
-    if (unhooked) {
-        if (uninstall && memhook_install() < 0) {
-            failures++;
-            gbs_skip_with_error(st, "cannot reinstall the counting hook (out of memory)");
-            goto done;
-        }
-        if (!gbs_error_occurred(st)) {
-            memhook_reset_peak();
-            memhook_read_total(&before);
-            counted = c->count(r->param);
-            memhook_read_total(&after);
-        }
+    m->have_rss = procmem_read(&m->rss, &m->peak) == 0;
+    if (unhooked && uninstall && memhook_install() < 0) {
+        gbs_skip_with_error(st, "cannot reinstall the counting hook (out of memory)");
+        return -1;
     }
-    if (gbs_error_occurred(st)) {
-        failures++;
-        goto done;
+    if (unhooked && !gbs_error_occurred(st)) {
+        memhook_reset_peak();
+        memhook_read_total(&m->before);
+        m->counted = c->count(r->param);
+        memhook_read_total(&m->after);
     }
+    return gbs_error_occurred(st) ? -1 : 0;
+}
 
+/* The counters every row carries; per-iteration values are divided here
+ * (by count()'s iterations when the counts come from it). RSS was read
+ * right after the timed run, before the check or count() could move it. */
+static void add_counters(gbs_state *st, const pmb_result *res, const measured *m)
+{
+    if (res->hook && res->iterations > 0) {
+        const double n = (double)res->iterations;
+        const uint64_t peak_above = m->after.peak_bytes > m->before.live_bytes
+                                        ? m->after.peak_bytes - m->before.live_bytes : 0;
+        gbs_counter(st, "allocs_per_iter", (double)res->delta.allocs / n, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "frees_per_iter", (double)res->delta.frees / n, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "reallocs_per_iter", (double)res->delta.reallocs / n,
+                    GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "bytes_per_iter", (double)res->delta.bytes / n, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "heap_peak_bytes", (double)peak_above, GBS_COUNTER_DEFAULT);
+    }
+    if (m->have_rss) {
+        gbs_counter(st, "rss_bytes", (double)m->rss, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "peak_bytes", (double)m->peak, GBS_COUNTER_DEFAULT);
+    }
+}
+
+/* Measure a set-up case, check it, and give its row the counters. */
+static void measure_and_check(gbs_state *st, const pmb_reg *r)
+{
+    measured m = {0};
+    pmb_result res;
+    if (measure(st, r, &m) < 0) {
+        failures++;
+        return;
+    }
+    const int unhooked = r->hook && r->c->count != NULL;
     memset(&res, 0, sizeof(res));
     res.param = r->param;
-    res.iterations = unhooked ? counted : gbs_iterations(st);
+    res.iterations = unhooked ? m.counted : gbs_iterations(st);
     res.timed_iterations = gbs_iterations(st);
-    res.hook = hook_on;
-    if (hook_on) {
-        counts_sub(&res.delta, &after, &before);
-        res.live_blocks = (int64_t)after.live_blocks - (int64_t)before.live_blocks;
-        res.live_bytes = (int64_t)after.live_bytes - (int64_t)before.live_bytes;
+    res.hook = r->hook;
+    if (r->hook) {
+        counts_sub(&res.delta, &m.after, &m.before);
+        res.live_blocks = (int64_t)m.after.live_blocks - (int64_t)m.before.live_blocks;
+        res.live_bytes = (int64_t)m.after.live_bytes - (int64_t)m.before.live_bytes;
     }
-    if (counted < 0 || c->check(&res) != 0) {
-        failures++;
+    if (m.counted < 0 || r->c->check(&res) != 0) {
         char text[sizeof(msg) + 32];
-        snprintf(text, sizeof(text), "%s failed: %s", counted < 0 ? "count" : "check",
+        snprintf(text, sizeof(text), "%s failed: %s", m.counted < 0 ? "count" : "check",
                  msg[0] ? msg : "(no reason)");
-        fprintf(stderr, "pymembench: %s: %s\n", full_name(r), text);
-        gbs_skip_with_error(st, text);
-        goto done;
+        row_failed(st, r, text, 1);
+        return;
     }
-    add_counters(st, &res,
-                 hook_on && after.peak_bytes > before.live_bytes
-                     ? after.peak_bytes - before.live_bytes : 0,
-                 have_rss, rss, peak);
-done:
+    add_counters(st, &res, &m);
+}
+
+/* Setup, measured run and check; the teardown is the caller's. Fault
+ * injection reaches the case's own code only (setup, run, count, check,
+ * teardown), never the engine's bookkeeping. */
+static void run_set_up(gbs_state *st, const pmb_reg *r)
+{
+    running = r->c;
     memhook_fail_pause(0);
-    if (c->teardown) {
-        c->teardown();
+    int rc = r->c->setup ? r->c->setup(r->param) : 0;
+    if (rc == 0) {
+        measure_and_check(st, r);
+        return;
     }
-    memhook_fail_pause(1);
-    running = NULL;
-    if (left_behind(&was) < 0) {
+    if (rc != PMB_SKIP) {
         failures++;
-        fprintf(stderr, "pymembench: %s: %s\n", full_name(r), msg);
-        if (!gbs_error_occurred(st)) {
-            gbs_skip_with_error(st, msg);
+        if (msg[0] == '\0') {
+            pmb_fail("setup failed");
         }
+    }
+    gbs_skip_with_error(st, msg);
+}
+
+/* After the teardown: what the case left behind, and whether it left an
+ * exception set (said once). */
+static void after_teardown(gbs_state *st, const pmb_reg *r, const found *was)
+{
+    if (left_behind(was) < 0) {
+        row_failed(st, r, msg, 1);
     }
     if (r->hook_per_run) {
         memhook_uninstall();
     }
     if (PyErr_Occurred()) {
-        /* A case must not leave an exception behind; say so, once. */
         char text[256];
         pyx_error_text(text, sizeof(text));
-        fprintf(stderr, "pymembench: %s left an exception set: %s\n", full_name(r),
-                text);
+        fprintf(stderr, "pymembench: %s left an exception set: %s\n", r->full, text);
         failures++;
     }
+}
+
+void pmb_case_run(gbs_state *st, void *ctx)
+{
+    const pmb_reg *r = ctx;
+    found was;
+    msg[0] = '\0';
+    if (r->crashed[0] != '\0') {
+        row_failed(st, r, r->crashed, 0);
+        return;
+    }
+    running_name = r->name;
+    memhook_fail_pause(1);
+    look_before(&was);
+    if (r->hook_per_run && memhook_install() < 0) {
+        memhook_fail_pause(0);
+        running_name = NULL;
+        row_failed(st, r, "cannot install the counting hook", 0);
+        return;
+    }
+    run_set_up(st, r);
+    memhook_fail_pause(0);
+    if (r->c->teardown) {
+        r->c->teardown();
+    }
+    memhook_fail_pause(1);
+    running = NULL;
+    after_teardown(st, r, &was);
     memhook_fail_pause(0);
     running_name = NULL;
 }
-
-static int add_reg(const char *family, const pmb_case *c, int64_t param, int has_param,
-                   int hook, const char *suffix)
-{
-    reg *r = calloc(1, sizeof(reg));
-    if (r == NULL) {
-        fprintf(stderr, "pymembench: out of memory registering cases\n");
-        return -1;
-    }
-    r->c = c;
-    r->family = family;
-    r->param = param;
-    r->hook = hook;
-    r->hook_per_run = hook_mode == PMB_HOOK_BOTH && hook;
-    int n = has_param
-                ? snprintf(r->name, sizeof(r->name), "%s/%s/%lld%s", family, c->name,
-                           (long long)param, suffix)
-                : snprintf(r->name, sizeof(r->name), "%s/%s%s", family, c->name, suffix);
-    if (n < 0 || (size_t)n >= sizeof(r->name)) {
-        fprintf(stderr, "pymembench: case name too long: %s/%s\n", family, c->name);
-        goto error;
-    }
-    for (size_t i = 0; i < nregs; i++) {
-        if (strcmp(regs[i]->name, r->name) == 0) {
-            fprintf(stderr, "pymembench: duplicate case name %s\n", r->name);
-            goto error;
-        }
-    }
-    reg **grown = realloc(regs, (nregs + 1) * sizeof(*regs));
-    if (grown == NULL) {
-        fprintf(stderr, "pymembench: out of memory registering cases\n");
-        goto error;
-    }
-    regs = grown;
-    gbs_bench *b = gbs_register(r->name, run_registered, r);
-    if (b == NULL) {
-        fprintf(stderr, "pymembench: Google Benchmark refused %s\n", r->name);
-        goto error;
-    }
-    if (c->real_time) {
-        gbs_bench_use_real_time(b);
-    }
-    regs[nregs++] = r;
-    return 0;
-error:
-    free(r);
-    return -1;
-}
-
-/* One registration, or two (hook on and off) in PMB_HOOK_BOTH mode. */
-static int add_variants(const char *family, const pmb_case *c, int64_t param, int has_param)
-{
-    if (hook_mode != PMB_HOOK_BOTH) {
-        return add_reg(family, c, param, has_param, hook_mode == PMB_HOOK_ON, "");
-    }
-    if (add_reg(family, c, param, has_param, 1, "/memhook:on") < 0) {
-        return -1;
-    }
-    return add_reg(family, c, param, has_param, 0, "/memhook:off");
-}
-
-static int suite = PMB_SUITE_FULL;
-
-void pmb_set_suite(int which)
-{
-    suite = which;
-}
-
-int pmb_register_family(const char *family, const pmb_case *table)
-{
-    for (const pmb_case *c = table; c->name != NULL; c++) {
-        if (c->run == NULL || c->check == NULL || c->doc == NULL) {
-            fprintf(stderr, "pymembench: %s/%s lacks run, check or doc\n", family, c->name);
-            return -1;
-        }
-        if (c->params == NULL) {
-            if (add_variants(family, c, 0, 0) < 0) {
-                return -1;
-            }
-            continue;
-        }
-        for (const int64_t *p = c->params; *p != 0; p++) {
-            if (suite == PMB_SUITE_QUICK && c->quick_max != 0 && *p > c->quick_max) {
-                continue;
-            }
-            if (add_variants(family, c, *p, 1) < 0) {
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-void pmb_family_summary(char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0, j; i < nregs && used < len; i = j) {
-        for (j = i + 1; j < nregs && strcmp(regs[j]->family, regs[i]->family) == 0; j++) {
-        }
-        int n = snprintf(buf + used, len - used, "%s%s (%zu)", i ? ", " : "", regs[i]->family,
-                         j - i);
-        if (n < 0) {
-            break;
-        }
-        used += (size_t)n;
-    }
-}
-
-void pmb_list(void)
-{
-    for (size_t i = 0; i < nregs; i++) {
-        printf("%-44s %s\n", full_name(regs[i]), regs[i]->c->doc);
-    }
-}
-
-void pmb_set_stress(int on) { stress_mode = on; }
-
-size_t pmb_nrows(void) { return nregs; }
-
-const char *pmb_row_name(size_t i) { return regs[i]->name; }
-
-const char *pmb_row_family(size_t i) { return regs[i]->family; }
-
-const pmb_case *pmb_row_case(size_t i) { return regs[i]->c; }
 
 static int64_t last_iterations;
 
@@ -493,7 +409,7 @@ int pmb_run_row(size_t i, int64_t iterations, const char **why)
     static char reason[sizeof(msg)];
     const int before = failures;
     gbs_state *st = gbs_manual_begin(iterations);
-    run_registered(st, regs[i]);
+    pmb_case_run(st, (void *)pmb_reg_at(i));
     last_iterations = gbs_iterations(st);
     const char *err = gbs_manual_error(st);
     snprintf(reason, sizeof(reason), "%s", err != NULL ? err : msg);
@@ -506,35 +422,4 @@ int pmb_run_row(size_t i, int64_t iterations, const char **why)
         return -1;
     }
     return err != NULL ? PMB_SKIP : 0;
-}
-
-const char *pmb_running_name(void) { return running_name; }
-
-const char *pmb_signal_name(int sig)
-{
-    static const struct {
-        int sig;
-        const char *name;
-    } names[] = {
-        {SIGSEGV, "SIGSEGV"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},
-        {SIGFPE, "SIGFPE"},   {SIGILL, "SIGILL"},   {SIGALRM, "SIGALRM (timed out)"},
-        {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"}, {SIGINT, "SIGINT"},
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (names[i].sig == sig) {
-            return names[i].name;
-        }
-    }
-    return "a signal";
-}
-
-int pmb_mark_crashed(const char *name, const char *reason)
-{
-    for (size_t i = 0; i < nregs; i++) {
-        if (strcmp(regs[i]->name, name) == 0 || strcmp(full_name(regs[i]), name) == 0) {
-            snprintf(regs[i]->crashed, sizeof(regs[i]->crashed), "%s", reason);
-            return 0;
-        }
-    }
-    return -1;
 }

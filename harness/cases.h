@@ -67,8 +67,9 @@ void pmb_set_suite(int suite);
 /* Register a family's table (ending in a row whose name is NULL). Names
  * become family/name[/param]; a duplicate name is an error. 0 or -1. */
 int pmb_register_family(const char *family, const pmb_case *table);
-/* Print every registered name with its doc. */
-void pmb_list(void);
+/* Print every registered name the filter selects (NULL: all) with its doc.
+ * 0, or -1 with one line on stderr for a bad filter. */
+int pmb_list(const char *filter);
 /* "family (N cases), ..." over the registered rows, into buf. */
 void pmb_family_summary(char *buf, size_t len);
 /* How many registered cases failed setup, run or check so far. */
@@ -110,6 +111,23 @@ void pmb_faults_counter(gbs_state *st, int64_t before);
  * error (the row gets error_occurred) and clear it. */
 void pmb_run_error(gbs_state *st);
 
+/* Sentinels: counts a case must leave as it found them (resources alive,
+ * buffer exports unreleased...). Fixtures register theirs; the engine reads
+ * them around every case and knows no fixture. */
+typedef struct pmb_sentinel {
+    const char *key;       /* a name for reports: "resources" */
+    const char *left;      /* what a case left, after the number: "resource(s) alive" */
+    const char *invariant; /* the stress invariant it checks: "resources released" */
+    int per_case;          /* also checked after every case, not only across stress rounds */
+    int64_t (*count)(void);
+} pmb_sentinel;
+/* Register `s` (static storage; registering the same one twice is a
+ * no-op). 0, or -1 when the table is full (PMB_MAX_SENTINELS). */
+#define PMB_MAX_SENTINELS 8
+int pmb_add_sentinel(const pmb_sentinel *s);
+size_t pmb_nsentinels(void);
+const pmb_sentinel *pmb_sentinel_at(size_t i);
+
 /* Stress runs (bench/stress.c) and crash reports. */
 
 /* Stress mode: cases with a count() keep the hook installed around run()
@@ -119,6 +137,9 @@ void pmb_set_stress(int on);
  * consecutive rows with the same pmb_case. */
 size_t pmb_nrows(void);
 const char *pmb_row_name(size_t i);   /* family/case[/param] */
+/* The name Google Benchmark reports and filters by: wall-clock cases end
+ * in /real_time. */
+const char *pmb_row_full_name(size_t i);
 const char *pmb_row_family(size_t i);
 const pmb_case *pmb_row_case(size_t i);
 /* Run row i once outside Google Benchmark, `iterations` iterations (rounded

@@ -60,7 +60,9 @@ add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
                  $<TARGET_FILE:${target}>)
 
 set(_cases_test test_cases-${PY_tag})
-pymb_embed_test(test_cases tests/test_cases.c harness/cases.c workloads/fixtures/exporter.c harness/gcx.c
+pymb_embed_test(test_cases tests/test_cases.c harness/cases.c harness/registry.c
+                harness/filter.c workloads/fixtures/exporter.c workloads/fixtures/sentinels.c
+                harness/gcx.c
                 workloads/fixtures/ownmem.c workloads/fixtures/resource.c harness/memhook.c harness/procmem.c
                 harness/pyx.c)
 target_link_libraries(${_cases_test} PRIVATE gbshim)

@@ -7,6 +7,7 @@
 #include "exporter.h"
 #include "memhook.h"
 #include "pyx.h"
+#include "sentinels.h"
 
 #include <stdio.h>
 
@@ -127,7 +128,7 @@ int main(int argc, char **argv)
         return 2;
     }
     pmb_set_hook(PMB_HOOK_ON);
-    if (pmb_register_family("t", cases) < 0) {
+    if (fx_register_sentinels() < 0 || pmb_register_family("t", cases) < 0) {
         return 2;
     }
     if (pmb_register_family("t", duplicate) == 0) {

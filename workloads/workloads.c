@@ -1,6 +1,8 @@
 /* workloads.c - the registry of workload families. */
 #include "workloads.h"
 
+#include "sentinels.h"
+
 #include <stddef.h>
 
 static int (*const families[])(void) = {
@@ -16,6 +18,9 @@ static int (*const families[])(void) = {
 
 int wl_register_all(void)
 {
+    if (fx_register_sentinels() < 0) {
+        return -1;
+    }
     for (size_t i = 0; families[i] != NULL; i++) {
         if (families[i]() < 0) {
             return -1;

@@ -52,6 +52,14 @@ if(_ntags EQUAL 1)
                      $<TARGET_FILE:${target}> "^(alloc/fragment|gc/frozen_heap)/")
   endif()
 endif()
+# Documentation that cannot drift, on the first interpreter (the docs are
+# one, and the check allows what another build lists differently): docs/cases.md
+# against this binary's --list, README.md's length, relative links in docs.
+if(_ntags EQUAL 1)
+  add_test(NAME docs/${PY_tag}/cases_match_list
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_docs.py
+                   $<TARGET_FILE:${target}>)
+endif()
 add_test(NAME bindings/${PY_tag}/layers_or_skip_line_counts_planted_leak
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_bindings.py
                  $<TARGET_FILE:${target}> ${PY_tag})

@@ -188,10 +188,12 @@ static int check_counts(int64_t iterations, const lt_spec *spec);
 
 /* --- set-up and teardown ------------------------------------------------------ */
 
-/* Compile the spec's snippet, call it once (untimed: imports and caches are
- * warmed, the check's logic is exercised), then zero the counters. */
-static int setup_spec(const lt_spec *spec, int64_t param)
+/* Compile the row's snippet (its lt_spec), call it once (untimed: imports
+ * and caches are warmed, the check's logic is exercised), then zero the
+ * counters. */
+static int setup_lifetime(int64_t param)
 {
+    const lt_spec *spec = pmb_data();
     PyObject *ns = NULL, *extra = NULL, *warm = NULL;
     int64_t per_call = LOOP_CALL;
 
@@ -364,75 +366,48 @@ static const lt_spec suppress_py_spec = {"suppress_py_exit", 1, 0, 0, 0, 0};
 static const lt_spec nested_spec = {"nested_raise", 3, 0, 1, 1, 0};
 static const lt_spec stack_spec = {"exit_stack", 0, 0, 1, 0, 0};
 
-#define SETUP(name, spec)                                                                    \
-    static int name(int64_t param) { return setup_spec(&(spec), param); }
-SETUP(setup_c_with, c_with_spec)
-SETUP(setup_py_with, py_with_spec)
-SETUP(setup_cm, cm_spec)
-SETUP(setup_try, try_spec)
-SETUP(setup_del, del_spec)
-SETUP(setup_weak, weak_spec)
-SETUP(setup_capsule, capsule_spec)
-SETUP(setup_raise_c, raise_c_spec)
-SETUP(setup_raise_py, raise_py_spec)
-SETUP(setup_raise_cm, raise_cm_spec)
-SETUP(setup_raise_try, raise_try_spec)
-SETUP(setup_suppress_c, suppress_c_spec)
-SETUP(setup_suppress_py, suppress_py_spec)
-SETUP(setup_nested, nested_spec)
-SETUP(setup_stack, stack_spec)
-
 static const int64_t stack_sizes[] = {1, 16, 256, 0};
+
+/* A row of snippet rows: run_lifetime over the lt_spec in .data. */
+#define LT_CASE(case_name, spec_, sweep, doc_)                                              \
+    {.name = case_name, .setup = setup_lifetime, .run = run_lifetime,                       \
+     .check = check_lifetime, .teardown = teardown_lifetime, .params = sweep,               \
+     .data = &spec_, .doc = doc_}
 
 static const pmb_case cases[] = {
     {.name = "raw", .setup = setup_raw, .run = run_raw, .check = check_raw,
      .teardown = teardown_lifetime,
      .doc = "physical reference: malloc + dup, then close + free, from C; "
             "iteration = one resource"},
-    {.name = "with/c_exit", .setup = setup_c_with, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime,
-     .doc = "with Resource(): the C type's own __enter__/__exit__ release it"},
-    {.name = "with/py_class", .setup = setup_py_with, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime,
-     .doc = "with Managed(): a Python class's __enter__/__exit__ acquire and release"},
-    {.name = "with/contextmanager", .setup = setup_cm, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime,
-     .doc = "with managed(): a contextlib.contextmanager generator, release in finally"},
-    {.name = "try_finally", .setup = setup_try, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime, .doc = "r = Resource(); try: pass; finally: r.release()"},
-    {.name = "finalizer/del", .setup = setup_del, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime,
-     .doc = "an owner whose __del__ releases, dropped by refcounting"},
-    {.name = "finalizer/weakref_finalize", .setup = setup_weak, .run = run_lifetime,
-     .check = check_lifetime, .teardown = teardown_lifetime,
-     .doc = "weakref.finalize(owner, r.release), owner dropped"},
-    {.name = "finalizer/capsule", .setup = setup_capsule, .run = run_lifetime,
-     .check = check_lifetime, .teardown = teardown_lifetime,
-     .doc = "a PyCapsule whose destructor releases, dropped by refcounting"},
-    {.name = "raise/c_exit", .setup = setup_raise_c, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime,
-     .doc = "raise inside with Resource(): C __exit__ returns False, caught outside"},
-    {.name = "raise/py_class", .setup = setup_raise_py, .run = run_lifetime,
-     .check = check_lifetime, .teardown = teardown_lifetime,
-     .doc = "raise inside with Managed(): Python __exit__ returns False, caught outside"},
-    {.name = "raise/contextmanager", .setup = setup_raise_cm, .run = run_lifetime,
-     .check = check_lifetime, .teardown = teardown_lifetime,
-     .doc = "raise inside with managed(): thrown into the generator, finally releases"},
-    {.name = "raise/try_finally", .setup = setup_raise_try, .run = run_lifetime,
-     .check = check_lifetime, .teardown = teardown_lifetime,
-     .doc = "raise inside try/finally that releases, caught outside"},
-    {.name = "suppress/c_exit", .setup = setup_suppress_c, .run = run_lifetime,
-     .check = check_lifetime, .teardown = teardown_lifetime,
-     .doc = "raise inside with Resource(suppress=True): C __exit__ returns True"},
-    {.name = "suppress/py_class", .setup = setup_suppress_py, .run = run_lifetime,
-     .check = check_lifetime, .teardown = teardown_lifetime,
-     .doc = "raise inside with Managed(True): Python __exit__ returns True"},
-    {.name = "nested/raise", .setup = setup_nested, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime,
-     .doc = "with three Resources, raise innermost; iteration = three resources"},
-    {.name = "exit_stack", .setup = setup_stack, .run = run_lifetime, .check = check_lifetime,
-     .teardown = teardown_lifetime, .params = stack_sizes,
-     .doc = "contextlib.ExitStack entering N Resources; iteration = one stack"},
+    LT_CASE("with/c_exit", c_with_spec, NULL,
+            "with Resource(): the C type's own __enter__/__exit__ release it"),
+    LT_CASE("with/py_class", py_with_spec, NULL,
+            "with Managed(): a Python class's __enter__/__exit__ acquire and release"),
+    LT_CASE("with/contextmanager", cm_spec, NULL,
+            "with managed(): a contextlib.contextmanager generator, release in finally"),
+    LT_CASE("try_finally", try_spec, NULL, "r = Resource(); try: pass; finally: r.release()"),
+    LT_CASE("finalizer/del", del_spec, NULL,
+            "an owner whose __del__ releases, dropped by refcounting"),
+    LT_CASE("finalizer/weakref_finalize", weak_spec, NULL,
+            "weakref.finalize(owner, r.release), owner dropped"),
+    LT_CASE("finalizer/capsule", capsule_spec, NULL,
+            "a PyCapsule whose destructor releases, dropped by refcounting"),
+    LT_CASE("raise/c_exit", raise_c_spec, NULL,
+            "raise inside with Resource(): C __exit__ returns False, caught outside"),
+    LT_CASE("raise/py_class", raise_py_spec, NULL,
+            "raise inside with Managed(): Python __exit__ returns False, caught outside"),
+    LT_CASE("raise/contextmanager", raise_cm_spec, NULL,
+            "raise inside with managed(): thrown into the generator, finally releases"),
+    LT_CASE("raise/try_finally", raise_try_spec, NULL,
+            "raise inside try/finally that releases, caught outside"),
+    LT_CASE("suppress/c_exit", suppress_c_spec, NULL,
+            "raise inside with Resource(suppress=True): C __exit__ returns True"),
+    LT_CASE("suppress/py_class", suppress_py_spec, NULL,
+            "raise inside with Managed(True): Python __exit__ returns True"),
+    LT_CASE("nested/raise", nested_spec, NULL,
+            "with three Resources, raise innermost; iteration = three resources"),
+    LT_CASE("exit_stack", stack_spec, stack_sizes,
+            "contextlib.ExitStack entering N Resources; iteration = one stack"),
     {NULL},
 };
 

@@ -75,8 +75,14 @@ static int setup_floats(Py_ssize_t n)
     return 0;
 }
 
+/* N floats, N the case's param (one without a param), or as many as the
+ * Py_ssize_t in .data says: where the param means something else. */
 static int setup_mortal(int64_t param)
 {
+    const Py_ssize_t *fixed = pmb_data();
+    if (fixed != NULL) {
+        return setup_floats(*fixed);
+    }
     return setup_floats(param > 0 ? (Py_ssize_t)param : 1);
 }
 
@@ -278,12 +284,6 @@ static void run_incs_then_decs(gbs_state *st, int64_t param)
             gbs_clobber_memory();
         }
     }
-}
-
-static int setup_incs_mortal(int64_t param)
-{
-    (void)param;
-    return setup_floats(1);
 }
 
 static int check_incs_then_decs(const pmb_result *r)
@@ -508,10 +508,13 @@ static int setup_snippet(const char *src, Py_ssize_t loops, PyObject *arg)
     return 0;
 }
 
-/* The snippet's argument is objs[0], a mortal float; the loop's argument tuple owns one more
- * reference to it, counted in the snapshot. */
-static int setup_py_float(const char *src)
+/* The snippet in .data, whose argument is objs[0], a mortal float; the
+ * loop's argument tuple owns one more reference to it, counted in the
+ * snapshot. */
+static int setup_py_float(int64_t param)
 {
+    (void)param;
+    const char *src = pmb_data();
     if (setup_floats(1) < 0) {
         return -1;
     }
@@ -521,24 +524,6 @@ static int setup_py_float(const char *src)
     }
     objs_snapshot();
     return 0;
-}
-
-static int setup_py_rebind(int64_t p)
-{
-    (void)p;
-    return setup_py_float(rebind_src);
-}
-
-static int setup_py_call(int64_t p)
-{
-    (void)p;
-    return setup_py_float(call_src);
-}
-
-static int setup_py_getrefcount(int64_t p)
-{
-    (void)p;
-    return setup_py_float(getrefcount_src);
 }
 
 static int setup_py_iter(int64_t param)
@@ -616,6 +601,8 @@ static const int64_t small_int_count[] = {256, 0};
 static const int64_t depths[] = {16, 1024, 0};
 static const int64_t container_sizes[] = {1, 8, 64, 1024, 0};
 static const int64_t list_sizes[] = {16, 1024, 65536, 0};
+/* incs_then_decs/mortal: one float, whatever the depth */
+static const Py_ssize_t one_float = 1;
 
 static const pmb_case cases[] = {
     {.name = "c_increment", .setup = setup_counter, .run = run_c_increment,
@@ -636,8 +623,9 @@ static const pmb_case cases[] = {
     {.name = "incdec_spread/small_int", .setup = setup_small_ints, .run = run_incdec_spread,
      .check = check_incdec_spread, .teardown = teardown_all, .params = small_int_count,
      .doc = "one INCREF/DECREF pair on each of the small ints 0..N-1 in turn"},
-    {.name = "incs_then_decs/mortal", .setup = setup_incs_mortal, .run = run_incs_then_decs,
+    {.name = "incs_then_decs/mortal", .setup = setup_mortal, .run = run_incs_then_decs,
      .check = check_incs_then_decs, .teardown = teardown_all, .params = depths,
+     .data = &one_float,
      .doc = "N INCREFs of one float, then N DECREFs; iteration = one INCREF and one DECREF"},
     {.name = "incs_then_decs/none", .setup = setup_none, .run = run_incs_then_decs,
      .check = check_incs_then_decs, .teardown = teardown_all, .params = depths,
@@ -657,17 +645,17 @@ static const pmb_case cases[] = {
     {.name = "list_build", .setup = setup_mortal, .run = run_list_build, .check = check_container,
      .teardown = teardown_all, .params = container_sizes,
      .doc = "PyList_New(N), N items increfed in, then dropped; iteration = one list"},
-    {.name = "py_rebind", .setup = setup_py_rebind, .run = run_snippet, .check = check_py_float,
-     .teardown = teardown_all,
+    {.name = "py_rebind", .setup = setup_py_float, .run = run_snippet, .check = check_py_float,
+     .teardown = teardown_all, .data = rebind_src,
      .doc = "Python loop body a = x; b = a; c = b; a = c; iteration = one body"},
-    {.name = "py_call_args", .setup = setup_py_call, .run = run_snippet, .check = check_py_float,
-     .teardown = teardown_all,
+    {.name = "py_call_args", .setup = setup_py_float, .run = run_snippet, .check = check_py_float,
+     .teardown = teardown_all, .data = call_src,
      .doc = "Python call f(x, x, x) of a 3-argument function; iteration = one call"},
     {.name = "py_iter_list", .setup = setup_py_iter, .run = run_snippet, .check = check_py_iter,
      .teardown = teardown_all, .params = list_sizes,
      .doc = "Python for-loop over a list of N floats; iteration = one element"},
-    {.name = "sys_getrefcount", .setup = setup_py_getrefcount, .run = run_snippet,
-     .check = check_py_getrefcount, .teardown = teardown_all,
+    {.name = "sys_getrefcount", .setup = setup_py_float, .run = run_snippet,
+     .check = check_py_getrefcount, .teardown = teardown_all, .data = getrefcount_src,
      .doc = "Python call sys.getrefcount(x) in a loop; iteration = one call"},
     {NULL},
 };

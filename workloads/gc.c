@@ -119,6 +119,25 @@ static const char gc_src[] =
 /* What a batch-end step of an allocation loop does, clock paused. */
 enum { AT_CAP_NOTHING, AT_CAP_COLLECT, AT_CAP_DROP_KEPT };
 
+/* What tells rows that share functions apart; each setup reads the fields
+ * of its group. */
+typedef struct gc_spec {
+    const char *fn;      /* the gc_src function: a garbage builder or a loop */
+    /* collect, finalizer: the garbage's shape */
+    Py_ssize_t nodes;    /* nodes per structure; 0: the case's param */
+    Py_ssize_t tracked;  /* tracked objects per node, at least */
+    int finalizers;      /* finalizer_pairs: setup notes the calls; its n is resurrect */
+    int resurrect;       /* __del__ resurrects: no fixed count (collect() skips them) */
+    /* auto, garbage_memory, old_heap_build, edge: the collector's setting */
+    int enabled;         /* the collector on */
+    int threshold;       /* gc.set_threshold(param, 10, 10) */
+    int at_cap;          /* AT_CAP_* */
+    int64_t cap;         /* allocations between batch-end steps */
+    int check_signals;   /* the C loop calls PyErr_CheckSignals() */
+    int frozen;          /* old_heap_build: the old heap moved away by gc.freeze() */
+    int weak;            /* edge: the back-link is a weakref */
+} gc_spec;
+
 static struct {
     gcx_saved saved;
     pyloop loop;           /* the timed snippet, for loop cases */
@@ -235,42 +254,19 @@ static Py_ssize_t structures(Py_ssize_t n)
     return n >= MIN_GARBAGE ? 1 : (MIN_GARBAGE + n - 1) / n;
 }
 
-static int setup_self_list(int64_t p)
+/* The row's shape: k structures of n nodes, k * n >= MIN_GARBAGE. */
+static int setup_collect(int64_t param)
 {
-    (void)p;
-    return setup_shape("self_list", MIN_GARBAGE, 1, MIN_GARBAGE);
-}
-
-static int setup_instance_pair(int64_t p)
-{
-    (void)p;
-    return setup_shape("instance_pair", MIN_GARBAGE / 2, 2, MIN_GARBAGE);
-}
-
-static int setup_dict_pair(int64_t p)
-{
-    (void)p;
-    return setup_shape("dict_pair", MIN_GARBAGE / 2, 2, MIN_GARBAGE);
-}
-
-static int setup_ring(int64_t n)
-{
-    Py_ssize_t k = structures((Py_ssize_t)n);
-    return setup_shape("ring", k, (Py_ssize_t)n, k * (Py_ssize_t)n);
-}
-
-/* A node and its children list: two objects per node. */
-static int setup_tree(int64_t n)
-{
-    Py_ssize_t k = structures((Py_ssize_t)n);
-    return setup_shape("tree", k, (Py_ssize_t)n, 2 * k * (Py_ssize_t)n);
-}
-
-static int setup_finalizer(Py_ssize_t resurrect)
-{
+    const gc_spec *s = pmb_data();
+    Py_ssize_t n = s->nodes > 0 ? s->nodes : (Py_ssize_t)param;
+    Py_ssize_t k = structures(n);
+    Py_ssize_t lower = s->resurrect ? -1 : s->tracked * k * n;
     PyObject *counts = NULL;
-    if (setup_shape("finalizer_pairs", MIN_GARBAGE / 2, resurrect, resurrect ? -1 : MIN_GARBAGE) < 0) {
+    if (setup_shape(s->fn, k, s->finalizers ? s->resurrect : n, lower) < 0) {
         return -1;
+    }
+    if (!s->finalizers) {
+        return 0;
     }
     counts = call_sibling(g.build, "finalizer_counts");
     if (counts == NULL ||
@@ -281,18 +277,6 @@ static int setup_finalizer(Py_ssize_t resurrect)
     }
     Py_DECREF(counts);
     return 0;
-}
-
-static int setup_del_cycle(int64_t p)
-{
-    (void)p;
-    return setup_finalizer(0);
-}
-
-static int setup_resurrect(int64_t p)
-{
-    (void)p;
-    return setup_finalizer(1);
 }
 
 /* --- collecting garbage of a known shape ------------------------------------------ */
@@ -484,72 +468,41 @@ static int check_full_collect(const pmb_result *r)
 
 /* --- allocation loops and automatic collection ------------------------------------ */
 
-/* Collector enabled at the interpreter's thresholds, or at (t0, 10, 10). */
-static int setup_auto(const char *fn, long t0, int enabled, int at_cap, int64_t cap)
+/* The row's collector setting (gc_spec), its threshold0 the case's param
+ * where it says so; the loop is the row's snippet, or C's when it has none. */
+static int setup_auto(int64_t param)
 {
-    if (gc_prepare(enabled) < 0) {
+    const gc_spec *s = pmb_data();
+    if (gc_prepare(s->enabled) < 0) {
         return -1;
     }
-    if (t0 > 0 && gcx_set_threshold(t0, 10, 10) < 0) {
-        return pmb_fail("gc.set_threshold(%ld, 10, 10) failed", t0);
+    if (s->threshold && gcx_set_threshold((long)param, 10, 10) < 0) {
+        return pmb_fail("gc.set_threshold(%lld, 10, 10) failed", (long long)param);
     }
-    g.at_cap = at_cap;
-    g.cap = cap;
-    if (fn != NULL && pyloop_init(&g.loop, gc_src, fn, NULL, LOOP_CALL, NULL) < 0) {
-        return pmb_fail("cannot compile %s", fn);
+    g.at_cap = s->at_cap;
+    g.cap = s->cap;
+    g.check_signals = s->check_signals;
+    if (s->fn != NULL && pyloop_init(&g.loop, gc_src, s->fn, NULL, LOOP_CALL, NULL) < 0) {
+        return pmb_fail("cannot compile %s", s->fn);
     }
     return gcx_collect(2) >= 0 ? 0 : pmb_fail("gc.collect() failed");
 }
 
-static int setup_py_default(int64_t p)
-{
-    (void)p;
-    return setup_auto("cycles", 0, 1, AT_CAP_NOTHING, 0);
-}
-
-static int setup_py_threshold(int64_t t0)
-{
-    return setup_auto("cycles", (long)t0, 1, AT_CAP_NOTHING, 0);
-}
-
-static int setup_c_alloc(int64_t p)
-{
-    (void)p;
-    return setup_auto(NULL, 0, 1, AT_CAP_COLLECT, GARBAGE_CAP);
-}
-
-static int setup_c_signals(int64_t p)
-{
-    (void)p;
-    g.check_signals = 1;
-    return setup_auto(NULL, 0, 1, AT_CAP_COLLECT, GARBAGE_CAP);
-}
-
-static int setup_memory_enabled(int64_t p)
-{
-    (void)p;
-    return setup_auto("cycles_payload", 0, 1, AT_CAP_COLLECT, MEMORY_CAP);
-}
-
-static int setup_memory_disabled(int64_t p)
-{
-    (void)p;
-    return setup_auto("cycles_payload", 0, 0, AT_CAP_COLLECT, MEMORY_CAP);
-}
-
 /* old_heap_build: OLD_HEAP live lists aged into the oldest generation (and
  * frozen, for the frozen variant), then a loop adding survivors. */
-static int setup_old_heap(int enabled, int frozen)
+static int setup_old_heap(int64_t param)
 {
+    (void)param;
+    const gc_spec *s = pmb_data();
     PyObject *extra = NULL;
     if (setup_live_heap(OLD_HEAP) < 0) {
         return -1;
     }
-    if (gcx_enable(enabled) < 0 || (frozen && gcx_freeze(1) < 0)) {
+    if (gcx_enable(s->enabled) < 0 || (s->frozen && gcx_freeze(1) < 0)) {
         return pmb_fail("cannot set the collector up");
     }
-    g.frozen = frozen;
-    g.want_enabled = enabled;
+    g.frozen = s->frozen;
+    g.want_enabled = s->enabled;
     g.at_cap = AT_CAP_DROP_KEPT;
     g.cap = KEEP_CAP;
     PyObject *keep = PyList_New(0);
@@ -561,24 +514,6 @@ static int setup_old_heap(int enabled, int frozen)
     }
     Py_DECREF(extra);
     return 0;
-}
-
-static int setup_old_enabled(int64_t p)
-{
-    (void)p;
-    return setup_old_heap(1, 0);
-}
-
-static int setup_old_disabled(int64_t p)
-{
-    (void)p;
-    return setup_old_heap(0, 0);
-}
-
-static int setup_old_frozen(int64_t p)
-{
-    (void)p;
-    return setup_old_heap(1, 1);
 }
 
 /* Batch end, clock paused: collect the young garbage (noting how much
@@ -787,8 +722,10 @@ static int check_old_heap(const pmb_result *r)
 
 /* --- breaking cycles with a weak edge ---------------------------------------------- */
 
-static int setup_edge(int weak)
+static int setup_edge(int64_t param)
 {
+    (void)param;
+    const int weak = ((const gc_spec *)pmb_data())->weak;
     PyObject *extra = NULL;
     if (gc_prepare(0) < 0) {
         return -1;
@@ -801,18 +738,6 @@ static int setup_edge(int weak)
     Py_DECREF(extra);
     g.expected = weak ? 0 : 2; /* objects collected per parent/child pair */
     return gcx_collect(2) >= 0 ? 0 : pmb_fail("gc.collect() failed");
-}
-
-static int setup_strong_edge(int64_t p)
-{
-    (void)p;
-    return setup_edge(0);
-}
-
-static int setup_weak_edge(int64_t p)
-{
-    (void)p;
-    return setup_edge(1);
 }
 
 /* Iteration: one parent/child pair made and dropped; each snippet call
@@ -841,66 +766,82 @@ static const int64_t heap_sizes[] = {1000, 10000, 100000, 1000000, 0};
 static const int64_t frozen_sizes[] = {1000000, 0};
 static const int64_t thresholds[] = {100, 10000, 0};
 
+/* Rows that differ only by the gc_spec in .data share these functions. */
+#define COLLECT(case_name, check_, sweep, doc_, ...)                                        \
+    {.name = case_name, .setup = setup_collect, .run = run_collect, .check = check_,        \
+     .teardown = teardown_gc, .params = sweep, .doc = doc_,                                  \
+     .data = &(const gc_spec){__VA_ARGS__}}
+#define AUTO(case_name, run_, check_, sweep, doc_, ...)                                     \
+    {.name = case_name, .setup = setup_auto, .run = run_, .check = check_,                  \
+     .teardown = teardown_gc, .params = sweep, .doc = doc_,                                  \
+     .data = &(const gc_spec){__VA_ARGS__}}
+#define OLD_HEAP_BUILD(case_name, doc_, ...)                                                \
+    {.name = case_name, .setup = setup_old_heap, .run = run_auto_py, .check = check_old_heap, \
+     .teardown = teardown_gc, .doc = doc_, .data = &(const gc_spec){__VA_ARGS__}}
+#define EDGE(case_name, doc_, ...)                                                          \
+    {.name = case_name, .setup = setup_edge, .run = run_edge, .check = check_edge,          \
+     .teardown = teardown_gc, .doc = doc_, .data = &(const gc_spec){__VA_ARGS__}}
+
 static const pmb_case cases[] = {
-    {.name = "collect/self_list", .setup = setup_self_list, .run = run_collect,
-     .check = check_collect, .teardown = teardown_gc,
-     .doc = "gc.collect(0) of 4096 lists x.append(x); iteration = one collection"},
-    {.name = "collect/instance_pair", .setup = setup_instance_pair, .run = run_collect,
-     .check = check_collect, .teardown = teardown_gc,
-     .doc = "gc.collect(0) of 2048 instance pairs a.field = b; b.field = a"},
-    {.name = "collect/dict_pair", .setup = setup_dict_pair, .run = run_collect,
-     .check = check_collect, .teardown = teardown_gc,
-     .doc = "gc.collect(0) of 2048 pairs of dicts pointing at each other"},
-    {.name = "collect/ring", .setup = setup_ring, .run = run_collect, .check = check_collect,
-     .teardown = teardown_gc, .params = ring_sizes,
-     .doc = "gc.collect(0) of rings of N __slots__ nodes (>= 4096 nodes)"},
-    {.name = "collect/tree", .setup = setup_tree, .run = run_collect, .check = check_collect,
-     .teardown = teardown_gc, .params = tree_sizes,
-     .doc = "gc.collect(0) of 4-ary trees of N nodes with parent back-links"},
+    COLLECT("collect/self_list", check_collect, NULL,
+            "gc.collect(0) of 4096 lists x.append(x); iteration = one collection",
+            .fn = "self_list", .nodes = 1, .tracked = 1),
+    COLLECT("collect/instance_pair", check_collect, NULL,
+            "gc.collect(0) of 2048 instance pairs a.field = b; b.field = a",
+            .fn = "instance_pair", .nodes = 2, .tracked = 1),
+    COLLECT("collect/dict_pair", check_collect, NULL,
+            "gc.collect(0) of 2048 pairs of dicts pointing at each other",
+            .fn = "dict_pair", .nodes = 2, .tracked = 1),
+    COLLECT("collect/ring", check_collect, ring_sizes,
+            "gc.collect(0) of rings of N __slots__ nodes (>= 4096 nodes)",
+            .fn = "ring", .tracked = 1),
+    /* a node and its children list: two objects per node */
+    COLLECT("collect/tree", check_collect, tree_sizes,
+            "gc.collect(0) of 4-ary trees of N nodes with parent back-links",
+            .fn = "tree", .tracked = 2),
     {.name = "live_heap", .setup = setup_live_heap, .run = run_full_collect,
      .check = check_full_collect, .teardown = teardown_gc, .params = heap_sizes,
      .doc = "full gc.collect() with N live lists and no garbage"},
     {.name = "frozen_heap", .setup = setup_frozen_heap, .run = run_full_collect,
      .check = check_full_collect, .teardown = teardown_gc, .params = frozen_sizes,
      .doc = "full gc.collect() with N live lists moved away by gc.freeze()"},
-    {.name = "auto/py/default", .setup = setup_py_default, .run = run_auto_py,
-     .check = check_auto_py, .teardown = teardown_gc,
-     .doc = "Python loop x = []; x.append(x) at the default thresholds; iteration = one cycle"},
-    {.name = "auto/py/threshold", .setup = setup_py_threshold, .run = run_auto_py,
-     .check = check_auto_py, .teardown = teardown_gc, .params = thresholds,
-     .doc = "the same after gc.set_threshold(N, 10, 10)"},
-    {.name = "auto/c/alloc", .setup = setup_c_alloc, .run = run_auto_c, .check = check_auto,
-     .teardown = teardown_gc,
-     .doc = "C loop PyList_New + append itself; automatic collections reported as they happen"},
-    {.name = "auto/c/check_signals", .setup = setup_c_signals, .run = run_auto_c,
-     .check = check_auto, .teardown = teardown_gc,
-     .doc = "the same C loop calling PyErr_CheckSignals() after each cycle"},
-    {.name = "edge/strong", .setup = setup_strong_edge, .run = run_edge, .check = check_edge,
-     .teardown = teardown_gc,
-     .doc = "parent/child pair with strong back-link, freed by gc.collect(0); "
-            "iteration = one pair"},
-    {.name = "edge/weakref", .setup = setup_weak_edge, .run = run_edge, .check = check_edge,
-     .teardown = teardown_gc, .doc = "the same with a weakref.ref back-link, freed by refcounting"},
-    {.name = "finalizer/del_cycle", .setup = setup_del_cycle, .run = run_collect,
-     .check = check_del_cycle, .teardown = teardown_gc,
-     .doc = "gc.collect(0) of 2048 pairs with __del__; each finalizer must run once"},
-    {.name = "finalizer/resurrect", .setup = setup_resurrect, .run = run_collect,
-     .check = check_resurrect, .teardown = teardown_gc,
-     .doc = "the same with __del__ resurrecting self; freed later without a second call"},
-    {.name = "old_heap_build/enabled", .setup = setup_old_enabled, .run = run_auto_py,
-     .check = check_old_heap, .teardown = teardown_gc,
-     .doc = "Python loop keeping new lists beside 100000 old ones; collector on"},
-    {.name = "old_heap_build/disabled", .setup = setup_old_disabled, .run = run_auto_py,
-     .check = check_old_heap, .teardown = teardown_gc, .doc = "the same after gc.disable()"},
-    {.name = "old_heap_build/frozen", .setup = setup_old_frozen, .run = run_auto_py,
-     .check = check_old_heap, .teardown = teardown_gc,
-     .doc = "the same with the old heap moved away by gc.freeze()"},
-    {.name = "garbage_memory/enabled", .setup = setup_memory_enabled, .run = run_auto_py,
-     .check = check_auto_py, .teardown = teardown_gc,
-     .doc = "cycles holding 256-byte payloads; collector on; memory as counters"},
-    {.name = "garbage_memory/disabled", .setup = setup_memory_disabled, .run = run_auto_py,
-     .check = check_auto_disabled, .teardown = teardown_gc,
-     .doc = "the same with gc.disable(): garbage piles up to 100000 cycles"},
+    AUTO("auto/py/default", run_auto_py, check_auto_py, NULL,
+         "Python loop x = []; x.append(x) at the default thresholds; iteration = one cycle",
+         .fn = "cycles", .enabled = 1),
+    AUTO("auto/py/threshold", run_auto_py, check_auto_py, thresholds,
+         "the same after gc.set_threshold(N, 10, 10)",
+         .fn = "cycles", .enabled = 1, .threshold = 1),
+    AUTO("auto/c/alloc", run_auto_c, check_auto, NULL,
+         "C loop PyList_New + append itself; automatic collections reported as they happen",
+         .enabled = 1, .at_cap = AT_CAP_COLLECT, .cap = GARBAGE_CAP),
+    AUTO("auto/c/check_signals", run_auto_c, check_auto, NULL,
+         "the same C loop calling PyErr_CheckSignals() after each cycle",
+         .enabled = 1, .at_cap = AT_CAP_COLLECT, .cap = GARBAGE_CAP, .check_signals = 1),
+    EDGE("edge/strong",
+         "parent/child pair with strong back-link, freed by gc.collect(0); "
+         "iteration = one pair",
+         .weak = 0),
+    EDGE("edge/weakref", "the same with a weakref.ref back-link, freed by refcounting",
+         .weak = 1),
+    COLLECT("finalizer/del_cycle", check_del_cycle, NULL,
+            "gc.collect(0) of 2048 pairs with __del__; each finalizer must run once",
+            .fn = "finalizer_pairs", .nodes = 2, .tracked = 1, .finalizers = 1),
+    COLLECT("finalizer/resurrect", check_resurrect, NULL,
+            "the same with __del__ resurrecting self; freed later without a second call",
+            .fn = "finalizer_pairs", .nodes = 2, .finalizers = 1, .resurrect = 1),
+    OLD_HEAP_BUILD("old_heap_build/enabled",
+                   "Python loop keeping new lists beside 100000 old ones; collector on",
+                   .enabled = 1),
+    OLD_HEAP_BUILD("old_heap_build/disabled", "the same after gc.disable()", .enabled = 0),
+    OLD_HEAP_BUILD("old_heap_build/frozen",
+                   "the same with the old heap moved away by gc.freeze()", .enabled = 1,
+                   .frozen = 1),
+    AUTO("garbage_memory/enabled", run_auto_py, check_auto_py, NULL,
+         "cycles holding 256-byte payloads; collector on; memory as counters",
+         .fn = "cycles_payload", .enabled = 1, .at_cap = AT_CAP_COLLECT, .cap = MEMORY_CAP),
+    AUTO("garbage_memory/disabled", run_auto_py, check_auto_disabled, NULL,
+         "the same with gc.disable(): garbage piles up to 100000 cycles",
+         .fn = "cycles_payload", .enabled = 0, .at_cap = AT_CAP_COLLECT, .cap = MEMORY_CAP),
     {NULL},
 };
 

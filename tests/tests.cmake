@@ -28,7 +28,7 @@ add_test(NAME scripts/find_pythons
 
 add_test(NAME scripts/hook_overhead_and_variation
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_result_scripts.py
-                 ${CMAKE_SOURCE_DIR}/scripts)
+                 ${CMAKE_SOURCE_DIR}/scripts/figures)
 
 add_test(NAME scripts/compare_ratios_intervals_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_compare.py

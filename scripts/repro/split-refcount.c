@@ -4,7 +4,7 @@
  * word, which the CPU cannot forward from the narrower store. This loop does
  * only that, beside the same pair with 64-bit accesses on both sides.
  *
- *   cc -O2 scripts/split-refcount.c -o split-refcount && ./split-refcount
+ *   cc -O2 scripts/repro/split-refcount.c -o split-refcount && ./split-refcount
  */
 #include <stdint.h>
 #include <stdio.h>

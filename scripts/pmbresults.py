@@ -1,7 +1,7 @@
 """pmbresults - shared by the scripts that read pymembench result files: the
 one validating loader (read_results; read_json for our other JSON files),
-the command line `PROG RESULT.json [--filter REGEX]`, the rows, and the
-median row of each case.
+the command line `PROG RESULT.json [--filter REGEX]`, Google Benchmark's
+filter rule (case_filter), the rows, and the median row of each case.
 
 Run as `python3 scripts/pmbresults.py FILE...`, it loads each file as a result file
 and says nothing (exit 0), or names the first bad one in one line (exit 2):
@@ -202,20 +202,36 @@ def read_results(path):
     return doc
 
 
+def case_filter(spec):
+    """A test on case names that keeps what `--benchmark_filter=spec` runs,
+    by Google Benchmark's rule (which every pymembench mode applies): the
+    regular expression is searched for in the name; empty or "all" keeps
+    every case; a leading '-' keeps the names it does not match. For rows
+    already in result files; the cases a binary has that match a filter are
+    the binary's to say (pymembench --list --benchmark_filter=spec).
+    Raises re.error on a bad expression."""
+    spec = spec or ""
+    if spec in ("", "all"):
+        return lambda name: True
+    negate = spec.startswith("-")
+    regex = re.compile(spec[1:] if negate else spec)
+    return lambda name: bool(regex.search(name)) != negate
+
+
 def load(prog, argv):
-    """(benchmark rows, compiled filter or None); exits 2 on bad usage or an
+    """(benchmark rows, case_filter of --filter); exits 2 on bad usage or an
     unreadable file, with one line on stderr."""
     usage = "%s: usage: %s RESULT.json [--filter REGEX]\n" % (prog, prog)
     if len(argv) not in (1, 3) or argv[0].startswith("-") or (len(argv) == 3 and argv[1] != "--filter"):
         sys.stderr.write(usage)
         sys.exit(2)
     try:
-        pattern = re.compile(argv[2]) if len(argv) == 3 else None
+        keep = case_filter(argv[2] if len(argv) == 3 else "")
     except re.error as e:
         sys.stderr.write("%s: bad --filter regex %r: %s\n" % (prog, argv[2], e))
         sys.exit(2)
     try:
-        return read_results(argv[0])["benchmarks"], pattern
+        return read_results(argv[0])["benchmarks"], keep
     except BadFile as e:
         sys.stderr.write("%s: %s\n" % (prog, e))
         sys.exit(2)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""check_result_scripts.py SCRIPTS_DIR - hook-overhead, variation,
-buffers-table and bindings-table compute what they claim from a result file
-with known numbers, and refuse bad usage."""
+"""check_result_scripts.py FIGURES_DIR - hook-overhead, variation,
+buffers-table and bindings-table (scripts/figures/) compute what they claim
+from a result file with known numbers, and refuse bad usage; a filter
+with a leading '-' keeps the cases it misses (Google Benchmark's rule)."""
 import json
 import os
 import subprocess
@@ -61,6 +62,12 @@ def main(scripts):
         p = run("hook-overhead", "--filter", "f/b")
         if "median on/off over 1 cases: 1.250" not in p.stdout:
             problems.append("hook-overhead --filter: %r" % p.stdout)
+        p = run("hook-overhead", "--filter", "-f/b")
+        if "median on/off over 1 cases: 2.000" not in p.stdout:
+            problems.append("hook-overhead --filter -f/b (all but f/b): %r" % p.stdout)
+        p = run("variation", "--filter", "-f/[xz]")
+        if "median cv over 1 cases: 3.00%" not in p.stdout:
+            problems.append("variation --filter -f/[xz] (only f/y): %r" % p.stdout)
         p = run("variation")
         if p.returncode != 0 or "median cv over 3 cases: 2.00% (max 3.00%)" not in p.stdout:
             problems.append("variation: %d %r" % (p.returncode, p.stdout))

@@ -181,7 +181,4 @@ extern "C" const bind_layer wl_bindings_boost = {
     boost_incref_spread,
     boost_cpp_keeps,
     boost_py_keeps,
-    (1u << BIND_HOLDER_DEFAULT) | (1u << BIND_HOLDER_SHARED),
-    (1u << BIND_HOLDER_DEFAULT) | (1u << BIND_HOLDER_SHARED),
-    1u << BIND_HOLDER_SHARED,
 };

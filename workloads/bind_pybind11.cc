@@ -210,7 +210,4 @@ extern "C" const bind_layer wl_bindings_pybind11 = {
     pybind11_incref_spread,
     pybind11_cpp_keeps,
     pybind11_py_keeps,
-    (1u << BIND_HOLDER_DEFAULT) | (1u << BIND_HOLDER_SHARED),
-    1u << BIND_HOLDER_SHARED,
-    1u << BIND_HOLDER_SHARED,
 };

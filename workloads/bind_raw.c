@@ -70,13 +70,10 @@ static int64_t raw_py_keeps(int holder, int64_t n)
 
 const bind_layer wl_bindings_raw = {
     .name = "raw",
-    .library = "the C API",
+    .library = BIND_RAW_LIBRARY,
     .cls = raw_cls,
     .raw_of = res_raw_of,
     .incref_spread = raw_incref_spread,
     .cpp_keeps = raw_cpp_keeps,
     .py_keeps = raw_py_keeps,
-    .holders = 1u << BIND_HOLDER_DEFAULT,
-    .cpp_keeps_holders = 1u << BIND_HOLDER_DEFAULT,
-    .py_keeps_holders = 1u << BIND_HOLDER_DEFAULT,
 };

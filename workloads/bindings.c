@@ -385,33 +385,112 @@ static const job_spec cpp_keeps_spec = {JOB_CPP_KEEPS, NULL, 0, 1, 1, 0, 0};
 static const job_spec py_keeps_spec = {JOB_PY_KEEPS, NULL, 0, 1, 1, 0, 0};
 static const job_spec leak_spec = {JOB_LEAK, "leak", 0, 1, 1, 0, 0};
 
-typedef struct job_doc {
-    const job_spec *spec;
-    const char *name;
-    unsigned holders_field; /* 0: cls holders; 1: cpp_keeps; 2: py_keeps */
-    const char *doc;
-} job_doc;
+/* The table is static: a row per job, layer and holder, in that order.
+ * Which holders a layer has for a job is written here, row by row; the
+ * holder matters for create and the holder jobs only. A layer the build
+ * lacks expands to no rows. */
+#define ROW(spec_, job, doc_, layer_, holder_, suffix, note)                                  \
+    {.name = job "/" suffix, .setup = setup_bindings, .run = run_bindings,                   \
+     .check = check_bindings, .teardown = teardown_bindings,                                 \
+     .data = &(const bind_row){&spec_, &layer_, holder_}, .doc = doc_ " (" note ")"},
 
-static const job_doc jobs[] = {
-    {&create_spec, "create", 0, "R(): make a wrapper (acquires) and drop it (destructor "
-                                "releases); iteration = one object"},
-    {&method_spec, "method", 0, "r.fileno(): one bound method call returning an int"},
-    {&with_spec, "with", 0, "with R() as r: pass; __exit__ releases"},
-    {&raise_spec, "with_raise", 0, "with R(): raise, caught outside; __exit__ releases"},
-    {&view_spec, "buffer/view", 0, "memoryview(r): the 4 KiB block itself, no copy"},
-    {&copy_spec, "buffer/copy", 0, "r.copy(): the 4 KiB block copied into a new bytes"},
-    {&incref_spec, "incref", 0, "one INCREF and one DECREF through the layer's API, "
-                                "64 objects in turn (spread, not one object)"},
-    {&cpp_keeps_spec, "cpp_keeps", 1, "C++ keeps the resource (shared_ptr; raw: a reference) "
-                                      "after Python's reference goes, then drops it"},
-    {&py_keeps_spec, "py_keeps", 2, "C++ makes it (make_shared; raw: a capsule), hands it to "
-                                    "Python and drops its handle; Python drops it last"},
+#define SHARED_PTR ", std::shared_ptr holder"
+#define RAW(spec, job, doc)                                                                   \
+    ROW(spec, job, doc, wl_bindings_raw, BIND_HOLDER_DEFAULT, "raw", BIND_RAW_LIBRARY)
+#ifdef PYMB_HAVE_BOOST_PYTHON
+#define BOOST(spec, job, doc)                                                                 \
+    ROW(spec, job, doc, wl_bindings_boost, BIND_HOLDER_DEFAULT, "boost",                      \
+        PYMB_BOOST_PYTHON_LIBRARY)
+#define BOOST_SHARED(spec, job, doc)                                                          \
+    ROW(spec, job, doc, wl_bindings_boost, BIND_HOLDER_SHARED, "boost_shared_ptr",            \
+        PYMB_BOOST_PYTHON_LIBRARY SHARED_PTR)
+#else
+#define BOOST(spec, job, doc)
+#define BOOST_SHARED(spec, job, doc)
+#endif
+#ifdef PYMB_HAVE_PYBIND11
+#define PYBIND11(spec, job, doc)                                                              \
+    ROW(spec, job, doc, wl_bindings_pybind11, BIND_HOLDER_DEFAULT, "pybind11",                \
+        PYMB_PYBIND11_LIBRARY)
+#define PYBIND11_SHARED(spec, job, doc)                                                       \
+    ROW(spec, job, doc, wl_bindings_pybind11, BIND_HOLDER_SHARED, "pybind11_shared_ptr",      \
+        PYMB_PYBIND11_LIBRARY SHARED_PTR)
+#else
+#define PYBIND11(spec, job, doc)
+#define PYBIND11_SHARED(spec, job, doc)
+#endif
+/* A job every layer runs the same way, with its default holder. */
+#define EVERY_LAYER(spec, job, doc)                                                           \
+    RAW(spec, job, doc) BOOST(spec, job, doc) PYBIND11(spec, job, doc)
+
+#define CREATE_DOC "R(): make a wrapper (acquires) and drop it (destructor releases); " \
+                   "iteration = one object"
+#define CPP_KEEPS_DOC "C++ keeps the resource (shared_ptr; raw: a reference) after " \
+                      "Python's reference goes, then drops it"
+#define PY_KEEPS_DOC "C++ makes it (make_shared; raw: a capsule), hands it to Python " \
+                     "and drops its handle; Python drops it last"
+
+static const pmb_case cases[] = {
+    RAW(create_spec, "create", CREATE_DOC)
+    BOOST(create_spec, "create", CREATE_DOC)
+    BOOST_SHARED(create_spec, "create", CREATE_DOC)
+    PYBIND11(create_spec, "create", CREATE_DOC)
+    PYBIND11_SHARED(create_spec, "create", CREATE_DOC)
+    EVERY_LAYER(method_spec, "method", "r.fileno(): one bound method call returning an int")
+    EVERY_LAYER(with_spec, "with", "with R() as r: pass; __exit__ releases")
+    EVERY_LAYER(raise_spec, "with_raise", "with R(): raise, caught outside; __exit__ releases")
+    EVERY_LAYER(view_spec, "buffer/view", "memoryview(r): the 4 KiB block itself, no copy")
+    EVERY_LAYER(copy_spec, "buffer/copy", "r.copy(): the 4 KiB block copied into a new bytes")
+    EVERY_LAYER(incref_spec, "incref", "one INCREF and one DECREF through the layer's API, "
+                                       "64 objects in turn (spread, not one object)")
+    /* pybind11's default holder, a unique_ptr, cannot be shared with C++ */
+    RAW(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    BOOST(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    BOOST_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    PYBIND11_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    /* what C++ hands over is a shared_ptr on either C++ layer */
+    RAW(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
+    BOOST_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
+    PYBIND11_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
+    {NULL},
 };
-#define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
+
 /* Registered only with PYMB_SELFTEST=1 (tests/check_bindings.py). */
-static const job_doc selftest_job = {&leak_spec, "selftest/leak", 0,
-                                     "planted fault: every resource kept alive"};
-#define MAX_LAYERS 3
+static const pmb_case selftest_cases[] = {
+    EVERY_LAYER(leak_spec, "selftest/leak", "planted fault: every resource kept alive")
+    {NULL},
+};
+
+#if defined(PYMB_BOOST_PYTHON_SKIP) || defined(PYMB_PYBIND11_SKIP)
+/* A layer this build lacks (CMakeLists.txt, cmake/bindings.cmake) has one
+ * row instead of its rows, which says why. */
+typedef struct unavailable_layer {
+    const char *library;
+    const char *why;
+} unavailable_layer;
+
+static int setup_unavailable(int64_t param)
+{
+    (void)param;
+    const unavailable_layer *u = pmb_data();
+    return pmb_skip("%s on %s: %s", u->library, PYMB_TAG, u->why);
+}
+
+/* setup always skips: run and check are never reached */
+#define UNAVAILABLE(layer, library, why)                                                      \
+    {.name = "unavailable/" layer, .setup = setup_unavailable, .run = run_bindings,          \
+     .check = check_bindings, .data = &(const unavailable_layer){library, why}, .doc = why},
+#endif
+
+static const pmb_case unavailable_cases[] = {
+#ifdef PYMB_BOOST_PYTHON_SKIP
+    UNAVAILABLE("boost", "Boost.Python", PYMB_BOOST_PYTHON_SKIP)
+#endif
+#ifdef PYMB_PYBIND11_SKIP
+    UNAVAILABLE("pybind11", "pybind11", PYMB_PYBIND11_SKIP)
+#endif
+    {NULL},
+};
 
 static const bind_layer *const layers[] = {
     &wl_bindings_raw,
@@ -424,93 +503,25 @@ static const bind_layer *const layers[] = {
 };
 #define NLAYERS (sizeof(layers) / sizeof(layers[0]))
 
-/* Every (job, layer, holder) the layers support; names and docs built once. */
-/* A layer this build lacks: one row that says why (CMakeLists.txt,
- * cmake/bindings.cmake) instead of its rows. */
-typedef struct unavailable_layer {
-    const char *name;
-    const char *library;
-    const char *why;
-} unavailable_layer;
-
-static const unavailable_layer unavailable[] = {
-#ifdef PYMB_BOOST_PYTHON_SKIP
-    {"unavailable/boost", "Boost.Python", PYMB_BOOST_PYTHON_SKIP},
-#endif
-#ifdef PYMB_PYBIND11_SKIP
-    {"unavailable/pybind11", "pybind11", PYMB_PYBIND11_SKIP},
-#endif
-    {NULL, NULL, NULL},
-};
-
-static int setup_unavailable(int64_t param)
-{
-    (void)param;
-    const unavailable_layer *u = pmb_data();
-    return pmb_skip("%s on %s: %s", u->library, PYMB_TAG, u->why);
-}
-
-#define MAX_ROWS ((NJOBS + 1) * MAX_LAYERS * BIND_NHOLDERS + 2)
-static bind_row rows[MAX_ROWS];
-static char names[MAX_ROWS][48];
-static char docs[MAX_ROWS][192];
-static pmb_case table[MAX_ROWS + 1];
-
-static unsigned holders_of(const bind_layer *l, unsigned field)
-{
-    return field == 0 ? l->holders : field == 1 ? l->cpp_keeps_holders : l->py_keeps_holders;
-}
-
-/* Add the rows of one job: one per layer and holder it supports. */
-static size_t add_job(size_t n, const job_doc *job)
-{
-    for (size_t l = 0; l < NLAYERS; l++) {
-        unsigned holders = holders_of(layers[l], job->holders_field);
-        for (int h = 0; h < BIND_NHOLDERS; h++) {
-            /* the holder matters for the holder jobs and create only */
-            if (!(holders & (1u << h)) || (h != BIND_HOLDER_DEFAULT &&
-                                           job->spec->job != JOB_CREATE &&
-                                           job->holders_field == 0)) {
-                continue;
-            }
-            rows[n] = (bind_row){job->spec, layers[l], h};
-            snprintf(names[n], sizeof(names[n]), "%s/%s%s", job->name, layers[l]->name,
-                     h == BIND_HOLDER_SHARED ? "_shared_ptr" : "");
-            snprintf(docs[n], sizeof(docs[n]), "%s (%s%s)", job->doc, layers[l]->library,
-                     h == BIND_HOLDER_SHARED ? ", std::shared_ptr holder" : "");
-            table[n] = (pmb_case){.name = names[n], .setup = setup_bindings,
-                                  .run = run_bindings, .check = check_bindings,
-                                  .teardown = teardown_bindings, .data = &rows[n],
-                                  .doc = docs[n]};
-            n++;
-        }
-    }
-    return n;
-}
-
+/* The rows go in three tables, registered in this order, because the
+ * selftest rows come between the others only when PYMB_SELFTEST=1. */
 int wl_bindings_register(void)
 {
     char layers_text[256] = "";
-    size_t n = 0, used = 0;
-    for (size_t j = 0; j < NJOBS; j++) {
-        n = add_job(n, &jobs[j]);
-    }
-    const char *selftest = getenv("PYMB_SELFTEST");
-    if (selftest != NULL && strcmp(selftest, "1") == 0) {
-        n = add_job(n, &selftest_job);
-    }
+    size_t used = 0;
     for (size_t l = 0; l < NLAYERS; l++) {
         int k = snprintf(layers_text + used, sizeof(layers_text) - used, "%s%s (%s)",
                          l > 0 ? ", " : "", layers[l]->name, layers[l]->library);
         used += k > 0 && (size_t)k < sizeof(layers_text) - used ? (size_t)k : 0;
     }
     gbs_add_context("bindings_layers", layers_text);
-    for (const unavailable_layer *u = unavailable; u->name != NULL; u++) {
-        /* setup always skips: run and check are never reached */
-        table[n++] = (pmb_case){.name = u->name, .setup = setup_unavailable,
-                                .run = run_bindings, .check = check_bindings, .data = u,
-                                .doc = u->why};
+    if (pmb_register_family("bindings", cases) < 0) {
+        return -1;
     }
-    table[n] = (pmb_case){.name = NULL};
-    return pmb_register_family("bindings", table);
+    const char *selftest = getenv("PYMB_SELFTEST");
+    if (selftest != NULL && strcmp(selftest, "1") == 0 &&
+        pmb_register_family("bindings", selftest_cases) < 0) {
+        return -1;
+    }
+    return pmb_register_family("bindings", unavailable_cases);
 }

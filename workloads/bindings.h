@@ -50,9 +50,12 @@ typedef struct bind_layer {
      * object is dropped last. Returns how many times the resource was
      * still open after C/C++'s handle went, or -1 with an exception. */
     int64_t (*py_keeps)(int holder, int64_t n);
-    /* Which holders cls, cpp_keeps and py_keeps support (bit 1 << holder). */
-    unsigned holders, cpp_keeps_holders, py_keeps_holders;
+    /* Which holders each job has on a layer is said by the rows of
+     * bindings.c's static table, not here. */
 } bind_layer;
+
+/* The raw layer's library, for its bind_layer and its rows' docs. */
+#define BIND_RAW_LIBRARY "the C API"
 
 extern const bind_layer wl_bindings_raw;
 #ifdef PYMB_HAVE_BOOST_PYTHON

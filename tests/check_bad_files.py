@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """check_bad_files.py SCRIPTS_DIR - every reader of result files (compare,
-plots, regress-verdict as baseline and as run, validate-results,
-merge-processes, the tables, variation, hook-overhead) and history-plots
-refuse a bad file: NaN, Infinity, negative or zero times, wrong shapes, a
-file cut short, an empty file, a hyperfine export, a pyperf file. Each
+plots, regress-verdict and regress-sensitivity as baseline and as run,
+validate-results, merge-processes, the tables, variation, hook-overhead,
+ci-verdict's verdict.json) and history-plots refuse a bad file: NaN,
+Infinity, negative or zero times, wrong shapes, a file cut short, an empty
+file, a hyperfine export, a pyperf file. Each
 refusal is exit 2, one stderr line naming the file and what is wrong, no
 traceback, and no file written or left. The good files they were made from
 are accepted (exit 0), the NaN Google Benchmark itself writes for the cv of
@@ -208,8 +209,8 @@ def readers(scripts, tmp, good, good_base, bad_text, want, label):
           [os.path.join(d, "merged.json"), os.path.join(d, "cpython-3.11.7-default.json"), bad],
           "merge-processes")
     for tool in ("hook-overhead", "variation", "buffers-table", "bindings-table"):
-        check(tool, d, bad, [bad], tool)
-    check("alloc-table", d, bad, [d, "cpython-3.12.1"], "alloc-table")
+        check(tool, d, bad, [bad], os.path.join("figures", tool))
+    check("alloc-table", d, bad, [d, "cpython-3.12.1"], os.path.join("figures", "alloc-table"))
     # regress-verdict: the bad file as each of the four inputs
     for side in ("baseline", "run"):
         for name, doc in (("instructions.json", good_instructions()), ("time.json", good)):
@@ -221,6 +222,9 @@ def readers(scripts, tmp, good, good_base, bad_text, want, label):
             check("regress-verdict, %s %s" % (side, name), d, bad,
                   [os.path.join(d, "baseline"), os.path.join(d, "run"), "--gate", "both"],
                   "regress-verdict")
+            check("regress-sensitivity, %s %s" % (side, name), d, bad,
+                  [os.path.join(d, "baseline"), os.path.join(d, "run"), "--plants", "0,5"],
+                  os.path.join("figures", "regress-sensitivity"))
 
 
 def strict_load(path):
@@ -277,6 +281,25 @@ def history(scripts, tmp):
         check(label, make(good_record()), want)
 
 
+def verdicts(scripts, tmp):
+    """ci-verdict reads a run's verdict.json: a good one turns status 2 into
+    a regression (1); one cut short or with NaN is refused."""
+    for label, text, want in (("good", json.dumps({"cases": [], "status": 1}), None),
+                              ("cut short", '{"cases": [], "status": 1', "cut short"),
+                              ("NaN", '{"cases": [], "status": NaN}', "status is NaN")):
+        d = tempfile.mkdtemp(dir=tmp)
+        bad = os.path.join(d, "verdict.json")
+        write(bad, text)
+        before = files_under(d)
+        p = run(scripts, "ci-verdict", "2", d)
+        if want is None:
+            expect(p.returncode == 1 and "found a regression" in p.stdout,
+                   "ci-verdict on a FAIL verdict with status 2: exit %d, %r %r"
+                   % (p.returncode, p.stdout, p.stderr[-600:]))
+        else:
+            refused("ci-verdict, %s" % label, p, bad, want, d, before)
+
+
 def main(scripts):
     if shutil.which("gnuplot") is None:
         print("FAIL: gnuplot not found: install gnuplot-nox (apt-get install gnuplot-nox)")
@@ -301,6 +324,7 @@ def main(scripts):
                 refused("regress-verdict, %s %s" % (side, label), p, bad, want, d, before)
         merge_is_strict(scripts, tmp)
         history(scripts, tmp)
+        verdicts(scripts, tmp)
     if not failed():
         print("ok: %d bad result files and %d bad history records refused by every reader "
               "(exit 2, one line, nothing written); the good ones accepted; merge-processes "

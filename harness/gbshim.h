@@ -41,17 +41,15 @@ enum {
 int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void));
 /* Run the benchmarks selected by --benchmark_filter; returns how many ran.
  * json_out: --benchmark_out names a JSON file, to be written as strict JSON
- * (a figure Google Benchmark cannot compute is left out, not NaN). */
-size_t gbs_run_specified(int json_out);
+ * (a figure Google Benchmark cannot compute is left out, not NaN). at_end
+ * (json_out only; may be NULL) is called once every row has run, before
+ * the file's context is written: what it adds with gbs_add_context is in
+ * the file. */
+size_t gbs_run_specified(int json_out, void (*at_end)(void));
 void gbs_shutdown(void);
 
 /* Register `fn` under `name`; the name is copied. Returns NULL on failure. */
 gbs_bench *gbs_register(const char *name, gbs_fn fn, void *ctx);
-/* One argument value: the benchmark runs once per value, named name/value. */
-void gbs_bench_arg(gbs_bench *b, int64_t value);
-/* Arguments lo, lo*mult, ... up to hi (Google Benchmark's Range). */
-void gbs_bench_range(gbs_bench *b, int64_t lo, int64_t hi, int mult);
-void gbs_bench_iterations(gbs_bench *b, int64_t n);
 void gbs_bench_use_real_time(gbs_bench *b);
 
 /* The timed loop: true while `n` more iterations should run. */
@@ -59,7 +57,6 @@ int gbs_keep_running_batch(gbs_state *st, int64_t n);
 int gbs_keep_running(gbs_state *st);
 void gbs_pause(gbs_state *st);
 void gbs_resume(gbs_state *st);
-int64_t gbs_arg(const gbs_state *st, int index);
 int64_t gbs_iterations(const gbs_state *st);
 void gbs_set_items_processed(gbs_state *st, int64_t items);
 void gbs_set_bytes_processed(gbs_state *st, int64_t bytes);

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     if (memhook_install() < 0) {
         return 2;
     }
-    gbs_run_specified(0);
+    gbs_run_specified(0, NULL);
     if (kept_valid) {
         PyBuffer_Release(&kept);
     }

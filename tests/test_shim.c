@@ -1,7 +1,8 @@
 /* test_shim.c - a tiny benchmark program over the C shim alone (no Python),
  * driven by tests/check_shim.py, which runs it and reads its JSON:
- * registration with arguments, counters with their flags, items processed,
- * errors and context all have to reach Google Benchmark's output. */
+ * registration, counters with their flags, items processed, errors, the
+ * context and a context entry added after the rows all have to reach Google
+ * Benchmark's output. */
 #include "gbshim.h"
 
 #include <stdio.h>
@@ -9,11 +10,18 @@
 
 static uint64_t work_done;
 
+/* What a registered benchmark is given: a tag, and the size of its work. */
+typedef struct arg {
+    int tag;
+    int64_t n;
+} arg;
+
 /* Sums 0..n-1 once per iteration; counts what it did. */
 static void bm_counted(gbs_state *st, void *ctx)
 {
-    const int *tag = ctx;
-    int64_t n = gbs_arg(st, 0);
+    const arg *a = ctx;
+    const int *tag = &a->tag;
+    int64_t n = a->n;
     uint64_t sum = 0;
     while (gbs_keep_running_batch(st, 4)) {
         for (int k = 0; k < 4; k++) {
@@ -50,26 +58,30 @@ static void bm_fails(gbs_state *st, void *ctx)
     gbs_skip_with_error(st, "expected failure");
 }
 
+/* Known only once every row has run: must still reach the context. */
+static void late_context(void) { gbs_add_context("shim_late", "after the rows"); }
+
 int main(int argc, char **argv)
 {
-    static int tag = 7;
+    static const arg args[] = {{7, 8}, {7, 64}, {7, 2}, {7, 4}, {7, 16}, {7, 32}};
+    static const char *const names[] = {"shim/counted/8", "shim/counted/64", "shim/range/2",
+                                        "shim/range/4", "shim/range/16", "shim/range/32"};
     gbs_add_context("shim_context", "present");
     if (gbs_initialize(&argc, argv, NULL) < 0) {
         return 2;
     }
-    gbs_bench *b = gbs_register("shim/counted", bm_counted, &tag);
-    if (b == NULL) {
+    for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+        if (gbs_register(names[i], bm_counted, (void *)&args[i]) == NULL) {
+            return 1;
+        }
+    }
+    if (gbs_register("shim/paused", bm_paused, NULL) == NULL ||
+        gbs_register("shim/fails", bm_fails, NULL) == NULL) {
         return 1;
     }
-    gbs_bench_arg(b, 8);
-    gbs_bench_arg(b, 64);
-    gbs_bench *r = gbs_register("shim/range", bm_counted, &tag);
-    gbs_bench_range(r, 2, 32, 4);
-    gbs_bench_iterations(gbs_register("shim/paused", bm_paused, NULL), 10);
-    gbs_register("shim/fails", bm_fails, NULL);
     /* TEST_SHIM_PLAIN_JSON: Google Benchmark's own JSON (the negative
      * control of check_shim.py's strict-JSON check) */
-    size_t ran = gbs_run_specified(getenv("TEST_SHIM_PLAIN_JSON") == NULL);
+    size_t ran = gbs_run_specified(getenv("TEST_SHIM_PLAIN_JSON") == NULL, late_context);
     gbs_shutdown();
     printf("ran=%zu work=%llu\n", ran, (unsigned long long)work_done);
     return ran > 0 ? 0 : 1;

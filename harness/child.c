@@ -17,6 +17,59 @@ static FILE *scratch; /* child_set_scratch */
 
 void child_set_scratch(FILE *f) { scratch = f; }
 
+/* In the child: run body, write its report, leave without finalizing. */
+static void be_the_child(int fd, void (*body)(void *arg, void *report), void *arg,
+                         void *report, size_t size, unsigned timeout)
+{
+    PyOS_AfterFork_Child();
+    if (scratch != NULL) {
+        dup2(fileno(scratch), 2);
+    }
+    alarm(timeout);
+    memset(report, 0, size);
+    body(arg, report);
+    ssize_t w = write(fd, report, size);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(w == (ssize_t)size ? 0 : 3);
+}
+
+/* Read up to `size` bytes of report from fd (until EOF); how many came. */
+static size_t read_report(int fd, void *report, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, (char *)report + got, size - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* The last line or two a child that did not report wrote to stderr, on
+ * one line, without quotes or backslashes. */
+static void keep_tail(child_end *end)
+{
+    fflush(scratch);
+    long size_now = fseek(scratch, 0, SEEK_END) == 0 ? ftell(scratch) : 0;
+    long from = size_now > (long)sizeof(end->tail) - 1 ? size_now - (long)sizeof(end->tail) + 1
+                                                       : 0;
+    if (fseek(scratch, from, SEEK_SET) == 0) {
+        size_t n = fread(end->tail, 1, sizeof(end->tail) - 1, scratch);
+        end->tail[n] = '\0';
+        for (char *p = end->tail; *p; p++) {
+            if (*p == '\n' || *p == '"' || *p == '\\') {
+                *p = p[1] ? ' ' : '\0';
+            }
+        }
+    }
+}
+
 int child_run(void (*body)(void *arg, void *report), void *arg, void *report, size_t size,
               unsigned timeout, child_end *end)
 {
@@ -36,18 +89,8 @@ int child_run(void (*body)(void *arg, void *report), void *arg, void *report, si
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
-        PyOS_AfterFork_Child();
         close(fds[0]);
-        if (scratch != NULL) {
-            dup2(fileno(scratch), 2);
-        }
-        alarm(timeout);
-        memset(report, 0, size);
-        body(arg, report);
-        ssize_t w = write(fds[1], report, size);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(w == (ssize_t)size ? 0 : 3);
+        be_the_child(fds[1], body, arg, report, size, timeout);
     }
     PyOS_AfterFork_Parent();
     end->pid = (int)pid;
@@ -56,17 +99,7 @@ int child_run(void (*body)(void *arg, void *report), void *arg, void *report, si
         close(fds[0]);
         return -1;
     }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fds[0], (char *)report + got, size - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        got += (size_t)n;
-    }
+    size_t got = read_report(fds[0], report, size);
     close(fds[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -75,20 +108,7 @@ int child_run(void (*body)(void *arg, void *report), void *arg, void *report, si
     end->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     end->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (!end->ok && scratch != NULL) {
-        /* the last line or two of what it said */
-        fflush(scratch);
-        long size_now = fseek(scratch, 0, SEEK_END) == 0 ? ftell(scratch) : 0;
-        long from = size_now > (long)sizeof(end->tail) - 1 ? size_now - (long)sizeof(end->tail) + 1
-                                                           : 0;
-        if (fseek(scratch, from, SEEK_SET) == 0) {
-            size_t n = fread(end->tail, 1, sizeof(end->tail) - 1, scratch);
-            end->tail[n] = '\0';
-            for (char *p = end->tail; *p; p++) {
-                if (*p == '\n' || *p == '"' || *p == '\\') {
-                    *p = p[1] ? ' ' : '\0';
-                }
-            }
-        }
+        keep_tail(end);
     }
     return 0;
 }

@@ -33,6 +33,7 @@ static PyObject *kept; /* refcount/leak_per_round: a long-lived object */
 static void run_pairs(gbs_state *st, int64_t param)
 {
     (void)param;
+    const int planted_bug = pmb_data() != NULL; /* fault/leak_on_error only */
     while (gbs_keep_running_batch(st, BATCH)) {
         for (int i = 0; i < BATCH; i++) {
             PyObject *a = PyBytes_FromStringAndSize(NULL, 100);
@@ -42,7 +43,7 @@ static void run_pairs(gbs_state *st, int64_t param)
             }
             PyObject *b = PyBytes_FromStringAndSize(NULL, 200);
             if (b == NULL) {
-                if (pmb_data() == NULL) { /* every case but fault/leak_on_error */
+                if (!planted_bug) {
                     Py_DECREF(a);
                 }
                 pmb_run_error(st); /* the planted bug: `a` is never released */

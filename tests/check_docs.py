@@ -128,6 +128,25 @@ def check_links(tmp):
     expect(links(bad) == ["no-such-file.md"], "the link reader read %r" % links(bad))
 
 
+def help_block(path):
+    """The first fenced code block of docs/binary.md: the --help text."""
+    with open(path, encoding="utf-8") as f:
+        m = re.search(r"^```\n(.*?)^```", f.read(), flags=re.S | re.M)
+    return m.group(1) if m else None
+
+
+def check_help(binary):
+    """docs/binary.md shows what `pymembench --help` prints, exactly."""
+    path = os.path.join(ROOT, "docs", "binary.md")
+    shown = help_block(path)
+    real = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    expect(shown == real, "docs/binary.md's options block differs from pymembench --help; "
+           "paste the new --help output there")
+    # negative control: one changed line is seen
+    expect(shown is None or shown.replace("--list", "--lists", 1) != real,
+           "the --help comparison cannot see a change")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: check_docs.py PYMEMBENCH", file=sys.stderr)
@@ -138,6 +157,7 @@ def main():
         check_changed_doc_is_reported(binary, tmp)
         check_other_build(binary, tmp)
         check_readme_length()
+        check_help(binary)
         check_links(tmp)
     print("FAILED" if failed() else "ok")
     return failed()

@@ -5,19 +5,21 @@
  * runs one iteration first (warming what a first run fills), and its
  * iteration count is chosen from that iteration's count (or read from an
  * earlier run with --iterations-from, so that two runs compare the same
- * loops).
+ * loops). And every row's child forks from a heap that holds nothing of
+ * variable length: the filter, the --iterations-from table, the context
+ * and the report stay out of it (choose_rows, instr_run).
  */
 #define _GNU_SOURCE
 #include "instr.h"
 
 #include "cases.h"
 #include "child.h"
+#include "filter.h"
 #include "gbshim.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +52,25 @@ void instr_fix_env(void)
     unsetenv(OUT_ENV);
 }
 
+void instr_fix_malloc(void)
+{
+    /* glibc's defaults, fixed: given explicitly, they no longer adapt */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
+/* ---- The relaunch under callgrind (the outer process) ---- */
+
+/* What instr_relaunch hands valgrind, and what it tidies after. */
+typedef struct launch {
+    char exe[4096];      /* this program, by the path of its file */
+    char out[4096];      /* the callgrind output prefix */
+    int made;            /* out's folder is a temporary one of ours */
+    char flag[4200];     /* --callgrind-out-file=... */
+    char *env_flags[2];  /* BENCHMARK_OUT, BENCHMARK_FILTER as flags */
+    char **args;         /* valgrind's command line */
+} launch;
+
 /* The callgrind output file prefix: PROFILES/callgrind.out, or one in a
  * fresh temporary folder (*made is then set). 0 or -1. */
 static int out_prefix(const char *profiles, char *buf, size_t len, int *made)
@@ -76,11 +97,106 @@ static int out_prefix(const char *profiles, char *buf, size_t len, int *made)
     return 0;
 }
 
-void instr_fix_malloc(void)
+/* This program's file (valgrind needs a path, argv[0] may be a bare name).
+ * 0, or -1 with a line on stderr. */
+static int self_path(char *exe, size_t len)
 {
-    /* glibc's defaults, fixed: given explicitly, they no longer adapt */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+    ssize_t n = readlink("/proc/self/exe", exe, len - 1);
+    if (n <= 0) {
+        fprintf(stderr, "pymembench: cannot find this program's path (/proc/self/exe)\n");
+        return -1;
+    }
+    exe[n] = '\0';
+    return 0;
+}
+
+/* BENCHMARK_OUT and BENCHMARK_FILTER go on as flags (before the user's,
+ * which win), not in the environment: Google Benchmark copies its
+ * variables into the heap before main, so a path's length would reach
+ * every count. 0, or -1 out of memory. */
+static int env_as_flags(launch *l)
+{
+    static const char *const as_flag[][2] = {{"BENCHMARK_OUT", "--benchmark_out="},
+                                             {"BENCHMARK_FILTER", "--benchmark_filter="}};
+    for (int k = 0; k < 2; k++) {
+        const char *v = getenv(as_flag[k][0]);
+        if (v == NULL || *v == '\0') {
+            continue;
+        }
+        size_t len = strlen(as_flag[k][1]) + strlen(v) + 1;
+        l->env_flags[k] = malloc(len);
+        if (l->env_flags[k] == NULL) {
+            return -1;
+        }
+        snprintf(l->env_flags[k], len, "%s%s", as_flag[k][1], v);
+    }
+    return 0;
+}
+
+/* valgrind's command line: callgrind, collection off until a row's loop
+ * starts, then this program with the environment's flags and argv's.
+ * 0, or -1 with a line on stderr. */
+static int launch_args(launch *l, char **argv)
+{
+    int argc = 0;
+    while (argv[argc] != NULL) {
+        argc++;
+    }
+    /* each process (one per row) writes OUT.<pid>.<dump> */
+    snprintf(l->flag, sizeof(l->flag), "--callgrind-out-file=%s.%%p", l->out);
+    l->args = calloc((size_t)argc + 10, sizeof(char *));
+    if (l->args == NULL || env_as_flags(l) < 0) {
+        fprintf(stderr, "pymembench: out of memory\n");
+        return -1;
+    }
+    char **a = l->args;
+    *a++ = "valgrind";
+    *a++ = "--tool=callgrind";
+    *a++ = "--quiet";
+    *a++ = "--collect-atstart=no";
+    *a++ = l->flag;
+    *a++ = l->exe;
+    for (int k = 0; k < 2; k++) {
+        if (l->env_flags[k] != NULL) {
+            *a++ = l->env_flags[k];
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        *a++ = argv[i];
+    }
+    *a = NULL;
+    return 0;
+}
+
+/* In the forked child: exec valgrind in a fixed environment. Python copies
+ * the environment into os.environ, so its size would shape the heap every
+ * case starts from (UPDATE=1 in make regress's environment moved
+ * lifetime/with/c_exit by 0.3%). */
+static _Noreturn void exec_valgrind(char *const *args, const char *out)
+{
+    static const char *const keep[] = {"PYMB_SELFTEST", "PYMB_FAULT_TRACE",
+                                       "BENCHMARK_OUT_FORMAT"};
+    static char outvar[4200];
+    char *env[16];
+    int e = 0;
+    env[e++] = "PATH=/usr/bin:/bin";
+    env[e++] = "LC_ALL=C.UTF-8";
+    snprintf(outvar, sizeof(outvar), "%s=%s", OUT_ENV, out);
+    env[e++] = outvar;
+    for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+        const char *v = getenv(keep[k]);
+        size_t len = v != NULL ? strlen(keep[k]) + strlen(v) + 2 : 0;
+        char *kv = len > 0 ? malloc(len) : NULL;
+        if (kv != NULL) {
+            snprintf(kv, len, "%s=%s", keep[k], v);
+            env[e++] = kv;
+        }
+    }
+    env[e] = NULL;
+    execvpe(args[0], args, env);
+    fprintf(stderr, "pymembench: --instructions needs valgrind, which cannot be run (%s); "
+                    "install it: apt-get install valgrind\n", strerror(errno));
+    _exit(2);
 }
 
 static volatile pid_t child; /* the callgrind run, while it runs */
@@ -92,66 +208,35 @@ static void forward(int sig)
     }
 }
 
-int instr_relaunch(char **argv, const char *profiles)
+/* Wait for the callgrind run: its exit status, 128+N when it died of
+ * signal N (said unless it was Ctrl-C or SIGTERM), 2 when it was lost. */
+static int wait_valgrind(pid_t pid)
 {
-    char out[4096], exe[4096], flag[4200];
-    int made;
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0) {
-        fprintf(stderr, "pymembench: cannot find this program's path (/proc/self/exe)\n");
-        return 2;
+    int status, rc = 2;
+    pid_t got;
+    child = pid;
+    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }
-    exe[n] = '\0';
-    if (out_prefix(profiles, out, sizeof(out), &made) < 0) {
-        return 2;
+    child = 0;
+    if (got == pid && WIFEXITED(status)) {
+        rc = WEXITSTATUS(status);
     }
-    /* each process (one per row) writes OUT.<pid>.<dump> */
-    snprintf(flag, sizeof(flag), "--callgrind-out-file=%s.%%p", out);
-    int argc = 0;
-    while (argv[argc] != NULL) {
-        argc++;
-    }
-    char **args = calloc((size_t)argc + 10, sizeof(char *));
-    if (args == NULL) {
-        fprintf(stderr, "pymembench: out of memory\n");
-        return 2;
-    }
-    int a = 0;
-    args[a++] = "valgrind";
-    args[a++] = "--tool=callgrind";
-    args[a++] = "--quiet";
-    args[a++] = "--collect-atstart=no";
-    args[a++] = flag;
-    args[a++] = exe;
-    /* BENCHMARK_OUT and BENCHMARK_FILTER go on as flags (before the user's,
-     * which win), not in the environment: Google Benchmark copies its
-     * variables into the heap before main, so a path's length would reach
-     * every count. */
-    static const char *const as_flag[][2] = {{"BENCHMARK_OUT", "--benchmark_out="},
-                                             {"BENCHMARK_FILTER", "--benchmark_filter="}};
-    char *env_flags[2] = {NULL, NULL};
-    for (int k = 0; k < 2; k++) {
-        const char *v = getenv(as_flag[k][0]);
-        if (v != NULL && *v != '\0') {
-            size_t len = strlen(as_flag[k][1]) + strlen(v) + 1;
-            env_flags[k] = malloc(len);
-            if (env_flags[k] == NULL) {
-                fprintf(stderr, "pymembench: out of memory\n");
-                free(args);
-                return 2;
-            }
-            snprintf(env_flags[k], len, "%s%s", as_flag[k][1], v);
-            args[a++] = env_flags[k];
+    else if (got == pid && WIFSIGNALED(status)) {
+        rc = 128 + WTERMSIG(status);
+        if (WTERMSIG(status) != SIGINT && WTERMSIG(status) != SIGTERM) {
+            fprintf(stderr, "pymembench: the callgrind run died of %s\n",
+                    pmb_signal_name(WTERMSIG(status)));
         }
     }
-    for (int i = 1; i < argc; i++) {
-        args[a++] = argv[i];
-    }
-    args[a] = NULL;
+    return rc;
+}
 
-    /* Ctrl-C reaches the child too (same process group); SIGTERM, SIGHUP
-     * sent to this process alone are passed on. Either way, wait for the
-     * child, then tidy up and report. */
+/* Run valgrind and wait. Ctrl-C reaches the child too (same process
+ * group), so this process ignores it; SIGTERM and SIGHUP sent to this
+ * process alone are passed on. Either way the parent outlives the child,
+ * to tidy up and report (the handlers stay: only that is left to do). */
+static int run_valgrind(char *const *args, const char *out)
+{
     struct sigaction fwd = {.sa_handler = forward}, ign = {.sa_handler = SIG_IGN};
     struct sigaction old_int, old_term, old_hup;
     sigemptyset(&fwd.sa_mask);
@@ -159,125 +244,60 @@ int instr_relaunch(char **argv, const char *profiles)
     sigaction(SIGINT, &ign, &old_int);
     sigaction(SIGTERM, &fwd, &old_term);
     sigaction(SIGHUP, &fwd, &old_hup);
-    int rc = 2;
     pid_t pid = fork();
     if (pid == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
         sigaction(SIGHUP, &old_hup, NULL);
-        /* A fixed environment: Python copies it into os.environ, so its
-         * size would shape the heap every case starts from (UPDATE=1 in
-         * make regress's environment moved lifetime/with/c_exit by 0.3%). */
-        static const char *const keep[] = {"PYMB_SELFTEST", "PYMB_FAULT_TRACE",
-                                           "BENCHMARK_OUT_FORMAT"};
-        char *env[16];
-        static char outvar[4200];
-        int e = 0;
-        env[e++] = "PATH=/usr/bin:/bin";
-        env[e++] = "LC_ALL=C.UTF-8";
-        snprintf(outvar, sizeof(outvar), "%s=%s", OUT_ENV, out);
-        env[e++] = outvar;
-        for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
-            const char *v = getenv(keep[k]);
-            if (v != NULL) {
-                size_t len = strlen(keep[k]) + strlen(v) + 2;
-                char *kv = malloc(len);
-                if (kv != NULL) {
-                    snprintf(kv, len, "%s=%s", keep[k], v);
-                    env[e++] = kv;
-                }
-            }
-        }
-        env[e] = NULL;
-        execvpe(args[0], args, env);
-        fprintf(stderr, "pymembench: --instructions needs valgrind, which cannot be run (%s); "
-                        "install it: apt-get install valgrind\n", strerror(errno));
-        _exit(2);
-    }
-    int status;
-    child = pid;
-    pid_t got;
-    while (pid > 0 && (got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+        exec_valgrind(args, out);
     }
     if (pid < 0) {
         fprintf(stderr, "pymembench: cannot start valgrind: %s\n", strerror(errno));
+        return 2;
     }
-    else if (got == pid) {
-        if (WIFEXITED(status)) {
-            rc = WEXITSTATUS(status);
-        }
-        else if (WIFSIGNALED(status)) {
-            rc = 128 + WTERMSIG(status);
-            if (WTERMSIG(status) != SIGINT && WTERMSIG(status) != SIGTERM) {
-                fprintf(stderr, "pymembench: the callgrind run died of %s\n",
-                        pmb_signal_name(WTERMSIG(status)));
-            }
-        }
-    }
-    child = 0;
-    free(args);
-    free(env_flags[0]);
-    free(env_flags[1]);
-    /* callgrind's dumps at exit hold nothing (collection was off); a run
-     * that died may leave its last dump */
-    *strrchr(out, '/') = '\0';
-    {
-        DIR *d = opendir(out);
-        struct dirent *e;
-        char dump[4400];
-        while (d != NULL && (e = readdir(d)) != NULL) {
-            if (strncmp(e->d_name, "callgrind.out.", 14) == 0) {
-                snprintf(dump, sizeof(dump), "%s/%s", out, e->d_name);
-                unlink(dump);
-            }
-        }
-        if (d != NULL) {
-            closedir(d);
-        }
-        if (made && rmdir(out) != 0) {
-            fprintf(stderr, "pymembench: left %s (not empty)\n", out);
+    return wait_valgrind(pid);
+}
+
+/* Free l, and remove the profiles left in its output folder: callgrind's
+ * dumps at exit hold nothing (collection was off); a run that died may
+ * leave its last dump. Our temporary folder goes too. */
+static void launch_clear(launch *l)
+{
+    free(l->args);
+    free(l->env_flags[0]);
+    free(l->env_flags[1]);
+    *strrchr(l->out, '/') = '\0';
+    DIR *d = opendir(l->out);
+    struct dirent *e;
+    char dump[4400];
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "callgrind.out.", 14) == 0) {
+            snprintf(dump, sizeof(dump), "%s/%s", l->out, e->d_name);
+            unlink(dump);
         }
     }
+    if (d != NULL) {
+        closedir(d);
+    }
+    if (l->made && rmdir(l->out) != 0) {
+        fprintf(stderr, "pymembench: left %s (not empty)\n", l->out);
+    }
+}
+
+int instr_relaunch(char **argv, const char *profiles)
+{
+    launch l;
+    memset(&l, 0, sizeof(l));
+    if (self_path(l.exe, sizeof(l.exe)) < 0 ||
+        out_prefix(profiles, l.out, sizeof(l.out), &l.made) < 0) {
+        return 2; /* nothing made yet */
+    }
+    int rc = launch_args(&l, argv) < 0 ? 2 : run_valgrind(l.args, l.out);
+    launch_clear(&l);
     return rc;
 }
 
-/* The filter, as Google Benchmark applies --benchmark_filter. */
-typedef struct filter {
-    regex_t re;
-    int active;
-    int negate;
-} filter;
-
-static int filter_init(filter *f, const char *spec)
-{
-    memset(f, 0, sizeof(*f));
-    if (spec == NULL || *spec == '\0' || strcmp(spec, "all") == 0) {
-        return 0;
-    }
-    f->negate = spec[0] == '-';
-    if (regcomp(&f->re, spec + f->negate, REG_EXTENDED | REG_NOSUB) != 0) {
-        fprintf(stderr, "pymembench: --benchmark_filter='%s' is not a valid regular "
-                        "expression\n", spec);
-        return -1;
-    }
-    f->active = 1;
-    return 0;
-}
-
-static int filter_match(const filter *f, const char *name)
-{
-    return !f->active || ((regexec(&f->re, name, 0, NULL, 0) == 0) != f->negate);
-}
-
-/* Row i against the filter, by the name Google Benchmark gives it
- * (wall-clock cases end in /real_time), as a timed run would select. */
-static int row_selected(const filter *f, size_t i)
-{
-    char full[256];
-    snprintf(full, sizeof(full), "%s%s", pmb_row_name(i),
-             pmb_row_case(i)->real_time ? "/real_time" : "");
-    return filter_match(f, full);
-}
+/* ---- Choosing the rows (in a child of the callgrind process) ---- */
 
 /* --iterations-from: names and iteration counts, as lines "NAME N". */
 typedef struct pinned {
@@ -286,52 +306,76 @@ typedef struct pinned {
     size_t n;
 } pinned;
 
+/* One line "NAME N" into name (400 bytes) and *it. 0, or -1 when it is
+ * not one. */
+static int pin_parse(const char *line, char *name, int64_t *it)
+{
+    int at = 0;
+    char *end = NULL;
+    long long v = 0;
+    if (sscanf(line, "%399s %n", name, &at) == 1 && at > 0) {
+        v = strtoll(line + at, &end, 10);
+    }
+    *it = v;
+    if (end == NULL || end == line + at || end[strspn(end, " \t\r\n")] != '\0' || v < 1 ||
+        v > MAX_PINNED) {
+        return -1;
+    }
+    return 0;
+}
+
+/* 0, or -1 out of memory. */
+static int pin_add(pinned *p, const char *name, int64_t it)
+{
+    char **names = realloc(p->names, (p->n + 1) * sizeof(char *));
+    if (names != NULL) {
+        p->names = names;
+    }
+    int64_t *its = names != NULL ? realloc(p->iterations, (p->n + 1) * sizeof(int64_t)) : NULL;
+    if (its != NULL) {
+        p->iterations = its;
+    }
+    char *copy = its != NULL ? strdup(name) : NULL;
+    if (copy == NULL) {
+        return -1;
+    }
+    p->names[p->n] = copy;
+    p->iterations[p->n++] = it;
+    return 0;
+}
+
+/* Read `path` (NULL: nothing pinned). 0, or -1 with a line on stderr.
+ * Never freed: only the plan's child loads it, and exits. */
 static int pinned_load(pinned *p, const char *path)
 {
     memset(p, 0, sizeof(*p));
-    if (path == NULL) {
-        return 0;
-    }
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+    if (path != NULL && f == NULL) {
         fprintf(stderr, "pymembench: cannot read --iterations-from=%s: %s\n", path,
                 strerror(errno));
         return -1;
     }
     char line[512], name[400];
-    long long it = 0;
+    int64_t it;
     int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+    while (rc == 0 && f != NULL && fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') {
             continue;
         }
-        int at = 0;
-        char *end = NULL;
-        if (sscanf(line, "%399s %n", name, &at) == 1 && at > 0) {
-            it = strtoll(line + at, &end, 10);
-        }
-        if (end == NULL || end == line + at || end[strspn(end, " \t\r\n")] != '\0' || it < 1 ||
-            it > MAX_PINNED) {
+        if (pin_parse(line, name, &it) < 0) {
             fprintf(stderr, "pymembench: %s line %d is not 'NAME ITERATIONS' (1 to %lld)\n",
                     path, lineno, (long long)MAX_PINNED);
             rc = -1;
-            break;
         }
-        char **names = realloc(p->names, (p->n + 1) * sizeof(char *));
-        int64_t *its = names ? realloc(p->iterations, (p->n + 1) * sizeof(int64_t)) : NULL;
-        if (names != NULL) {
-            p->names = names;
-        }
-        if (its == NULL || (names[p->n] = strdup(name)) == NULL) {
+        else if (pin_add(p, name, it) < 0) {
             fprintf(stderr, "pymembench: out of memory reading %s\n", path);
             rc = -1;
-            break;
         }
-        p->iterations = its;
-        its[p->n++] = it;
     }
-    fclose(f);
+    if (f != NULL) {
+        fclose(f);
+    }
     return rc;
 }
 
@@ -344,6 +388,61 @@ static int64_t pinned_find(const pinned *p, const char *name)
     }
     return 0;
 }
+
+/* The plan: which rows run, for how many iterations (0: calibrate; -1:
+ * not selected). Made in a child, so that the filter's regex and the
+ * --iterations-from table never touch the parent's heap: every row's
+ * child then starts from the same state whatever the filter and the
+ * iteration source (they moved malloc-heavy cases by up to 3.4%). */
+typedef struct plan {
+    int status; /* 0, or 2 when the child said what is wrong */
+    int selected;
+    int64_t iterations[];
+} plan;
+
+/* Rows are selected by the name Google Benchmark reports (wall-clock
+ * cases end in /real_time), as a timed run would select them. */
+static void plan_body(void *arg, void *report)
+{
+    const instr_options *o = arg;
+    plan *p = report;
+    pmb_filter flt;
+    pinned pins;
+    char err[256], families[512];
+    p->status = 2;
+    if (pmb_filter_init(&flt, o->filter, err, sizeof(err)) < 0) {
+        fprintf(stderr, "pymembench: %s\n", err);
+    }
+    else if (pinned_load(&pins, o->iterations_from) == 0) {
+        for (size_t i = 0; i < pmb_nrows(); i++) {
+            int chosen = pmb_filter_match(&flt, pmb_row_full_name(i));
+            p->iterations[i] = chosen ? pinned_find(&pins, pmb_row_name(i)) : -1;
+            p->selected += chosen;
+        }
+        p->status = 0;
+    }
+    if (p->status == 0 && p->selected == 0) {
+        pmb_family_summary(families, sizeof(families));
+        fprintf(stderr, "pymembench: no case matches the filter '%s'; the families are %s; "
+                        "run pymembench --list for every name\n", o->filter, families);
+        p->status = 2;
+    }
+    pmb_filter_clear(&flt); /* the child exits: pins go with it */
+}
+
+/* Fill pl (size bytes, outside malloc's heap) in a child. 0, or -1 with
+ * a line on stderr (the child's, or ours when it did not report). */
+static int choose_rows(const instr_options *o, plan *pl, size_t size)
+{
+    child_end end;
+    if (child_run(plan_body, (void *)o, pl, size, 60, &end) < 0 || !end.ok) {
+        fprintf(stderr, "pymembench: cannot choose the rows (fork failed or the child died)\n");
+        return -1;
+    }
+    return pl->status == 0 ? 0 : -1;
+}
+
+/* ---- Counting a row (in a child of the callgrind process) ---- */
 
 /* The counted region: the watch (gbs_manual_watch) toggles collection at
  * the loop's edges, and times it. Clocks are read outside the collected
@@ -373,13 +472,12 @@ static void on_loop(int running)
 
 static unsigned dumps; /* callgrind numbers its dumps from 1 */
 
-/* Read the instruction total of the dump just made for `name`; keep the
- * profile in `profiles` (or remove it). 0, or -1 with a line on stderr. */
-static int read_dump(const char *name, const char *profiles, uint64_t *total)
+/* The instruction total in the dump at `path`, which must be `name`'s.
+ * 0, or -1 with a line on stderr. */
+static int dump_total(const char *path, const char *name, uint64_t *total)
 {
-    char path[4200], line[512], want[400];
+    char line[512], want[400];
     int found = 0, named = 0;
-    snprintf(path, sizeof(path), "%s.%ld.%u", cg_out, (long)getpid(), ++dumps);
     snprintf(want, sizeof(want), "desc: Trigger: Client Request: %s\n", name);
     FILE *f = fopen(path, "r");
     if (f == NULL) {
@@ -400,10 +498,13 @@ static int read_dump(const char *name, const char *profiles, uint64_t *total)
                 name, found ? "trigger line" : "totals line");
         return -1;
     }
-    if (profiles == NULL) {
-        unlink(path);
-        return 0;
-    }
+    return 0;
+}
+
+/* Keep the profile at `path` as PROFILES/<name, '/' as '.'>.callgrind.
+ * 0, or -1 with a line on stderr. */
+static int keep_profile(const char *path, const char *name, const char *profiles)
+{
     char kept[4400];
     int n = snprintf(kept, sizeof(kept), "%s/", profiles);
     for (const char *s = name; *s && (size_t)n < sizeof(kept) - 16; s++) {
@@ -418,10 +519,26 @@ static int read_dump(const char *name, const char *profiles, uint64_t *total)
     return 0;
 }
 
+/* Read the instruction total of the dump just made for `name`; keep the
+ * profile in `profiles` (or remove it). 0, or -1 with a line on stderr. */
+static int read_dump(const char *name, const char *profiles, uint64_t *total)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s.%ld.%u", cg_out, (long)getpid(), ++dumps);
+    int rc = dump_total(path, name, total);
+    if (rc == 0 && profiles == NULL) {
+        unlink(path);
+    }
+    else if (rc == 0) {
+        rc = keep_profile(path, name, profiles);
+    }
+    return rc;
+}
+
 /* One counted round of row i, `iterations` long: instructions into *instr
- * (the profile kept in `profiles` when given), the loop's iterations into *done. Returns
- * pmb_run_row's result (0, PMB_SKIP, -1) with *why; or -1 when the count
- * could not be read. */
+ * (the profile kept in `profiles` when given), the loop's iterations into
+ * *done. Returns pmb_run_row's result (0, PMB_SKIP, -1) with *why; or -1
+ * when the count could not be read. */
 static int round_of(size_t i, int64_t iterations, const char *profiles, uint64_t *instr,
                     int64_t *done, const char **why)
 {
@@ -524,79 +641,17 @@ static void row_in_child(const row_arg *arg, row_report *rep)
     }
 }
 
-/* The plan: which rows run, for how many iterations (0: calibrate; -1:
- * not selected). Made in a child, so that the filter's regex and the
- * --iterations-from table never touch the parent's heap: every row's
- * child then starts from the same state whatever the filter and the
- * iteration source (they moved malloc-heavy cases by up to 3.4%). */
-typedef struct plan {
-    int status; /* 0, or 2 when the child said what is wrong */
-    int selected;
-    int64_t iterations[];
-} plan;
-
-static void plan_body(void *arg, void *report)
+/* Count every row the plan selected, each in its own child, into reps
+ * (indexed by row). Wall-clock cases are skipped, said in their row. */
+static void count_rows(const instr_options *o, const plan *pl, row_report *reps)
 {
-    const instr_options *o = arg;
-    plan *p = report;
-    filter flt;
-    pinned pins;
-    p->status = 2;
-    if (filter_init(&flt, o->filter) < 0 || pinned_load(&pins, o->iterations_from) < 0) {
-        return;
-    }
-    for (size_t i = 0; i < pmb_nrows(); i++) {
-        p->iterations[i] = -1;
-        if (row_selected(&flt, i)) {
-            p->iterations[i] = pinned_find(&pins, pmb_row_name(i));
-            p->selected++;
-        }
-    }
-    p->status = 0; /* the child exits: flt and pins go with it */
-}
-
-/* Memory outside malloc's heap (anonymous pages), zeroed; NULL on failure. */
-static void *pages(size_t size)
-{
-    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return m == MAP_FAILED ? NULL : m;
-}
-
-int instr_run(const instr_options *o)
-{
-    static const char *const names[] = {"instructions_per_iter", "instructions"};
-    int failures = 0;
-    const size_t plan_size = sizeof(plan) + pmb_nrows() * sizeof(int64_t);
-    const size_t reps_size = pmb_nrows() * sizeof(row_report);
-    plan *pl = pages(plan_size);
-    row_report *reps = pages(reps_size);
-    child_end end;
-    if (pl == NULL || reps == NULL) {
-        fprintf(stderr, "pymembench: out of memory\n");
-        return 2;
-    }
-    if (child_run(plan_body, (void *)o, pl, plan_size, 60, &end) < 0 || !end.ok) {
-        fprintf(stderr, "pymembench: cannot choose the rows (fork failed or the child died)\n");
-        return 2;
-    }
-    if (pl->status != 0) {
-        return 2; /* the child said why */
-    }
-    const int selected = pl->selected;
-    if (selected == 0) {
-        char families[512];
-        pmb_family_summary(families, sizeof(families));
-        fprintf(stderr, "pymembench: no case matches the filter '%s'; the families are %s; "
-                        "run pymembench --list for every name\n", o->filter, families);
-        return 2;
-    }
-    gbs_manual_watch(on_loop);
     int done_rows = 0;
+    gbs_manual_watch(on_loop);
     for (size_t i = 0; i < pmb_nrows(); i++) {
         if (pl->iterations[i] < 0) {
             continue;
         }
-        fprintf(stderr, "pymembench: [%d/%d] %s\n", ++done_rows, selected, pmb_row_name(i));
+        fprintf(stderr, "pymembench: [%d/%d] %s\n", ++done_rows, pl->selected, pmb_row_name(i));
         if (pmb_row_case(i)->real_time) {
             reps[i].rc = PMB_SKIP;
             snprintf(reps[i].why, sizeof(reps[i].why), "skipped: its work runs on other "
@@ -607,13 +662,44 @@ int instr_run(const instr_options *o)
         row_arg arg = {i, pl->iterations[i], o};
         row_in_child(&arg, &reps[i]);
     }
-    /* Only now the context and the report: the commit label, the output
-     * path, the date and the load average they hold would otherwise be in
-     * the heap every row's child starts from (a label 6 characters longer
-     * moved 9 malloc-bound cases, one by 5%). */
     gbs_manual_watch(NULL);
+}
+
+/* ---- The report (after every row ran) ---- */
+
+/* Row i's result, r, in Google Benchmark's formats. 1 when it failed (a
+ * skip is no failure), else 0. */
+static int report_row(size_t i, const row_report *r)
+{
+    static const char *const names[] = {"instructions_per_iter", "instructions"};
+    gbs_row row = {.name = pmb_row_name(i), .ncounters = 0, .counter_names = names};
+    double values[2];
+    if (r->rc == 0 && r->iterations > 0) {
+        values[0] = (double)r->instructions / (double)r->iterations;
+        values[1] = (double)r->instructions;
+        row.iterations = r->iterations;
+        row.real_seconds = r->real_seconds;
+        row.cpu_seconds = r->cpu_seconds;
+        row.ncounters = 2;
+        row.counter_values = values;
+    }
+    else {
+        row.error = r->why[0] ? r->why : "no iteration ran";
+    }
+    gbs_report_row(&row);
+    return row.error != NULL && r->rc != PMB_SKIP;
+}
+
+/* The context, then the selected rows. Only now: the commit label, the
+ * output path, the date and the load average they hold would otherwise be
+ * in the heap every row's child starts from (a label 6 characters longer
+ * moved 9 malloc-bound cases, one by 5%). 0 all passed, 1 some failed, 2
+ * when the results could not be written (said on stderr). */
+static int write_report(const instr_options *o, const plan *pl, const row_report *reps)
+{
+    int failures = 0;
     if (o->add_context != NULL && o->add_context(o->context_arg) < 0) {
-        return 2;
+        return 2; /* it said why */
     }
     if (gbs_report_begin(o->out) < 0) {
         fprintf(stderr, "pymembench: cannot write %s: check the folder exists and is "
@@ -621,29 +707,8 @@ int instr_run(const instr_options *o)
         return 2;
     }
     for (size_t i = 0; i < pmb_nrows(); i++) {
-        if (pl->iterations[i] < 0) {
-            continue;
-        }
-        const row_report *r = &reps[i];
-        gbs_row row = {.name = pmb_row_name(i), .ncounters = 0, .counter_names = names};
-        double values[2];
-        if (r->rc == 0 && r->iterations > 0) {
-            values[0] = (double)r->instructions / (double)r->iterations;
-            values[1] = (double)r->instructions;
-            row.iterations = r->iterations;
-            row.real_seconds = r->real_seconds;
-            row.cpu_seconds = r->cpu_seconds;
-            row.ncounters = 2;
-            row.counter_values = values;
-        }
-        else {
-            row.error = r->why[0] ? r->why : "no iteration ran";
-            failures += r->rc != PMB_SKIP;
-        }
-        gbs_report_row(&row);
+        failures += pl->iterations[i] >= 0 ? report_row(i, &reps[i]) : 0;
     }
-    munmap(reps, reps_size);
-    munmap(pl, plan_size);
     if (gbs_report_end() < 0) {
         fprintf(stderr, "pymembench: could not write the results whole (%s)\n", o->out);
         return 2;
@@ -654,4 +719,35 @@ int instr_run(const instr_options *o)
         return 1;
     }
     return 0;
+}
+
+/* Memory outside malloc's heap (anonymous pages), zeroed; NULL on failure:
+ * the plan and the rows' reports, sized by the number of rows. */
+static void *pages(size_t size)
+{
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+int instr_run(const instr_options *o)
+{
+    const size_t plan_size = sizeof(plan) + pmb_nrows() * sizeof(int64_t);
+    const size_t reps_size = pmb_nrows() * sizeof(row_report);
+    plan *pl = pages(plan_size);
+    row_report *reps = pages(reps_size);
+    int rc = 2;
+    if (pl == NULL || reps == NULL) {
+        fprintf(stderr, "pymembench: out of memory\n");
+    }
+    else if (choose_rows(o, pl, plan_size) == 0) {
+        count_rows(o, pl, reps);
+        rc = write_report(o, pl, reps);
+    }
+    if (pl != NULL) {
+        munmap(pl, plan_size);
+    }
+    if (reps != NULL) {
+        munmap(reps, reps_size);
+    }
+    return rc;
 }

@@ -15,8 +15,9 @@
 #define PYMB_INSTR_H
 
 typedef struct instr_options {
-    const char *filter;          /* --benchmark_filter: a regex (POSIX extended;
-                                  * a leading '-' negates), or NULL for all */
+    const char *filter;          /* --benchmark_filter, Google Benchmark's rules
+                                  * (filter.h) over the names it reports; NULL:
+                                  * all */
     const char *out;             /* the JSON result file, or NULL */
     const char *iterations_from; /* "NAME ITERATIONS" lines: those rows run that
                                   * many iterations, uncalibrated; or NULL */

@@ -288,14 +288,16 @@ struct Report {
     std::unique_ptr<StrictJSONReporter> json;
     std::ofstream file;
     int64_t rows = 0;
+    bool quiet = false; // gbs_report_begin_quiet: no console table
 };
 Report *report;
 }  // namespace
 
-int gbs_report_begin(const char *json_path)
+static int report_begin(const char *json_path, bool quiet)
 {
     try {
         report = new Report;
+        report->quiet = quiet;
         if (json_path != nullptr) {
             report->file.open(json_path, std::ios::out | std::ios::trunc);
             if (!report->file) {
@@ -311,7 +313,9 @@ int gbs_report_begin(const char *json_path)
         // The constructor leaves it unset; Google Benchmark sets it from
         // the names it runs. Ours: most are under 56 characters.
         context.name_field_width = 56;
-        report->console.ReportContext(context);
+        if (!quiet) {
+            report->console.ReportContext(context);
+        }
         if (report->json) {
             report->json->ReportContext(context);
         }
@@ -322,6 +326,10 @@ int gbs_report_begin(const char *json_path)
         return -1;
     }
 }
+
+int gbs_report_begin(const char *json_path) { return report_begin(json_path, false); }
+
+int gbs_report_begin_quiet(const char *json_path) { return report_begin(json_path, true); }
 
 void gbs_report_row(const gbs_row *row)
 {
@@ -350,7 +358,9 @@ void gbs_report_row(const gbs_row *row)
             run.counters[row->counter_names[i]] = benchmark::Counter(row->counter_values[i]);
         }
         std::vector<benchmark::BenchmarkReporter::Run> runs{run};
-        report->console.ReportRuns(runs);
+        if (!report->quiet) {
+            report->console.ReportRuns(runs);
+        }
         if (report->json) {
             report->json->ReportRuns(runs);
             report->file.flush();
@@ -371,7 +381,9 @@ int gbs_report_end(void)
         report->file.close();
         rc = report->file.fail() ? -1 : 0;
     }
-    report->console.Finalize();
+    if (!report->quiet) {
+        report->console.Finalize();
+    }
     delete report;
     report = nullptr;
     return rc;

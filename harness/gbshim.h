@@ -98,6 +98,10 @@ typedef struct gbs_row {
 } gbs_row;
 /* 0, or -1 when `json_path` cannot be opened. */
 int gbs_report_begin(const char *json_path);
+/* The same, without the console table (nor its header on stderr): the JSON
+ * file only, for a driver that prints lines of its own and writes the file
+ * again after every case (stress runs). */
+int gbs_report_begin_quiet(const char *json_path);
 void gbs_report_row(const gbs_row *row);
 /* Finish the JSON; 0, or -1 when the file could not be written whole. */
 int gbs_report_end(void);

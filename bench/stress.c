@@ -5,28 +5,33 @@
  * and the counting hook it inherited, writes one fixed-size report into a
  * pipe and leaves with _exit (no finalization: the parent owns that). Its
  * stderr goes to a scratch file, shown when it crashes.
+ *
+ * What a case may leave behind besides memory (resources alive, buffer
+ * exports...) is whatever the fixtures registered as sentinels with the
+ * engine (pmb_sentinel_at): this file names none of them. The report is
+ * Google Benchmark's JSON, written by the shim: one row per stress case.
  */
 #include "stress.h"
 
 #include "build_info.h"
 #include "cases.h"
 #include "child.h"
-#include "exporter.h"
+#include "filter.h"
+#include "gbshim.h"
 #include "memhook.h"
 #include "procmem.h"
 #include "pyx.h"
-#include "resource.h"
 
 #include <errno.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* ---- In the children: rounds, invariants, fault points ---- */
 
 /* What a case must hold across rounds (see stress.h). */
 typedef struct snap {
@@ -35,35 +40,43 @@ typedef struct snap {
     uint64_t rss;
     int have_refs; /* a debug interpreter: sys.gettotalrefcount() */
     int64_t refs;
-    int64_t resources;
-    int64_t double_releases;
-    int64_t exports;
+    int64_t left[PMB_MAX_SENTINELS]; /* each sentinel's count */
 } snap;
 
 /* A stress child's report. */
 typedef struct case_report {
-    int rounds;           /* measured rounds (after the calibration) */
-    int warmup_rounds;    /* calibration rounds */
-    int64_t iterations;   /* per row per measured round */
-    int rows;             /* rows run (params) */
-    int skipped;          /* rows that skipped (the feature is missing) */
+    int rounds;         /* measured rounds (after the calibration) */
+    int warmup_rounds;  /* calibration rounds */
+    int64_t iterations; /* per row per measured round */
+    int64_t loops;      /* iterations of every row in every round */
+    int rows;           /* rows run (params) */
+    int skipped;        /* rows that skipped (the feature is missing) */
     double seconds;
+    double cpu_seconds;
     uint64_t peak_rss;
     int64_t leaked_blocks; /* last measured round minus the first */
     int64_t leaked_bytes;
     int64_t rss_growth;
     int have_refs;
     int64_t refs_growth;
-    int64_t fault_sequence; /* requests in one run of fault_row */
-    size_t fault_row;       /* the first row that ran */
+    int64_t left[PMB_MAX_SENTINELS]; /* sentinels: last round minus start */
+    int64_t fault_sequence;          /* requests in one run of fault_row */
+    size_t fault_row;                /* the first row that ran */
     char skip_reason[200];
-    char broken[600];       /* the first invariant broken, or "" */
+    char broken[600]; /* the first invariant broken, or "" */
 } case_report;
 
-enum { FAULT_ABSORBED, FAULT_MEMORY_ERROR, FAULT_FAILED, FAULT_SKIPPED, FAULT_NOT_REACHED };
+enum {
+    FAULT_ABSORBED,
+    FAULT_MEMORY_ERROR,
+    FAULT_FAILED,
+    FAULT_SKIPPED,
+    FAULT_NOT_REACHED
+};
 
-static const char *const outcome_names[] = {"absorbed", "MemoryError", "failed cleanly",
-                                            "skipped", "not reached"};
+static const char *const outcome_names[] = {"absorbed", "MemoryError",
+                                            "failed cleanly", "skipped",
+                                            "not reached"};
 
 /* A fault child's report. */
 typedef struct fault_report {
@@ -71,21 +84,23 @@ typedef struct fault_report {
     int64_t residue_blocks; /* left by the first faulted run */
     int64_t leaked_blocks;  /* left by the second */
     int64_t leaked_bytes;
-    int64_t resources;
-    int64_t double_releases;
-    int64_t exports;
+    int64_t left[PMB_MAX_SENTINELS]; /* sentinels: after minus before */
     char why[300];
 } fault_report;
 
-static double now_seconds(void)
+/* CLOCK_MONOTONIC: wall time; CLOCK_PROCESS_CPUTIME_ID: this process's
+ * CPU time (a report row's cpu_time). */
+static double
+clock_seconds(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* sys.gettotalrefcount(), on debug builds only. 0, or -1 without it. */
-static int total_refs(int64_t *out)
+static int
+total_refs(int64_t *out)
 {
     PyObject *f = PySys_GetObject("gettotalrefcount"); /* borrowed */
     if (f == NULL) {
@@ -106,7 +121,8 @@ static int total_refs(int64_t *out)
     return 0;
 }
 
-static void take_snap(snap *s)
+static void
+take_snap(snap *s)
 {
     memhook_counts c;
     uint64_t peak;
@@ -123,15 +139,37 @@ static void take_snap(snap *s)
         s->rss = 0;
     }
     s->have_refs = total_refs(&s->refs) == 0;
-    s->resources = res_get()->live;
-    s->double_releases = res_get()->double_releases;
-    s->exports = exporter_get()->live;
+    for (size_t i = 0; i < pmb_nsentinels(); i++) {
+        s->left[i] = pmb_sentinel_at(i)->count();
+    }
 }
 
-/* Append to a fixed buffer, truncating. */
+/* Each sentinel's count in `to` minus the one in `from`. */
+static void
+sentinel_deltas(const snap *from, const snap *to, int64_t *delta)
+{
+    for (size_t i = 0; i < pmb_nsentinels(); i++) {
+        delta[i] = to->left[i] - from->left[i];
+    }
+}
+
+/* The first sentinel whose delta is not 0, or -1. */
+static int
+first_left(const int64_t *delta)
+{
+    for (size_t i = 0; i < pmb_nsentinels(); i++) {
+        if (delta[i] != 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Write to a fixed buffer, truncating. */
 static void say(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
+static void
+say(char *buf, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -139,119 +177,156 @@ static void say(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The stress rounds of rows [lo, hi), in the child. */
-static void stress_rows(size_t lo, size_t hi, const stress_options *o, case_report *rep)
+/* The rounds of one stress case so far, shared by stress_rows' helpers. */
+typedef struct rounds {
+    size_t lo, hi; /* the case's rows */
+    int64_t iters; /* per row per round */
+    int measured;  /* measured rounds so far */
+    int warm;      /* the settling round ran */
+    int grew;      /* round-to-round intervals in which live blocks grew */
+    double t0;
+    snap start, base, last; /* before the rounds, first measured, last */
+} rounds;
+
+/* One round: every row of the case, r->iters iterations each. 0, or -1
+ * when a case's check failed (said in rep->broken). */
+static int
+one_round(const rounds *r, case_report *rep)
 {
     const char *why = "";
-    snap start, base = {0}, last = {0};
-    int64_t iters = 1;
-    const double t0 = now_seconds();
-    const double round_target = o->seconds / 10 > 0.002 ? o->seconds / 10 : 0.002;
-    int measured = 0;
-    int warm = 0;
-    int grew = 0; /* round-to-round intervals in which live blocks grew */
+    int ran = 0;
+    rep->skipped = 0;
+    for (size_t i = r->lo; i < r->hi; i++) {
+        int rc = pmb_run_row(i, r->iters, &why);
+        if (rc < 0) {
+            say(rep->broken, sizeof(rep->broken),
+                "the case's check failed (%s, %lld iterations, round %d): %s",
+                pmb_row_name(i), (long long)r->iters,
+                rep->warmup_rounds + r->measured + 1, why);
+            return -1;
+        }
+        if (rc == PMB_SKIP) {
+            rep->skipped++;
+            say(rep->skip_reason, sizeof(rep->skip_reason), "%s", why);
+        }
+        else {
+            ran++;
+            rep->loops += pmb_last_iterations();
+        }
+    }
+    rep->rows = ran;
+    return 0;
+}
 
-    take_snap(&start);
-    procmem_reset_peak();
+/* Rounds until the case is measured: the iteration count doubles until a
+ * round takes a tenth of `seconds`, one more round at that size, then
+ * measured rounds until `seconds` have passed (at least three). 0, -1
+ * when a check failed, 1 when every param skipped (nothing to stress). */
+static int
+run_rounds(rounds *r, const stress_options *o, case_report *rep)
+{
+    const double round_target =
+        o->seconds / 10 > 0.002 ? o->seconds / 10 : 0.002;
     for (;;) {
-        const double r0 = now_seconds();
-        int ran = 0;
-        rep->skipped = 0;
-        for (size_t i = lo; i < hi; i++) {
-            int rc = pmb_run_row(i, iters, &why);
-            if (rc < 0) {
-                say(rep->broken, sizeof(rep->broken), "the case's check failed (%s, %lld "
-                    "iterations, round %d): %s", pmb_row_name(i), (long long)iters,
-                    rep->warmup_rounds + measured + 1, why);
-                goto out;
-            }
-            if (rc == PMB_SKIP) {
-                rep->skipped++;
-                say(rep->skip_reason, sizeof(rep->skip_reason), "%s", why);
-            }
-            else {
-                ran++;
-            }
+        const double r0 = clock_seconds(CLOCK_MONOTONIC);
+        if (one_round(r, rep) < 0) {
+            return -1;
         }
-        rep->rows = ran;
-        if (ran == 0) {
-            goto out; /* every param skipped: nothing to stress */
+        if (rep->rows == 0) {
+            return 1;
         }
-        const double took = now_seconds() - r0;
-        if (measured == 0 && took < round_target && iters < ((int64_t)1 << 40)) {
-            iters *= 2; /* still calibrating: the round is too short */
+        if (r->measured == 0 &&
+            clock_seconds(CLOCK_MONOTONIC) - r0 < round_target &&
+            r->iters < ((int64_t)1 << 40)) {
+            r->iters *= 2; /* still calibrating: the round is too short */
             rep->warmup_rounds++;
             continue;
         }
-        if (measured == 0 && !warm) {
+        if (r->measured == 0 && !r->warm) {
             /* one round at the final size before the first measured one:
              * freelists and malloc's adaptive thresholds settle in it */
-            warm = 1;
+            r->warm = 1;
             rep->warmup_rounds++;
             continue;
         }
-        const int64_t prev_blocks = last.live_blocks;
-        take_snap(&last);
-        if (measured == 0) {
-            base = last;
+        const int64_t prev_blocks = r->last.live_blocks;
+        take_snap(&r->last);
+        if (r->measured == 0) {
+            r->base = r->last;
         }
-        else if (last.live_blocks > prev_blocks) {
-            grew++;
+        else if (r->last.live_blocks > prev_blocks) {
+            r->grew++;
         }
-        measured++;
-        if (measured >= 3 && now_seconds() - t0 >= o->seconds) {
-            break;
+        r->measured++;
+        if (r->measured >= 3 &&
+            clock_seconds(CLOCK_MONOTONIC) - r->t0 >= o->seconds) {
+            return 0;
         }
     }
-    rep->rounds = measured;
-    rep->iterations = iters;
-    rep->leaked_blocks = last.live_blocks - base.live_blocks;
-    rep->leaked_bytes = last.live_bytes - base.live_bytes;
-    rep->rss_growth = (int64_t)last.rss - (int64_t)base.rss;
-    rep->have_refs = last.have_refs && base.have_refs;
-    rep->refs_growth = rep->have_refs ? last.refs - base.refs : 0;
-    const int64_t rss_slack = (int64_t)base.rss * STRESS_RSS_SLACK_PCT / 100 >
-                                      STRESS_RSS_SLACK_BYTES
-                                  ? (int64_t)base.rss * STRESS_RSS_SLACK_PCT / 100
-                                  : STRESS_RSS_SLACK_BYTES;
+}
+
+/* The figures of the measured rounds, and the first invariant they break
+ * (in rep->broken; see stress.h for the list and its order). */
+static void
+judge_rounds(const rounds *r, case_report *rep)
+{
+    const snap *base = &r->base, *last = &r->last;
+    rep->rounds = r->measured;
+    rep->iterations = r->iters;
+    rep->leaked_blocks = last->live_blocks - base->live_blocks;
+    rep->leaked_bytes = last->live_bytes - base->live_bytes;
+    rep->rss_growth = (int64_t)last->rss - (int64_t)base->rss;
+    rep->have_refs = last->have_refs && base->have_refs;
+    rep->refs_growth = rep->have_refs ? last->refs - base->refs : 0;
+    sentinel_deltas(&r->start, last, rep->left);
+    const int64_t pct = (int64_t)base->rss * STRESS_RSS_SLACK_PCT / 100;
+    const int64_t rss_slack =
+        pct > STRESS_RSS_SLACK_BYTES ? pct : STRESS_RSS_SLACK_BYTES;
+    const int s = first_left(rep->left);
+    char *b = rep->broken;
+    const size_t n = sizeof(rep->broken);
     /* A leak grows the live blocks in most rounds; a table that grew once
      * (crossed a size) or a cache that filled does not. */
-    if (rep->leaked_blocks > 0 && 2 * grew > measured - 1) {
-        say(rep->broken, sizeof(rep->broken), "allocations balanced: %lld blocks (%lld "
-            "bytes) more live after round %d than after round 1, growing in %d of %d rounds",
-            (long long)rep->leaked_blocks, (long long)rep->leaked_bytes, measured, grew,
-            measured - 1);
+    if (rep->leaked_blocks > 0 && 2 * r->grew > r->measured - 1) {
+        say(b, n,
+            "allocations balanced: %lld blocks (%lld bytes) more live after "
+            "round %d than after round 1, growing in %d of %d rounds",
+            (long long)rep->leaked_blocks, (long long)rep->leaked_bytes,
+            r->measured, r->grew, r->measured - 1);
     }
     else if (rep->rss_growth > rss_slack) {
-        say(rep->broken, sizeof(rep->broken), "RSS bounded: grew %.1f MiB from round 1 to "
-            "round %d (tolerance %.1f MiB)", (double)rep->rss_growth / 1048576.0, measured,
+        say(b, n,
+            "RSS bounded: grew %.1f MiB from round 1 to round %d (tolerance "
+            "%.1f MiB)",
+            (double)rep->rss_growth / 1048576.0, r->measured,
             (double)rss_slack / 1048576.0);
     }
-    else if (last.resources != start.resources) {
-        say(rep->broken, sizeof(rep->broken), "resources released: %lld left alive",
-            (long long)(last.resources - start.resources));
-    }
-    else if (last.double_releases != start.double_releases) {
-        say(rep->broken, sizeof(rep->broken), "finalizers run exactly once: %lld resources "
-            "released twice", (long long)(last.double_releases - start.double_releases));
-    }
-    else if (last.exports != start.exports) {
-        say(rep->broken, sizeof(rep->broken), "exports released: %lld buffer exports left",
-            (long long)(last.exports - start.exports));
+    else if (s >= 0) {
+        say(b, n, "%s: %lld %s", pmb_sentinel_at((size_t)s)->invariant,
+            (long long)rep->left[s], pmb_sentinel_at((size_t)s)->left);
     }
     else if (rep->have_refs && rep->refs_growth != 0) {
-        say(rep->broken, sizeof(rep->broken), "refcounts balanced: sys.gettotalrefcount() "
-            "moved by %+lld from round 1 to round %d", (long long)rep->refs_growth, measured);
+        say(b, n,
+            "refcounts balanced: sys.gettotalrefcount() moved by %+lld from "
+            "round 1 to round %d",
+            (long long)rep->refs_growth, r->measured);
     }
-    /* The allocation sequence fault injection spreads its points over:
-     * one run of the first param that ran (a skipped one cannot be). */
+}
+
+/* The allocation sequence fault injection spreads its points over: the
+ * requests of one run of the first param that runs (a skipped one
+ * cannot be), in the domains of `mask`. */
+static void
+count_sequence(size_t lo, size_t hi, unsigned mask, case_report *rep)
+{
+    const char *why = "";
     size_t first = lo;
-    memhook_fail(o->fault_mask, UINT64_MAX, 0);
+    uint64_t seen, failed;
     int rc = PMB_SKIP;
+    memhook_fail(mask, UINT64_MAX, 0); /* counts the requests, fails none */
     for (; first < hi && rc == PMB_SKIP; first++) {
         rc = pmb_run_row(first, 1, &why);
     }
-    uint64_t seen, failed;
     memhook_fail_read(&seen, &failed);
     memhook_fail(0, 0, 0);
     rep->fault_row = first - 1;
@@ -259,12 +334,43 @@ static void stress_rows(size_t lo, size_t hi, const stress_options *o, case_repo
         rep->fault_sequence = (int64_t)seen;
     }
     else if (rep->broken[0] == '\0') {
-        say(rep->broken, sizeof(rep->broken), "the case's check failed in the run that counts "
-            "its allocations for fault injection (%s): %s", pmb_row_name(first - 1), why);
+        say(rep->broken, sizeof(rep->broken),
+            "the case's check failed in the run that counts its allocations "
+            "for fault injection (%s): %s",
+            pmb_row_name(first - 1), why);
     }
-out:
-    rep->seconds = now_seconds() - t0;
+}
+
+/* The stress rounds of rows [lo, hi), in the child. */
+static void
+stress_rows(size_t lo, size_t hi, const stress_options *o, case_report *rep)
+{
+    rounds r = {.lo = lo,
+                .hi = hi,
+                .iters = 1,
+                .t0 = clock_seconds(CLOCK_MONOTONIC)};
+    const double cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    take_snap(&r.start);
+    procmem_reset_peak();
+    if (run_rounds(&r, o, rep) == 0) {
+        judge_rounds(&r, rep);
+        count_sequence(lo, hi, o->fault_mask, rep);
+    }
+    rep->seconds = clock_seconds(CLOCK_MONOTONIC) - r.t0;
+    rep->cpu_seconds = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
     procmem_process_peak(&rep->peak_rss);
+}
+
+/* How one faulted run ended: rc and why from pmb_run_row, `failed` the
+ * requests the hook failed. */
+static int
+outcome_of(uint64_t failed, int rc, const char *why)
+{
+    return failed == 0                  ? FAULT_NOT_REACHED
+           : rc == 0                    ? FAULT_ABSORBED
+           : rc == PMB_SKIP             ? FAULT_SKIPPED
+           : strstr(why, "MemoryError") ? FAULT_MEMORY_ERROR
+                                        : FAULT_FAILED;
 }
 
 /* One fault point in the child: a warm run, then three runs whose
@@ -272,54 +378,47 @@ out:
  * cache its error path filled, a table that crossed a size and grew);
  * a leak on the error path recurs: it is what both later runs left live
  * (the smaller of the two). */
-static void fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
+static void
+fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
 {
     const char *why;
-    snap before, between, second, after;
+    snap s[4]; /* before the faulted runs, then after each */
     uint64_t seen = 0, failed = 0;
     if (pmb_run_row(row, 1, &why) != 0) {
         rep->outcome = FAULT_SKIPPED;
-        say(rep->why, sizeof(rep->why), "the warm-up run did not pass: %s", why);
+        say(rep->why, sizeof(rep->why), "the warm-up run did not pass: %s",
+            why);
         return;
     }
-    take_snap(&before);
+    take_snap(&s[0]);
     if (getenv("PYMB_FAULT_TRACE") != NULL) {
-        printf("fault at request %llu of %s:\n", (unsigned long long)point, pmb_row_name(row));
+        printf("fault at request %llu of %s:\n", (unsigned long long)point,
+               pmb_row_name(row));
         fflush(stdout);
         memhook_fail_trace(1);
     }
-    int rc = 0;
-    for (int pass = 0; pass < 3; pass++) {
+    for (int pass = 1; pass <= 3; pass++) {
         memhook_fail(mask, point, 0);
-        int r = pmb_run_row(row, 1, &why);
+        int rc = pmb_run_row(row, 1, &why);
         memhook_fail_read(&seen, &failed);
         memhook_fail(0, 0, 0);
-        if (pass == 0) {
-            rc = r;
+        if (pass == 1) {
             say(rep->why, sizeof(rep->why), "%s", why);
-            rep->outcome = failed == 0                  ? FAULT_NOT_REACHED
-                           : rc == 0                    ? FAULT_ABSORBED
-                           : rc == PMB_SKIP             ? FAULT_SKIPPED
-                           : strstr(why, "MemoryError") ? FAULT_MEMORY_ERROR
-                                                        : FAULT_FAILED;
-            take_snap(&between);
+            rep->outcome = outcome_of(failed, rc, why);
         }
-        else if (pass == 1) {
-            take_snap(&second);
+        if (pass == 3) {
+            memhook_fail_trace(-1); /* the last snapshot is not traced */
         }
+        take_snap(&s[pass]);
     }
-    memhook_fail_trace(-1);
-    take_snap(&after);
-    rep->residue_blocks = between.live_blocks - before.live_blocks;
-    const int64_t grew2 = second.live_blocks - between.live_blocks;
-    const int64_t grew3 = after.live_blocks - second.live_blocks;
+    rep->residue_blocks = s[1].live_blocks - s[0].live_blocks;
+    const int64_t grew2 = s[2].live_blocks - s[1].live_blocks;
+    const int64_t grew3 = s[3].live_blocks - s[2].live_blocks;
     if (grew2 > 0 && grew3 > 0) {
         rep->leaked_blocks = grew2 < grew3 ? grew2 : grew3;
-        rep->leaked_bytes = after.live_bytes - second.live_bytes;
+        rep->leaked_bytes = s[3].live_bytes - s[2].live_bytes;
     }
-    rep->resources = after.resources - before.resources;
-    rep->double_releases = after.double_releases - before.double_releases;
-    rep->exports = after.exports - before.exports;
+    sentinel_deltas(&s[0], &s[3], rep->left);
 }
 
 /* The children's stderr: a scratch file, shown when one crashes. */
@@ -330,7 +429,8 @@ typedef struct rows_arg {
     const stress_options *o;
 } rows_arg;
 
-static void stress_body(void *arg, void *report)
+static void
+stress_body(void *arg, void *report)
 {
     const rows_arg *a = arg;
     stress_rows(a->lo, a->hi, a->o, report);
@@ -342,47 +442,114 @@ typedef struct fault_arg {
     unsigned mask;
 } fault_arg;
 
-static void fault_body(void *arg, void *report)
+static void
+fault_body(void *arg, void *report)
 {
     const fault_arg *a = arg;
     fault_row(a->row, a->point, a->mask, report);
 }
 
-/* The JSON report, kept as text: one object per case. */
-static char **records;
+/* ---- In the parent: the report ---- */
+
+/* One row of the report, kept for the whole run: the file is written
+ * again, whole, after every case. */
+enum { MAX_COUNTERS = 40 };
+typedef struct record {
+    char name[200];
+    char error[700]; /* "", or the row's error_message */
+    int64_t iterations;
+    double real_seconds, cpu_seconds;
+    size_t ncounters;
+    const char *counter_names[MAX_COUNTERS]; /* static strings */
+    double counter_values[MAX_COUNTERS];
+} record;
+
+static record *records;
 static size_t nrecords;
 
-static void json_string(FILE *f, const char *s)
+/* Counter names of the sentinels' deltas, "<key>_growth": a record's
+ * counter names must outlive it. */
+static char sentinel_counter[PMB_MAX_SENTINELS][64];
+
+/* A new, empty record for `name`; exits 2 when memory runs out (the
+ * report could no longer be whole). */
+static record *
+new_record(const char *name)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            fprintf(f, "\\%c", ch);
-        }
-        else if (ch < 0x20 || ch >= 0x7f) {
-            fprintf(f, "\\u%04x", ch); /* bytes, never a split UTF-8 sequence */
-        }
-        else {
-            fputc(ch, f);
-        }
+    record *grown = realloc(records, (nrecords + 1) * sizeof(*records));
+    if (grown == NULL) {
+        fprintf(stderr, "pymembench: out of memory for the report\n");
+        exit(2);
     }
-    fputc('"', f);
+    records = grown;
+    record *r = &records[nrecords++];
+    memset(r, 0, sizeof(*r));
+    say(r->name, sizeof(r->name), "%s", name);
+    return r;
 }
 
-static void json_string_or_null(FILE *f, const char *s)
+static void
+counter(record *r, const char *name, double value)
 {
-    if (s != NULL && s[0] != '\0') {
-        json_string(f, s);
-    }
-    else {
-        fputs("null", f);
+    if (r->ncounters < MAX_COUNTERS) {
+        r->counter_names[r->ncounters] = name;
+        r->counter_values[r->ncounters++] = value;
     }
 }
 
-/* Rewrite the report (a temporary file renamed into place, with Ctrl-C
- * held off meanwhile): always whole. */
-static int write_report(const stress_options *o, int finished)
+/* The stress child's figures as counters (refs_growth only where the
+ * interpreter keeps a total refcount). */
+static void
+case_counters(record *r, const case_report *rep)
+{
+    r->iterations = rep->loops;
+    r->real_seconds = rep->seconds;
+    r->cpu_seconds = rep->cpu_seconds;
+    counter(r, "params", rep->rows);
+    counter(r, "rounds", rep->rounds);
+    counter(r, "warmup_rounds", rep->warmup_rounds);
+    counter(r, "iterations_per_round", (double)rep->iterations);
+    counter(r, "peak_rss_bytes", (double)rep->peak_rss);
+    counter(r, "live_blocks_growth", (double)rep->leaked_blocks);
+    counter(r, "live_bytes_growth", (double)rep->leaked_bytes);
+    counter(r, "rss_growth_bytes", (double)rep->rss_growth);
+    if (rep->have_refs) {
+        counter(r, "refs_growth", (double)rep->refs_growth);
+    }
+    for (size_t i = 0; i < pmb_nsentinels(); i++) {
+        say(sentinel_counter[i], sizeof(sentinel_counter[i]), "%s_growth",
+            pmb_sentinel_at(i)->key);
+        counter(r, sentinel_counter[i], (double)rep->left[i]);
+    }
+}
+
+/* Every record so far through the shim's JSON writer into `path`. */
+static int
+write_rows(const char *path)
+{
+    if (gbs_report_begin_quiet(path) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < nrecords; i++) {
+        const record *r = &records[i];
+        gbs_row row = {r->name,
+                       r->iterations,
+                       r->real_seconds,
+                       r->cpu_seconds,
+                       r->error[0] ? r->error : NULL,
+                       r->ncounters,
+                       r->counter_names,
+                       r->counter_values};
+        gbs_report_row(&row);
+    }
+    return gbs_report_end();
+}
+
+/* Rewrite the report: into a temporary file beside it, renamed into place,
+ * with Ctrl-C held off meanwhile, so that the report is always whole (a
+ * crash or Ctrl-C leaves the last one). `finished` marks the last. */
+static int
+write_report(const stress_options *o, int finished)
 {
     char tmp[4200];
     sigset_t block, old;
@@ -395,66 +562,41 @@ static int write_report(const stress_options *o, int finished)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old);
-    int rc = -1;
-    FILE *f = fopen(tmp, "w");
-    if (f != NULL) {
-        fprintf(f, "{\n  \"context\": {\n    \"python_version\": ");
-        json_string(f, PY_VERSION);
-        fprintf(f, ",\n    \"python_tag\": ");
-        json_string(f, PYMB_TAG);
-        fprintf(f, ",\n    \"python_executable\": ");
-        json_string(f, PYMB_PYTHON_EXECUTABLE);
-        fprintf(f, ",\n    \"pymembench_commit\": ");
-        json_string(f, PYMB_COMMIT);
-        fprintf(f, ",\n    \"stress_seconds\": %g,\n    \"fault_points\": %d,\n"
-                   "    \"fault_domains\": %u,\n    \"rss_slack_bytes\": %d,\n"
-                   "    \"rss_slack_pct\": %d,\n    \"finished\": %s\n  },\n  \"cases\": [",
-                o->seconds, o->fault_points, o->fault_mask, STRESS_RSS_SLACK_BYTES,
-                STRESS_RSS_SLACK_PCT, finished ? "true" : "false");
-        for (size_t i = 0; i < nrecords; i++) {
-            fprintf(f, "%s\n    %s", i ? "," : "", records[i]);
-        }
-        fprintf(f, "\n  ]\n}\n");
-        rc = fclose(f) == 0 && rename(tmp, o->out) == 0 ? 0 : -1;
-        if (rc < 0) {
-            remove(tmp);
-        }
+    /* absent before: Google Benchmark sets a context entry once only */
+    if (finished) {
+        gbs_add_context("finished", "true");
+    }
+    int rc = write_rows(tmp) == 0 && rename(tmp, o->out) == 0 ? 0 : -1;
+    if (rc < 0) {
+        remove(tmp);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
 
-/* The filter, compiled; `negate` for a leading '-'. */
-typedef struct filter {
-    int on;
-    int negate;
-    regex_t re;
-} filter;
-
-static int wanted(const filter *flt, const char *stress_name, size_t lo, size_t hi)
+/* What the report's context says of the whole run (Google Benchmark's
+ * own entries besides: date, host, CPUs). */
+static void
+add_context(const stress_options *o)
 {
-    if (!flt->on) {
-        return 1;
-    }
-    int hit = regexec(&flt->re, stress_name, 0, NULL, 0) == 0;
-    for (size_t i = lo; i < hi && !hit; i++) {
-        hit = regexec(&flt->re, pmb_row_name(i), 0, NULL, 0) == 0;
-    }
-    return hit != flt->negate;
+    char buf[64];
+    gbs_add_context("python_version", PY_VERSION);
+    gbs_add_context("python_tag", PYMB_TAG);
+    gbs_add_context("python_executable", PYMB_PYTHON_EXECUTABLE);
+    gbs_add_context("pymembench_commit", PYMB_COMMIT);
+    snprintf(buf, sizeof(buf), "%g", o->seconds);
+    gbs_add_context("stress_seconds", buf);
+    snprintf(buf, sizeof(buf), "%d", o->fault_points);
+    gbs_add_context("fault_points", buf);
+    snprintf(buf, sizeof(buf), "%u", o->fault_mask);
+    gbs_add_context("fault_domains", buf);
+    snprintf(buf, sizeof(buf), "%d", STRESS_RSS_SLACK_BYTES);
+    gbs_add_context("rss_slack_bytes", buf);
+    snprintf(buf, sizeof(buf), "%d", STRESS_RSS_SLACK_PCT);
+    gbs_add_context("rss_slack_pct", buf);
 }
 
-/* The stress case starting at row lo: its rows end at the returned index
- * (a case's params are consecutive rows), its name goes into `name`. */
-static size_t next_case(size_t lo, char *name, size_t len)
-{
-    const size_t n = pmb_nrows();
-    size_t hi = lo + 1;
-    while (hi < n && pmb_row_case(hi) == pmb_row_case(lo)) {
-        hi++;
-    }
-    snprintf(name, len, "stress/%s/%s", pmb_row_family(lo), pmb_row_case(lo)->name);
-    return hi;
-}
+/* ---- In the parent: running the cases ---- */
 
 typedef struct totals {
     int cases, crashed, broken, skipped;
@@ -463,275 +605,367 @@ typedef struct totals {
     int outcomes[5];
 } totals;
 
-/* Fault injection over one case's row: one child per point. Writes the
- * "faults" JSON member to `json`; returns how many points crashed or left
- * something behind. */
-static int inject_faults(const stress_options *o, const char *name, size_t row,
-                         int64_t sequence, totals *t, FILE *json)
+/* One case's fault points so far. */
+typedef struct fault_tally {
+    int counts[5], crashed, leaked, tried;
+    int64_t residue;
+    char first_bad[500]; /* the first point that crashed or leaked */
+} fault_tally;
+
+/* What a fault point left behind, for its line and error_message. */
+static void
+describe_leak(char *buf, size_t len, uint64_t point, int64_t sequence,
+              const fault_report *rep)
 {
-    int counts[5] = {0}, crashed = 0, leaked = 0, tried = 0;
-    int64_t residue = 0;
-    char first_bad[500] = "";
-    int points = o->fault_points;
-    if (sequence < points) {
-        points = (int)sequence;
+    size_t used;
+    say(buf, len,
+        "request %llu of %lld (%s: %s): %lld blocks (%lld bytes) leaked by "
+        "each repeat",
+        (unsigned long long)point, (long long)sequence,
+        outcome_names[rep->outcome], rep->why, (long long)rep->leaked_blocks,
+        (long long)rep->leaked_bytes);
+    for (size_t i = 0; i < pmb_nsentinels() && (used = strlen(buf)) < len;
+         i++) {
+        say(buf + used, len - used, ", %lld %s", (long long)rep->left[i],
+            pmb_sentinel_at(i)->left);
     }
-    for (int k = 0; k < points; k++) {
-        uint64_t point = points == 1 ? 1
-                         : 1 + (uint64_t)k * (uint64_t)(sequence - 1) / (uint64_t)(points - 1);
-        fault_arg a = {row, point, o->fault_mask};
-        fault_report rep;
-        child_end end;
-        if (child_run(fault_body, &a, &rep, sizeof(rep), 120, &end) < 0) {
-            say(first_bad, sizeof(first_bad), "cannot fork: %s", strerror(errno));
-            crashed++;
-            break;
-        }
-        tried++;
-        if (!end.ok) {
-            crashed++;
-            if (first_bad[0] == '\0') {
-                say(first_bad, sizeof(first_bad), "request %llu of %lld: crashed (%s)%s%s",
-                    (unsigned long long)point, (long long)sequence,
-                    end.signal ? pmb_signal_name(end.signal) : "exit without a report",
-                    end.tail[0] ? ": " : "", end.tail);
-            }
-            continue;
-        }
-        counts[rep.outcome]++;
-        residue += rep.residue_blocks > 0 ? rep.residue_blocks : 0;
-        if (rep.leaked_blocks > 0 || rep.resources != 0 || rep.double_releases != 0 ||
-            rep.exports != 0) {
-            leaked++;
-            if (first_bad[0] == '\0') {
-                say(first_bad, sizeof(first_bad), "request %llu of %lld (%s: %s): %lld blocks "
-                    "(%lld bytes) leaked by each repeat, %lld resources left, %lld released "
-                    "twice, %lld exports left", (unsigned long long)point, (long long)sequence,
-                    outcome_names[rep.outcome], rep.why, (long long)rep.leaked_blocks,
-                    (long long)rep.leaked_bytes, (long long)rep.resources,
-                    (long long)rep.double_releases, (long long)rep.exports);
-            }
-        }
-    }
-    t->points += tried;
-    t->fault_crashed += crashed;
-    t->fault_leaked += leaked;
-    for (int i = 0; i < 5; i++) {
-        t->outcomes[i] += counts[i];
-    }
-    printf("%-48s faults: %d points over %lld requests: %d MemoryError, %d failed cleanly, "
-           "%d absorbed, %d skipped, %d not reached, %d crashed, %d leaked\n", name, tried,
-           (long long)sequence, counts[FAULT_MEMORY_ERROR], counts[FAULT_FAILED],
-           counts[FAULT_ABSORBED], counts[FAULT_SKIPPED], counts[FAULT_NOT_REACHED], crashed,
-           leaked);
-    if (first_bad[0] != '\0') {
-        printf("%-48s   FAULT: %s\n", "", first_bad);
-    }
-    fprintf(json, ", \"faults\": {\"points\": %d, \"sequence\": %lld, \"memory_error\": %d, "
-                  "\"failed\": %d, \"absorbed\": %d, \"skipped\": %d, \"not_reached\": %d, "
-                  "\"crashed\": %d, \"leaked\": %d, \"first_run_residue_blocks\": %lld, "
-                  "\"first_problem\": ",
-            tried, (long long)sequence, counts[FAULT_MEMORY_ERROR], counts[FAULT_FAILED],
-            counts[FAULT_ABSORBED], counts[FAULT_SKIPPED], counts[FAULT_NOT_REACHED], crashed,
-            leaked, (long long)residue);
-    json_string_or_null(json, first_bad);
-    fputc('}', json);
-    return crashed + leaked;
 }
 
-/* One stress case: rows [lo, hi). Prints its lines, keeps its record. */
-static void one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
-                     totals *t)
+/* Fault point `point` of `sequence` on `row`, in a child of its own,
+ * tallied. -1 when no child could be forked (no later point can be). */
+static int
+fault_point(const stress_options *o, size_t row, uint64_t point,
+            int64_t sequence, fault_tally *ft)
+{
+    fault_arg a = {row, point, o->fault_mask};
+    fault_report rep;
+    child_end end;
+    if (child_run(fault_body, &a, &rep, sizeof(rep), 120, &end) < 0) {
+        say(ft->first_bad, sizeof(ft->first_bad), "cannot fork: %s",
+            strerror(errno));
+        ft->crashed++;
+        return -1;
+    }
+    ft->tried++;
+    if (!end.ok) {
+        ft->crashed++;
+        if (ft->first_bad[0] == '\0') {
+            say(ft->first_bad, sizeof(ft->first_bad),
+                "request %llu of %lld: crashed (%s)%s%s",
+                (unsigned long long)point, (long long)sequence,
+                end.signal ? pmb_signal_name(end.signal)
+                           : "exit without a report",
+                end.tail[0] ? ": " : "", end.tail);
+        }
+        return 0;
+    }
+    ft->counts[rep.outcome]++;
+    ft->residue += rep.residue_blocks > 0 ? rep.residue_blocks : 0;
+    if (rep.leaked_blocks > 0 || first_left(rep.left) >= 0) {
+        ft->leaked++;
+        if (ft->first_bad[0] == '\0') {
+            describe_leak(ft->first_bad, sizeof(ft->first_bad), point,
+                          sequence, &rep);
+        }
+    }
+    return 0;
+}
+
+/* Fault injection over the row of the case's sequence (rep): one child
+ * per point, spread evenly across the sequence. Prints its lines, adds its
+ * counters (and an error_message when a point crashed or leaked) to `r`;
+ * returns how many points crashed or leaked. */
+static int
+inject_faults(const stress_options *o, const char *name,
+              const case_report *rep, totals *t, record *r)
+{
+    const int64_t sequence = rep->fault_sequence;
+    fault_tally ft;
+    memset(&ft, 0, sizeof(ft));
+    if (sequence <= 0) {
+        printf("%-48s faults: none injected (its run made no request in the "
+               "chosen domains)\n",
+               name);
+        return 0;
+    }
+    const int points =
+        sequence < o->fault_points ? (int)sequence : o->fault_points;
+    for (int k = 0; k < points; k++) {
+        uint64_t point = points == 1
+                             ? 1
+                             : 1 + (uint64_t)k * (uint64_t)(sequence - 1) /
+                                       (uint64_t)(points - 1);
+        if (fault_point(o, rep->fault_row, point, sequence, &ft) < 0) {
+            break;
+        }
+    }
+    t->points += ft.tried;
+    t->fault_crashed += ft.crashed;
+    t->fault_leaked += ft.leaked;
+    for (int i = 0; i < 5; i++) {
+        t->outcomes[i] += ft.counts[i];
+    }
+    printf("%-48s faults: %d points over %lld requests: %d MemoryError, %d "
+           "failed cleanly, %d absorbed, %d skipped, %d not reached, %d "
+           "crashed, %d leaked\n",
+           name, ft.tried, (long long)sequence, ft.counts[FAULT_MEMORY_ERROR],
+           ft.counts[FAULT_FAILED], ft.counts[FAULT_ABSORBED],
+           ft.counts[FAULT_SKIPPED], ft.counts[FAULT_NOT_REACHED], ft.crashed,
+           ft.leaked);
+    if (ft.first_bad[0] != '\0') {
+        printf("%-48s   FAULT: %s\n", "", ft.first_bad);
+        say(r->error, sizeof(r->error), "fault injection: %s", ft.first_bad);
+    }
+    counter(r, "fault_points", ft.tried);
+    counter(r, "fault_sequence", (double)sequence);
+    counter(r, "faults_memory_error", ft.counts[FAULT_MEMORY_ERROR]);
+    counter(r, "faults_failed", ft.counts[FAULT_FAILED]);
+    counter(r, "faults_absorbed", ft.counts[FAULT_ABSORBED]);
+    counter(r, "faults_skipped", ft.counts[FAULT_SKIPPED]);
+    counter(r, "faults_not_reached", ft.counts[FAULT_NOT_REACHED]);
+    counter(r, "faults_crashed", ft.crashed);
+    counter(r, "faults_leaked", ft.leaked);
+    counter(r, "faults_first_run_residue_blocks", (double)ft.residue);
+    return ft.crashed + ft.leaked;
+}
+
+/* The stress child of rows [lo, hi): its report in `rep` (zeroed when
+ * there is none), and in `problem` why it did not pass ("" when it did). */
+static void
+case_child(const stress_options *o, size_t lo, size_t hi, case_report *rep,
+           char *problem, size_t len, totals *t)
 {
     rows_arg a = {lo, hi, o};
-    case_report rep;
     child_end end;
-    char problem[700] = "";
+    /* a generous bound: calibration and snapshots come on top of `seconds` */
     unsigned timeout = (unsigned)(o->seconds * 20) + 120;
-
-    t->cases++;
-    if (child_run(stress_body, &a, &rep, sizeof(rep), timeout, &end) < 0) {
-        memset(&rep, 0, sizeof(rep));
-        say(problem, sizeof(problem), "cannot fork: %s", strerror(errno));
+    problem[0] = '\0';
+    if (child_run(stress_body, &a, rep, sizeof(*rep), timeout, &end) < 0) {
+        memset(rep, 0, sizeof(*rep));
+        say(problem, len, "cannot fork: %s", strerror(errno));
     }
     else if (!end.ok) {
-        memset(&rep, 0, sizeof(rep));
+        memset(rep, 0, sizeof(*rep));
         t->crashed++;
-        say(problem, sizeof(problem), "crashed: %s%s%s",
+        say(problem, len, "crashed: %s%s%s",
             end.signal ? pmb_signal_name(end.signal) : "exit without a report",
             end.tail[0] ? ": " : "", end.tail);
     }
-    else if (rep.broken[0] != '\0') {
-        say(problem, sizeof(problem), "%s", rep.broken);
+    else if (rep->broken[0] != '\0') {
+        say(problem, len, "%s", rep->broken);
     }
-    const int skipped = problem[0] == '\0' && rep.rows == 0;
-    char *text = NULL;
-    size_t text_len = 0;
-    FILE *json = open_memstream(&text, &text_len);
-    if (json == NULL) {
-        fprintf(stderr, "pymembench: out of memory for the report\n");
-        exit(2);
-    }
-    fprintf(json, "{\"name\": ");
-    json_string(json, name);
-    fprintf(json, ", \"params\": %d, \"rounds\": %d, \"warmup_rounds\": %d, "
-                  "\"iterations_per_round\": %lld, \"seconds\": %.3f, \"peak_rss_bytes\": %llu, "
-                  "\"live_blocks_growth\": %lld, \"live_bytes_growth\": %lld, "
-                  "\"rss_growth_bytes\": %lld, \"refs_growth\": ",
-            rep.rows, rep.rounds, rep.warmup_rounds, (long long)rep.iterations, rep.seconds,
-            (unsigned long long)rep.peak_rss, (long long)rep.leaked_blocks,
-            (long long)rep.leaked_bytes, (long long)rep.rss_growth);
-    if (rep.have_refs) {
-        fprintf(json, "%lld", (long long)rep.refs_growth);
-    }
-    else {
-        fputs("null", json);
-    }
-    fprintf(json, ", \"skipped\": ");
-    json_string_or_null(json, skipped ? rep.skip_reason : NULL);
-    fprintf(json, ", \"problem\": ");
-    json_string_or_null(json, problem);
+}
 
+/* The case's line on stdout, and its part of the totals. */
+static void
+print_case(const char *name, const case_report *rep, const char *problem,
+           totals *t)
+{
+    char refs[64] = "";
+    t->rounds += rep->rounds;
+    /* a leak counts in the totals when it broke the invariant */
+    if (strncmp(rep->broken, "allocations balanced", 20) == 0) {
+        t->leaked_blocks += rep->leaked_blocks;
+        t->leaked_bytes += rep->leaked_bytes;
+    }
+    if (rep->have_refs) {
+        snprintf(refs, sizeof(refs), ", refs %+lld",
+                 (long long)rep->refs_growth);
+    }
+    printf("%-48s %3d rounds x %lld it, %6.2f s, peak RSS %6.1f MiB, live "
+           "%+lld blocks (%+lld B), RSS %+.1f MiB%s: %s\n",
+           name, rep->rounds, (long long)rep->iterations, rep->seconds,
+           (double)rep->peak_rss / 1048576.0, (long long)rep->leaked_blocks,
+           (long long)rep->leaked_bytes, (double)rep->rss_growth / 1048576.0,
+           refs, problem[0] ? problem : "ok");
+}
+
+/* One stress case: rows [lo, hi). Prints its lines, keeps its row and
+ * rewrites the report. */
+static void
+one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
+         totals *t)
+{
+    case_report rep;
+    char problem[700];
+    record *r = new_record(name);
+    t->cases++;
+    case_child(o, lo, hi, &rep, problem, sizeof(problem), t);
+    case_counters(r, &rep);
+    const int skipped = problem[0] == '\0' && rep.rows == 0;
+    int bad = problem[0] != '\0';
     if (skipped) {
         t->skipped++;
         printf("%-48s skipped: %s\n", name, rep.skip_reason);
+        /* "skipped: " starts a skip's message, as in Google Benchmark runs */
+        say(r->error, sizeof(r->error), "%s%s",
+            strncmp(rep.skip_reason, "skipped: ", 9) == 0 ? "" : "skipped: ",
+            rep.skip_reason);
     }
     else {
-        char refs[64] = "";
-        t->rounds += rep.rounds;
-        if (strncmp(rep.broken, "allocations balanced", 20) == 0) {
-            t->leaked_blocks += rep.leaked_blocks;
-            t->leaked_bytes += rep.leaked_bytes;
-        }
-        if (rep.have_refs) {
-            snprintf(refs, sizeof(refs), ", refs %+lld", (long long)rep.refs_growth);
-        }
-        printf("%-48s %3d rounds x %lld it, %6.2f s, peak RSS %6.1f MiB, live %+lld blocks "
-               "(%+lld B), RSS %+.1f MiB%s: %s\n", name, rep.rounds, (long long)rep.iterations,
-               rep.seconds, (double)rep.peak_rss / 1048576.0, (long long)rep.leaked_blocks,
-               (long long)rep.leaked_bytes, (double)rep.rss_growth / 1048576.0, refs,
-               problem[0] ? problem : "ok");
+        print_case(name, &rep, problem, t);
+        say(r->error, sizeof(r->error), "%s", problem);
     }
-    int bad = problem[0] != '\0';
     if (!bad && !skipped && o->fault_points > 0) {
-        if (rep.fault_sequence > 0) {
-            bad = inject_faults(o, name, rep.fault_row, rep.fault_sequence, t, json) > 0;
-        }
-        else {
-            printf("%-48s faults: none injected (its run made no request in the chosen "
-                   "domains)\n", name);
-        }
+        bad = inject_faults(o, name, &rep, t, r) > 0;
     }
     t->broken += bad;
-    fputc('}', json);
-    if (fclose(json) != 0 || text == NULL) {
-        fprintf(stderr, "pymembench: out of memory for the report\n");
-        exit(2);
-    }
-    char **grown = realloc(records, (nrecords + 1) * sizeof(*records));
-    if (grown == NULL) {
-        fprintf(stderr, "pymembench: out of memory for the report\n");
-        exit(2);
-    }
-    records = grown;
-    records[nrecords++] = text;
     if (write_report(o, 0) < 0) {
         fprintf(stderr, "pymembench: warning: cannot write %s\n", o->out);
     }
     fflush(stdout);
 }
 
-void stress_list(void)
+/* The stress case starting at row lo: its rows end at the returned index
+ * (a case's params are consecutive rows), its name goes into `name`. */
+static size_t
+next_case(size_t lo, char *name, size_t len)
+{
+    const size_t n = pmb_nrows();
+    size_t hi = lo + 1;
+    while (hi < n && pmb_row_case(hi) == pmb_row_case(lo)) {
+        hi++;
+    }
+    snprintf(name, len, "stress/%s/%s", pmb_row_family(lo),
+             pmb_row_case(lo)->name);
+    return hi;
+}
+
+/* A case is selected when the filter's expression finds its stress name or
+ * any of its row names; with a leading '-', when it finds none of them.
+ * (any() of pmb_filter_match would let "-^stress/refcount/" keep the
+ * refcount cases through their row names.) */
+static int
+wanted(const pmb_filter *f, const char *stress_name, size_t lo, size_t hi)
+{
+    int all = pmb_filter_match(f, stress_name);
+    int any = all;
+    for (size_t i = lo; i < hi; i++) {
+        const int m = pmb_filter_match(f, pmb_row_name(i));
+        all &= m;
+        any |= m;
+    }
+    return f->negate ? all : any;
+}
+
+void
+stress_list(void)
 {
     const size_t n = pmb_nrows();
     char name[200];
     for (size_t lo = 0, hi; lo < n; lo = hi) {
         hi = next_case(lo, name, sizeof(name));
-        printf("%-44s %s (%zu param%s)\n", name, pmb_row_case(lo)->doc, hi - lo,
-               hi - lo == 1 ? "" : "s");
+        printf("%-44s %s (%zu param%s)\n", name, pmb_row_case(lo)->doc,
+               hi - lo, hi - lo == 1 ? "" : "s");
     }
 }
 
-int stress_run(const stress_options *o)
+/* How many stress cases the filter selects. */
+static int
+count_selected(const pmb_filter *f)
 {
-    filter flt = {0};
-    const char *pattern = o->filter;
-    if (pattern != NULL && *pattern != '\0') {
-        flt.negate = pattern[0] == '-';
-        if (regcomp(&flt.re, pattern + flt.negate, REG_EXTENDED | REG_NOSUB) != 0) {
-            fprintf(stderr, "pymembench: the filter '%s' is not a valid regular expression\n",
-                    pattern);
-            return 2;
-        }
-        flt.on = 1;
+    char name[200];
+    int selected = 0;
+    for (size_t lo = 0, hi; lo < pmb_nrows(); lo = hi) {
+        hi = next_case(lo, name, sizeof(name));
+        selected += wanted(f, name, lo, hi);
     }
-    scratch = tmpfile(); /* NULL: a crashed child's last words are lost, nothing else */
+    return selected;
+}
+
+/* Every selected case, then the final report and the totals. 0 or 1. */
+static int
+run_cases(const stress_options *o, const pmb_filter *f)
+{
+    totals t = {0};
+    char name[200];
+    const double t0 = clock_seconds(CLOCK_MONOTONIC);
+    scratch = tmpfile(); /* NULL: a crashed child's last words are lost,
+                            nothing else */
     child_set_scratch(scratch);
     if (scratch == NULL) {
-        fprintf(stderr, "pymembench: warning: no scratch file (%s); crash reports will not "
-                        "show the child's stderr\n", strerror(errno));
+        fprintf(stderr,
+                "pymembench: warning: no scratch file (%s); crash reports "
+                "will not show the child's stderr\n",
+                strerror(errno));
     }
-    totals t = {0};
-    const size_t n = pmb_nrows();
-    int status = 0;
-    /* Count first, so that a filter matching nothing writes nothing. */
-    int selected = 0;
-    char name[200];
-    for (size_t lo = 0, hi; lo < n; lo = hi) {
+    for (size_t lo = 0, hi; lo < pmb_nrows(); lo = hi) {
         hi = next_case(lo, name, sizeof(name));
-        selected += wanted(&flt, name, lo, hi);
-    }
-    if (selected == 0) {
-        char families[512];
-        pmb_family_summary(families, sizeof(families));
-        fprintf(stderr, "pymembench: the filter '%s' matches no stress case; the families are "
-                        "%s; run pymembench --stress --list for every name\n",
-                pattern ? pattern : "", families);
-        status = 2;
-        goto done;
-    }
-    if (write_report(o, 0) < 0) {
-        fprintf(stderr, "pymembench: cannot write %s: check the folder exists and is writable\n",
-                o->out);
-        status = 2;
-        goto done;
-    }
-    fprintf(stderr, "pymembench: %d stress case(s), %.2g s each, %d fault point(s) each\n",
-            selected, o->seconds, o->fault_points);
-    const double t0 = now_seconds();
-    for (size_t lo = 0, hi; lo < n; lo = hi) {
-        hi = next_case(lo, name, sizeof(name));
-        if (wanted(&flt, name, lo, hi)) {
+        if (wanted(f, name, lo, hi)) {
             one_case(o, name, lo, hi, &t);
         }
     }
     if (write_report(o, 1) < 0) {
         fprintf(stderr, "pymembench: warning: cannot write %s\n", o->out);
     }
-    printf("stress: %d cases (%d skipped), %lld rounds in %.0f s: %d broke an invariant "
-           "(%d crashed); leaked %lld blocks (%lld bytes)\n", t.cases, t.skipped,
-           (long long)t.rounds, now_seconds() - t0, t.broken, t.crashed,
+    printf("stress: %d cases (%d skipped), %lld rounds in %.0f s: %d broke an "
+           "invariant (%d crashed); leaked %lld blocks (%lld bytes)\n",
+           t.cases, t.skipped, (long long)t.rounds,
+           clock_seconds(CLOCK_MONOTONIC) - t0, t.broken, t.crashed,
            (long long)t.leaked_blocks, (long long)t.leaked_bytes);
     if (o->fault_points > 0) {
-        printf("faults: %d points in %d cases: %d MemoryError, %d failed cleanly, %d absorbed, "
-               "%d skipped, %d not reached, %d crashed, %d leaked\n", t.points,
-               t.cases - t.skipped, t.outcomes[FAULT_MEMORY_ERROR], t.outcomes[FAULT_FAILED],
-               t.outcomes[FAULT_ABSORBED], t.outcomes[FAULT_SKIPPED],
-               t.outcomes[FAULT_NOT_REACHED], t.fault_crashed, t.fault_leaked);
-    }
-    status = t.broken > 0 ? 1 : 0;
-done:
-    if (flt.on) {
-        regfree(&flt.re);
+        printf("faults: %d points in %d cases: %d MemoryError, %d failed "
+               "cleanly, %d absorbed, %d skipped, %d not reached, %d crashed, "
+               "%d leaked\n",
+               t.points, t.cases - t.skipped, t.outcomes[FAULT_MEMORY_ERROR],
+               t.outcomes[FAULT_FAILED], t.outcomes[FAULT_ABSORBED],
+               t.outcomes[FAULT_SKIPPED], t.outcomes[FAULT_NOT_REACHED],
+               t.fault_crashed, t.fault_leaked);
     }
     if (scratch != NULL) {
         child_set_scratch(NULL);
         fclose(scratch);
         scratch = NULL;
     }
-    for (size_t i = 0; i < nrecords; i++) {
-        free(records[i]);
+    return t.broken > 0 ? 1 : 0;
+}
+
+/* Check what can be checked before any case runs, so that bad usage
+ * writes nothing: the filter selects something, the report is writable.
+ * 0, or 2 said on stderr. */
+static int
+start_run(const stress_options *o, const pmb_filter *f)
+{
+    const int selected = count_selected(f);
+    if (selected == 0) {
+        char families[512];
+        pmb_family_summary(families, sizeof(families));
+        fprintf(stderr,
+                "pymembench: the filter '%s' matches no stress case; the "
+                "families are %s; run pymembench --stress --list for every "
+                "name\n",
+                o->filter ? o->filter : "", families);
+        return 2;
     }
+    add_context(o);
+    if (write_report(o, 0) < 0) {
+        fprintf(stderr,
+                "pymembench: cannot write %s: check the folder exists and is "
+                "writable\n",
+                o->out);
+        return 2;
+    }
+    fprintf(stderr,
+            "pymembench: %d stress case(s), %.2g s each, %d fault point(s) "
+            "each\n",
+            selected, o->seconds, o->fault_points);
+    return 0;
+}
+
+int
+stress_run(const stress_options *o)
+{
+    pmb_filter f;
+    char err[300];
+    if (pmb_filter_init(&f, o->filter, err, sizeof(err)) < 0) {
+        fprintf(stderr, "pymembench: %s\n", err);
+        return 2;
+    }
+    int status = start_run(o, &f);
+    if (status == 0) {
+        status = run_cases(o, &f);
+    }
+    pmb_filter_clear(&f);
     free(records);
     records = NULL;
     nrecords = 0;

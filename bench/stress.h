@@ -15,15 +15,22 @@
  *     the rounds (counting hook, after a collection);
  *   - RSS bounded: growth from the first measured round to the last within
  *     STRESS_RSS_SLACK_BYTES or STRESS_RSS_SLACK_PCT percent;
- *   - resources: none left alive, none released twice (finalizers ran
- *     exactly once); buffer exports all released;
+ *   - what the fixtures registered as sentinels (pmb_add_sentinel) is
+ *     where it was before the rounds: resources released, finalizers run
+ *     exactly once, exports released;
  *   - on a debug interpreter, sys.gettotalrefcount() unchanged.
  * Then fault injection: one child per point, spread across the allocation
  * sequence of one run of the case's first param that runs; the chosen
  * request fails (memhook_fail) in three runs, and the case must end in a
  * MemoryError or a clean reported failure (or absorb it), without
  * crashing; a leak is what the second and third runs both leave live, or
- * a resource, export or double release left behind.
+ * a sentinel that moved.
+ *
+ * The report is Google Benchmark's JSON (the shim's writer): one row per
+ * stress case, its figures as counters, error_message when it broke an
+ * invariant, crashed, or a fault point crashed or leaked ("skipped: ..."
+ * when every param skipped); context.finished is "true" once every case
+ * ran.
  */
 #ifndef PYMB_STRESS_H
 #define PYMB_STRESS_H
@@ -35,8 +42,9 @@ typedef struct stress_options {
     double seconds;      /* per stress case */
     int fault_points;    /* per stress case; 0: no fault injection */
     unsigned fault_mask; /* MEMHOOK_MASK(...) of the domains to fail in */
-    const char *filter;  /* extended regex over stress and row names; a
-                            leading '-' excludes; NULL: every case */
+    const char *filter;  /* --benchmark_filter's rules (filter.h) over the
+                            stress name and the row names of each case;
+                            NULL: every case */
     const char *out;     /* JSON report, rewritten after every case; or NULL */
 } stress_options;
 

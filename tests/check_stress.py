@@ -5,13 +5,15 @@ not fail without cause.
 1. The selftest family (PYMB_SELFTEST=1: planted faults) under --stress:
    each planted fault is reported by the invariant it targets, the crashing
    cases are named with their signal, the run goes on after them, the report
-   is whole JSON, exit 1.
+   is a whole result file (Google Benchmark's JSON, read by
+   scripts/pmbresults.py's read_results), exit 1.
 2. Real cases of every family (and the threads stress case), with fault
    injection: exit 0, every case ran rounds, faults were injected and none
    crashed or leaked.
-3. Bad input: one line on stderr, exit 2, no report written.
+3. A negative filter ('-RE') selects the cases whose names RE finds in
+   none of them (not the ones with any name it misses).
+4. Bad input: one line on stderr, exit 2, no report written.
 """
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +21,8 @@ import tempfile
 
 from pmbtest import expect, failed  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import pmbresults  # noqa: E402
 
 
 def stress(binary, args, env_extra=None):
@@ -33,20 +37,33 @@ def stress(binary, args, env_extra=None):
                           timeout=900)
 
 
+def read_report(path):
+    """(context, {stress case name: row}) of a stress report, read as every
+    result file is."""
+    doc = pmbresults.read_results(path)
+    return doc["context"], {row["name"]: row for row in doc["benchmarks"]}
+
+
+def problem(row):
+    """Why a stress case did not pass (a broken invariant, a crash, a fault
+    point that crashed or leaked), or None: its error_message, unless it
+    was a skip."""
+    msg = row.get("error_message") if row.get("error_occurred") else None
+    return None if msg is None or msg.startswith("skipped: ") else msg
+
+
 def planted(binary, tmp):
     out = os.path.join(tmp, "selftest.json")
     p = stress(binary, ["--benchmark_filter=^stress/selftest/", "--stress-seconds=0.05",
                         "--fault-points=24", "--stress-out=" + out], {"PYMB_SELFTEST": "1"})
     expect(p.returncode == 1, "planted faults: exit %d, expected 1\n%s" % (p.returncode, p.stderr))
-    with open(out) as f:
-        report = json.load(f)
-    expect(report["context"]["finished"] is True, "the report is not marked finished")
-    cases = {c["name"]: c for c in report["cases"]}
+    context, cases = read_report(out)
+    expect(context.get("finished") == "true", "the report is not marked finished")
     expect(len(cases) == 8, "%d selftest cases reported, expected 8: %s" % (len(cases), sorted(cases)))
-    debug = any(c["refs_growth"] is not None for c in cases.values())
+    debug = any("refs_growth" in c for c in cases.values())
 
-    def problem(name):
-        return (cases.get("stress/selftest/" + name) or {}).get("problem") or ""
+    def planted_problem(name):
+        return problem(cases.get("stress/selftest/" + name) or {}) or ""
 
     # Under AddressSanitizer its own handlers take the fatal signals (and
     # report them): the crash is still isolated, but named by ASan.
@@ -58,26 +75,27 @@ def planted(binary, tmp):
         "leak/raw_per_round": "allocations balanced",
         "rss/grow_per_round": "RSS bounded",
         "resource/double_release": "finalizers run exactly once",
+        # a round invariant holds; fault injection finds the error-path leak
+        "fault/leak_on_error": "fault injection: request ",
     }
     if debug:
         wants["refcount/leak_per_round"] = "refcounts balanced"
     for name, want in wants.items():
-        expect(want in problem(name), "selftest/%s: problem %r, expected %r" % (name, problem(name), want))
+        expect(want in planted_problem(name), "selftest/%s: problem %r, expected %r"
+               % (name, planted_problem(name), want))
     if not debug:
-        expect(problem("refcount/leak_per_round") == "",
-               "a release build flagged refcount/leak_per_round: %r" % problem("refcount/leak_per_round"))
+        expect(planted_problem("refcount/leak_per_round") == "",
+               "a release build flagged refcount/leak_per_round: %r"
+               % planted_problem("refcount/leak_per_round"))
     crash_line = "stress/selftest/crash/segv" in p.stdout and ("SIGSEGV" in p.stdout or sanitized)
     expect(crash_line, "the SIGSEGV was not reported on stdout")
     fault = cases.get("stress/selftest/fault/leak_on_error", {})
-    expect(fault.get("problem") is None, "fault/leak_on_error broke a round invariant: %r"
-           % fault.get("problem"))
-    faults = fault.get("faults") or {}
-    expect(faults.get("leaked", 0) >= 1 and faults.get("crashed", 1) == 0,
-           "fault injection missed the leak on the error path: %r" % faults)
+    expect(fault.get("faults_leaked", 0) >= 1 and fault.get("faults_crashed", 1) == 0,
+           "fault injection missed the leak on the error path: %r" % fault)
     print("planted: %d cases, each fault named by its invariant%s; fault injection found the "
           "error-path leak at %d of %d points"
           % (len(cases), " (debug interpreter: total refcount too)" if debug else "",
-             faults.get("leaked", 0), faults.get("points", 0)))
+             fault.get("faults_leaked", 0), fault.get("fault_points", 0)))
 
 
 # Fault injection on cases whose code is C only: a fault inside compile() or
@@ -96,8 +114,7 @@ def real_run(binary, tmp, pattern, points):
                         "--fault-points=%d" % points, "--stress-out=" + out])
     expect(p.returncode == 0, "real cases: exit %d\n%s\n%s" % (p.returncode, p.stdout[-3000:],
                                                                p.stderr[-2000:]))
-    with open(out) as f:
-        return json.load(f)["cases"]
+    return list(read_report(out)[1].values())
 
 
 def real(binary, tmp):
@@ -107,19 +124,34 @@ def real(binary, tmp):
            "%d + %d real stress cases ran, expected 8 + 2" % (len(faulted), len(rounds_only)))
     points = 0
     for c in faulted + rounds_only:
-        expect(c["problem"] is None, "%s: %s" % (c["name"], c["problem"]))
-        expect(c["rounds"] >= 3, "%s: %d rounds, expected at least 3" % (c["name"], c["rounds"]))
+        expect(problem(c) is None, "%s: %s" % (c["name"], problem(c)))
+        expect(c.get("rounds", 0) >= 3, "%s: %s rounds, expected at least 3"
+               % (c["name"], c.get("rounds")))
     for c in faulted:
-        f = c.get("faults") or {}
         # lifetime/raw allocates with libc only: no request to fail
-        expect(f.get("points", 0) > 0 or c["name"] == "stress/lifetime/raw",
+        expect(c.get("fault_points", 0) > 0 or c["name"] == "stress/lifetime/raw",
                "%s: no fault injected" % c["name"])
-        expect(f.get("crashed", 0) == 0 and f.get("leaked", 0) == 0,
-               "%s: faults %r" % (c["name"], f))
-        points += f.get("points", 0)
+        expect(c.get("faults_crashed", 0) == 0 and c.get("faults_leaked", 0) == 0,
+               "%s: faults crashed %s, leaked %s" % (c["name"], c.get("faults_crashed"),
+                                                     c.get("faults_leaked")))
+        points += c.get("fault_points", 0)
     print("real: %d cases, %d rounds, %d fault points in %d of them, none broke, crashed or "
           "leaked" % (len(faulted) + len(rounds_only),
                       sum(c["rounds"] for c in faulted + rounds_only), points, len(faulted)))
+
+
+def negative_filter(binary, tmp):
+    """'-RE' keeps a case only when RE finds none of its names: here every
+    case but one selftest case (a case's row names never start with
+    stress/, so keeping a case for a name RE misses would keep them all)."""
+    out = os.path.join(tmp, "negative.json")
+    p = stress(binary, ["--benchmark_filter=-^stress/[^s]|/(crash|rss|leak|resource|refcount)/",
+                        "--stress-seconds=0.05", "--fault-points=0", "--stress-out=" + out],
+               {"PYMB_SELFTEST": "1"})
+    names = sorted(read_report(out)[1]) if os.path.exists(out) else []
+    expect(p.returncode == 0 and names == ["stress/selftest/fault/leak_on_error"],
+           "negative filter: exit %d, cases %s" % (p.returncode, names[:5]))
+    print("negative filter: exit %d, %s" % (p.returncode, ", ".join(names)))
 
 
 def bad_input(binary, tmp):
@@ -163,6 +195,7 @@ def main(binary):
     with tempfile.TemporaryDirectory() as tmp:
         planted(binary, tmp)
         real(binary, tmp)
+        negative_filter(binary, tmp)
         bad_input(binary, tmp)
         benchmark_filter_matches_nothing(binary, tmp)
     if not failed():

@@ -61,9 +61,9 @@ endef
 
 $(eval $(call pymb_target,bench,scripts/bench))
 $(eval $(call pymb_target,test,scripts/test))
-# stress tests and fault injection (not benchmarks): see README, "Stress runs".
+# stress tests and fault injection (not benchmarks): see docs/stress.md.
 $(eval $(call pymb_target,stress,scripts/stress))
-# base commit against the working tree: see README, "Regression verdicts".
+# base commit against the working tree: see docs/regress.md.
 $(eval $(call pymb_target,regress,scripts/regress))
 # summary.md across the result files of a run (default: the latest).
 $(eval $(call pymb_target,compare,scripts/compare $$$${BASE:+--base "$$$$BASE"} "$$$${RESULTS:-results/latest}"))

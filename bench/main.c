@@ -127,6 +127,9 @@ static int mode_stress(options *o)
     if (rc != 0 || (rc = install_hook()) != 0) {
         return rc;
     }
+    if (bench_add_context(o) < 0) {
+        return 2;
+    }
     o->so.filter = o->filter;
     rc = stress_run(&o->so);
     memhook_uninstall();

@@ -13,7 +13,6 @@
  */
 #include "stress.h"
 
-#include "build_info.h"
 #include "cases.h"
 #include "child.h"
 #include "filter.h"
@@ -574,16 +573,13 @@ write_report(const stress_options *o, int finished)
     return rc;
 }
 
-/* What the report's context says of the whole run (Google Benchmark's
- * own entries besides: date, host, CPUs). */
+/* What the report's context says of the stress run; the interpreter, the
+ * allocator, the commit and the host are main's (bench_add_context), and
+ * Google Benchmark adds the date and the CPUs. */
 static void
 add_context(const stress_options *o)
 {
     char buf[64];
-    gbs_add_context("python_version", PY_VERSION);
-    gbs_add_context("python_tag", PYMB_TAG);
-    gbs_add_context("python_executable", PYMB_PYTHON_EXECUTABLE);
-    gbs_add_context("pymembench_commit", PYMB_COMMIT);
     snprintf(buf, sizeof(buf), "%g", o->seconds);
     gbs_add_context("stress_seconds", buf);
     snprintf(buf, sizeof(buf), "%d", o->fault_points);

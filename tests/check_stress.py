@@ -100,7 +100,7 @@ def planted(binary, tmp):
 
 # Fault injection on cases whose code is C only: a fault inside compile() or
 # exec() of a snippet leaks or crashes in CPython itself on some versions
-# (README, "Stress runs"; scripts/oom-compile.py), which is not ours to test.
+# (docs/stress.md; scripts/repro/oom-compile.py), which is not ours to test.
 FAULTED = ("^stress/(refcount/incdec_same/mortal|lifetime/raw|alloc/object/(int|dict)"
            "|alloc/threads/PyMem_RawMalloc|buffers/copy/bytes/exporter"
            "|buffers/view/memoryview/bytes|threads/mixed)$")

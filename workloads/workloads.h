@@ -1,6 +1,6 @@
 /* workloads.h - the workload families. Adding a family: one .c file here,
  * one line below, one line in wl_register_all (workloads.c), one line in
- * CMakeLists.txt, one row in the README's family table. */
+ * CMakeLists.txt, one section in docs/families.md (docs/cases.md is generated). */
 #ifndef PYMB_WORKLOADS_H
 #define PYMB_WORKLOADS_H
 

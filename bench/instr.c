@@ -299,12 +299,16 @@ int instr_relaunch(char **argv, const char *profiles)
 
 /* ---- Choosing the rows (in a child of the callgrind process) ---- */
 
-/* --iterations-from: names and iteration counts, as lines "NAME N". */
-typedef struct pinned {
-    char **names;
-    int64_t *iterations;
-    size_t n;
-} pinned;
+/* The plan: which rows run, for how many iterations (0: calibrate; -1:
+ * not selected). Made in a child, so that the filter's regex and the
+ * --iterations-from file never touch the parent's heap: every row's
+ * child then starts from the same state whatever the filter and the
+ * iteration source (they moved malloc-heavy cases by up to 3.4%). */
+typedef struct plan {
+    int status; /* 0, or 2 when the child said what is wrong */
+    int selected;
+    int64_t iterations[];
+} plan;
 
 /* One line "NAME N" into name (400 bytes) and *it. 0, or -1 when it is
  * not one. */
@@ -324,33 +328,14 @@ static int pin_parse(const char *line, char *name, int64_t *it)
     return 0;
 }
 
-/* 0, or -1 out of memory. */
-static int pin_add(pinned *p, const char *name, int64_t it)
+/* --iterations-from: lines "NAME N" (and # comments); a selected row
+ * named NAME runs N iterations, uncalibrated (the first line for a name
+ * wins; names of rows not selected or not built are ignored). 0, or -1
+ * with a line on stderr. */
+static int pin_rows(plan *p, const char *path)
 {
-    char **names = realloc(p->names, (p->n + 1) * sizeof(char *));
-    if (names != NULL) {
-        p->names = names;
-    }
-    int64_t *its = names != NULL ? realloc(p->iterations, (p->n + 1) * sizeof(int64_t)) : NULL;
-    if (its != NULL) {
-        p->iterations = its;
-    }
-    char *copy = its != NULL ? strdup(name) : NULL;
-    if (copy == NULL) {
-        return -1;
-    }
-    p->names[p->n] = copy;
-    p->iterations[p->n++] = it;
-    return 0;
-}
-
-/* Read `path` (NULL: nothing pinned). 0, or -1 with a line on stderr.
- * Never freed: only the plan's child loads it, and exits. */
-static int pinned_load(pinned *p, const char *path)
-{
-    memset(p, 0, sizeof(*p));
-    FILE *f = path != NULL ? fopen(path, "r") : NULL;
-    if (path != NULL && f == NULL) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
         fprintf(stderr, "pymembench: cannot read --iterations-from=%s: %s\n", path,
                 strerror(errno));
         return -1;
@@ -358,7 +343,7 @@ static int pinned_load(pinned *p, const char *path)
     char line[512], name[400];
     int64_t it;
     int lineno = 0, rc = 0;
-    while (rc == 0 && f != NULL && fgets(line, sizeof(line), f) != NULL) {
+    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') {
             continue;
@@ -368,37 +353,15 @@ static int pinned_load(pinned *p, const char *path)
                     path, lineno, (long long)MAX_PINNED);
             rc = -1;
         }
-        else if (pin_add(p, name, it) < 0) {
-            fprintf(stderr, "pymembench: out of memory reading %s\n", path);
-            rc = -1;
+        for (size_t i = 0; rc == 0 && i < pmb_nrows(); i++) {
+            if (p->iterations[i] == 0 && strcmp(pmb_row_name(i), name) == 0) {
+                p->iterations[i] = it;
+            }
         }
     }
-    if (f != NULL) {
-        fclose(f);
-    }
+    fclose(f);
     return rc;
 }
-
-static int64_t pinned_find(const pinned *p, const char *name)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        if (strcmp(p->names[i], name) == 0) {
-            return p->iterations[i];
-        }
-    }
-    return 0;
-}
-
-/* The plan: which rows run, for how many iterations (0: calibrate; -1:
- * not selected). Made in a child, so that the filter's regex and the
- * --iterations-from table never touch the parent's heap: every row's
- * child then starts from the same state whatever the filter and the
- * iteration source (they moved malloc-heavy cases by up to 3.4%). */
-typedef struct plan {
-    int status; /* 0, or 2 when the child said what is wrong */
-    int selected;
-    int64_t iterations[];
-} plan;
 
 /* Rows are selected by the name Google Benchmark reports (wall-clock
  * cases end in /real_time), as a timed run would select them. */
@@ -407,19 +370,20 @@ static void plan_body(void *arg, void *report)
     const instr_options *o = arg;
     plan *p = report;
     pmb_filter flt;
-    pinned pins;
     char err[256], families[512];
     p->status = 2;
     if (pmb_filter_init(&flt, o->filter, err, sizeof(err)) < 0) {
         fprintf(stderr, "pymembench: %s\n", err);
     }
-    else if (pinned_load(&pins, o->iterations_from) == 0) {
+    else {
         for (size_t i = 0; i < pmb_nrows(); i++) {
             int chosen = pmb_filter_match(&flt, pmb_row_full_name(i));
-            p->iterations[i] = chosen ? pinned_find(&pins, pmb_row_name(i)) : -1;
+            p->iterations[i] = chosen ? 0 : -1;
             p->selected += chosen;
         }
-        p->status = 0;
+        if (o->iterations_from == NULL || pin_rows(p, o->iterations_from) == 0) {
+            p->status = 0;
+        }
     }
     if (p->status == 0 && p->selected == 0) {
         pmb_family_summary(families, sizeof(families));
@@ -427,7 +391,7 @@ static void plan_body(void *arg, void *report)
                         "run pymembench --list for every name\n", o->filter, families);
         p->status = 2;
     }
-    pmb_filter_clear(&flt); /* the child exits: pins go with it */
+    pmb_filter_clear(&flt);
 }
 
 /* Fill pl (size bytes, outside malloc's heap) in a child. 0, or -1 with

@@ -18,7 +18,8 @@
 
 /* The interpreter: version (on one line), executable, tag, build facts.
  * 0, or -1 with the reason on stderr. */
-static int python_context(void)
+static int
+python_context(void)
 {
     char buf[1024];
     /* Py_GetVersion() may hold a newline before the compiler part */
@@ -35,7 +36,9 @@ static int python_context(void)
     const char *text = facts != NULL ? PyUnicode_AsUTF8(facts) : NULL;
     if (text == NULL) {
         pyx_error_text(buf, sizeof(buf));
-        fprintf(stderr, "pymembench: cannot read the build facts (sysconfig): %s\n", buf);
+        fprintf(stderr,
+                "pymembench: cannot read the build facts (sysconfig): %s\n",
+                buf);
         Py_XDECREF(facts);
         return -1;
     }
@@ -44,14 +47,15 @@ static int python_context(void)
     return 0;
 }
 
-static void allocator_context(const options *o)
+static void
+allocator_context(const options *o)
 {
     char buf[1024];
     gbs_add_context("allocator", o->allocator);
     gbs_add_context("suite", o->suite);
     if (mlib_find(o->allocator) != NULL) {
-        snprintf(buf, sizeof(buf), "%s, %s via LD_PRELOAD", pyx_allocator_effective(),
-                 mlib_find(o->allocator)->soname);
+        snprintf(buf, sizeof(buf), "%s, %s via LD_PRELOAD",
+                 pyx_allocator_effective(), mlib_find(o->allocator)->soname);
         gbs_add_context("allocator_effective", buf);
     }
     else {
@@ -59,10 +63,12 @@ static void allocator_context(const options *o)
     }
     gbs_add_context("malloc_library", mlib_malloc_path());
     gbs_add_context("memhook", o->hook == PMB_HOOK_BOTH ? "both"
-                               : o->hook == PMB_HOOK_ON ? "on" : "off");
+                               : o->hook == PMB_HOOK_ON ? "on"
+                                                        : "off");
 }
 
-static void host_context(void)
+static void
+host_context(void)
 {
     char host[256] = "unknown";
     char buf[1024];
@@ -71,19 +77,23 @@ static void host_context(void)
     gbs_add_context("pymembench_commit", PYMB_COMMIT);
     gethostname(host, sizeof(host) - 1);
     if (uname(&u) == 0) {
-        snprintf(buf, sizeof(buf), "%s (%s %s %s)", host, u.sysname, u.release, u.machine);
+        snprintf(buf, sizeof(buf), "%s (%s %s %s)", host, u.sysname, u.release,
+                 u.machine);
     }
     else {
         snprintf(buf, sizeof(buf), "%s", host);
     }
     gbs_add_context("host", buf);
     gbs_add_context("compiler", PYMB_COMPILER);
-    int resettable = procmem_reset_peak() == 0 && procmem_read(&rss, &peak) == 0;
-    gbs_add_context("peak_bytes_scope", resettable ? "each run (reset via /proc/self/clear_refs)"
-                                                   : "whole process (peak reset refused)");
+    int resettable =
+        procmem_reset_peak() == 0 && procmem_read(&rss, &peak) == 0;
+    gbs_add_context("peak_bytes_scope",
+                    resettable ? "each run (reset via /proc/self/clear_refs)"
+                               : "whole process (peak reset refused)");
 }
 
-int bench_add_context(const options *o)
+int
+bench_add_context(const options *o)
 {
     if (python_context() < 0) {
         return -1;
@@ -93,16 +103,20 @@ int bench_add_context(const options *o)
     return 0;
 }
 
-int bench_instr_context(const void *arg)
+int
+bench_instr_context(const void *arg)
 {
     const options *o = arg;
     if (bench_add_context(o) < 0) {
         return -1;
     }
-    gbs_add_context("measure", "instructions per iteration under callgrind (client requests "
-                               "around each case's loop); times are under callgrind");
+    gbs_add_context("measure",
+                    "instructions per iteration under callgrind (client "
+                    "requests "
+                    "around each case's loop); times are under callgrind");
     gbs_add_context("hash_seed", "0 (fixed)");
-    gbs_add_context("malloc_thresholds", "mmap and trim fixed at 128 KiB (glibc's initial)");
+    gbs_add_context("malloc_thresholds",
+                    "mmap and trim fixed at 128 KiB (glibc's initial)");
     /* what ran before a case shapes malloc's state, so its count */
     gbs_add_context("benchmark_filter", o->filter != NULL ? o->filter : "");
     return 0;

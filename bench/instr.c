@@ -34,25 +34,29 @@
 
 #define OUT_ENV "PYMB_CALLGRIND_OUT"
 #define MAX_ITERATIONS ((int64_t)1 << 24) /* calibration's cap */
-#define MAX_PINNED ((int64_t)1 << 30)     /* --iterations-from's (batches overrun) */
+#define MAX_PINNED \
+    ((int64_t)1 << 30) /* --iterations-from's (batches overrun) */
 
 /* The callgrind output prefix, kept out of the environment (instr_fix_env). */
 static char cg_out[4096];
 
-int instr_in_callgrind(void)
+int
+instr_in_callgrind(void)
 {
     const char *out = getenv(OUT_ENV);
     return RUNNING_ON_VALGRIND && out != NULL && *out != '\0';
 }
 
-void instr_fix_env(void)
+void
+instr_fix_env(void)
 {
     const char *out = getenv(OUT_ENV);
     snprintf(cg_out, sizeof(cg_out), "%s", out != NULL ? out : "");
     unsetenv(OUT_ENV);
 }
 
-void instr_fix_malloc(void)
+void
+instr_fix_malloc(void)
 {
     /* glibc's defaults, fixed: given explicitly, they no longer adapt */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
@@ -63,33 +67,41 @@ void instr_fix_malloc(void)
 
 /* What instr_relaunch hands valgrind, and what it tidies after. */
 typedef struct launch {
-    char exe[4096];      /* this program, by the path of its file */
-    char out[4096];      /* the callgrind output prefix */
-    int made;            /* out's folder is a temporary one of ours */
-    char flag[4200];     /* --callgrind-out-file=... */
-    char *env_flags[2];  /* BENCHMARK_OUT, BENCHMARK_FILTER as flags */
-    char **args;         /* valgrind's command line */
+    char exe[4096];     /* this program, by the path of its file */
+    char out[4096];     /* the callgrind output prefix */
+    int made;           /* out's folder is a temporary one of ours */
+    char flag[4200];    /* --callgrind-out-file=... */
+    char *env_flags[2]; /* BENCHMARK_OUT, BENCHMARK_FILTER as flags */
+    char **args;        /* valgrind's command line */
 } launch;
 
 /* The callgrind output file prefix: PROFILES/callgrind.out, or one in a
  * fresh temporary folder (*made is then set). 0 or -1. */
-static int out_prefix(const char *profiles, char *buf, size_t len, int *made)
+static int
+out_prefix(const char *profiles, char *buf, size_t len, int *made)
 {
     *made = 0;
     if (profiles != NULL) {
         if (mkdir(profiles, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "pymembench: cannot create %s: %s; give --instructions-profiles a "
-                            "writable folder\n", profiles, strerror(errno));
+            fprintf(stderr,
+                    "pymembench: cannot create %s: %s; give "
+                    "--instructions-profiles a "
+                    "writable folder\n",
+                    profiles, strerror(errno));
             return -1;
         }
         snprintf(buf, len, "%s/callgrind.out", profiles);
         return 0;
     }
     const char *tmp = getenv("TMPDIR");
-    snprintf(buf, len, "%s/pymembench-cg.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+    snprintf(buf, len, "%s/pymembench-cg.XXXXXX",
+             tmp != NULL && *tmp ? tmp : "/tmp");
     if (mkdtemp(buf) == NULL) {
-        fprintf(stderr, "pymembench: cannot create a temporary folder (%s); set TMPDIR to a "
-                        "writable folder\n", strerror(errno));
+        fprintf(stderr,
+                "pymembench: cannot create a temporary folder (%s); set "
+                "TMPDIR to a "
+                "writable folder\n",
+                strerror(errno));
         return -1;
     }
     *made = 1;
@@ -99,11 +111,13 @@ static int out_prefix(const char *profiles, char *buf, size_t len, int *made)
 
 /* This program's file (valgrind needs a path, argv[0] may be a bare name).
  * 0, or -1 with a line on stderr. */
-static int self_path(char *exe, size_t len)
+static int
+self_path(char *exe, size_t len)
 {
     ssize_t n = readlink("/proc/self/exe", exe, len - 1);
     if (n <= 0) {
-        fprintf(stderr, "pymembench: cannot find this program's path (/proc/self/exe)\n");
+        fprintf(stderr, "pymembench: cannot find this program's path "
+                        "(/proc/self/exe)\n");
         return -1;
     }
     exe[n] = '\0';
@@ -114,10 +128,13 @@ static int self_path(char *exe, size_t len)
  * which win), not in the environment: Google Benchmark copies its
  * variables into the heap before main, so a path's length would reach
  * every count. 0, or -1 out of memory. */
-static int env_as_flags(launch *l)
+static int
+env_as_flags(launch *l)
 {
-    static const char *const as_flag[][2] = {{"BENCHMARK_OUT", "--benchmark_out="},
-                                             {"BENCHMARK_FILTER", "--benchmark_filter="}};
+    static const char *const as_flag[][2] = {{"BENCHMARK_OUT",
+                                              "--benchmark_out="},
+                                             {"BENCHMARK_FILTER",
+                                              "--benchmark_filter="}};
     for (int k = 0; k < 2; k++) {
         const char *v = getenv(as_flag[k][0]);
         if (v == NULL || *v == '\0') {
@@ -136,7 +153,8 @@ static int env_as_flags(launch *l)
 /* valgrind's command line: callgrind, collection off until a row's loop
  * starts, then this program with the environment's flags and argv's.
  * 0, or -1 with a line on stderr. */
-static int launch_args(launch *l, char **argv)
+static int
+launch_args(launch *l, char **argv)
 {
     int argc = 0;
     while (argv[argc] != NULL) {
@@ -172,7 +190,8 @@ static int launch_args(launch *l, char **argv)
  * the environment into os.environ, so its size would shape the heap every
  * case starts from (UPDATE=1 in make regress's environment moved
  * lifetime/with/c_exit by 0.3%). */
-static _Noreturn void exec_valgrind(char *const *args, const char *out)
+static _Noreturn void
+exec_valgrind(char *const *args, const char *out)
 {
     static const char *const keep[] = {"PYMB_SELFTEST", "PYMB_FAULT_TRACE",
                                        "BENCHMARK_OUT_FORMAT"};
@@ -194,14 +213,18 @@ static _Noreturn void exec_valgrind(char *const *args, const char *out)
     }
     env[e] = NULL;
     execvpe(args[0], args, env);
-    fprintf(stderr, "pymembench: --instructions needs valgrind, which cannot be run (%s); "
-                    "install it: apt-get install valgrind\n", strerror(errno));
+    fprintf(stderr,
+            "pymembench: --instructions needs valgrind, which cannot be run "
+            "(%s); "
+            "install it: apt-get install valgrind\n",
+            strerror(errno));
     _exit(2);
 }
 
 static volatile pid_t child; /* the callgrind run, while it runs */
 
-static void forward(int sig)
+static void
+forward(int sig)
 {
     if (child > 0) {
         kill(child, sig);
@@ -210,7 +233,8 @@ static void forward(int sig)
 
 /* Wait for the callgrind run: its exit status, 128+N when it died of
  * signal N (said unless it was Ctrl-C or SIGTERM), 2 when it was lost. */
-static int wait_valgrind(pid_t pid)
+static int
+wait_valgrind(pid_t pid)
 {
     int status, rc = 2;
     pid_t got;
@@ -235,9 +259,11 @@ static int wait_valgrind(pid_t pid)
  * group), so this process ignores it; SIGTERM and SIGHUP sent to this
  * process alone are passed on. Either way the parent outlives the child,
  * to tidy up and report (the handlers stay: only that is left to do). */
-static int run_valgrind(char *const *args, const char *out)
+static int
+run_valgrind(char *const *args, const char *out)
 {
-    struct sigaction fwd = {.sa_handler = forward}, ign = {.sa_handler = SIG_IGN};
+    struct sigaction fwd = {.sa_handler = forward},
+                     ign = {.sa_handler = SIG_IGN};
     struct sigaction old_int, old_term, old_hup;
     sigemptyset(&fwd.sa_mask);
     sigemptyset(&ign.sa_mask);
@@ -252,7 +278,8 @@ static int run_valgrind(char *const *args, const char *out)
         exec_valgrind(args, out);
     }
     if (pid < 0) {
-        fprintf(stderr, "pymembench: cannot start valgrind: %s\n", strerror(errno));
+        fprintf(stderr, "pymembench: cannot start valgrind: %s\n",
+                strerror(errno));
         return 2;
     }
     return wait_valgrind(pid);
@@ -261,7 +288,8 @@ static int run_valgrind(char *const *args, const char *out)
 /* Free l, and remove the profiles left in its output folder: callgrind's
  * dumps at exit hold nothing (collection was off); a run that died may
  * leave its last dump. Our temporary folder goes too. */
-static void launch_clear(launch *l)
+static void
+launch_clear(launch *l)
 {
     free(l->args);
     free(l->env_flags[0]);
@@ -284,7 +312,8 @@ static void launch_clear(launch *l)
     }
 }
 
-int instr_relaunch(char **argv, const char *profiles)
+int
+instr_relaunch(char **argv, const char *profiles)
 {
     launch l;
     memset(&l, 0, sizeof(l));
@@ -312,7 +341,8 @@ typedef struct plan {
 
 /* One line "NAME N" into name (400 bytes) and *it. 0, or -1 when it is
  * not one. */
-static int pin_parse(const char *line, char *name, int64_t *it)
+static int
+pin_parse(const char *line, char *name, int64_t *it)
 {
     int at = 0;
     char *end = NULL;
@@ -321,8 +351,8 @@ static int pin_parse(const char *line, char *name, int64_t *it)
         v = strtoll(line + at, &end, 10);
     }
     *it = v;
-    if (end == NULL || end == line + at || end[strspn(end, " \t\r\n")] != '\0' || v < 1 ||
-        v > MAX_PINNED) {
+    if (end == NULL || end == line + at ||
+        end[strspn(end, " \t\r\n")] != '\0' || v < 1 || v > MAX_PINNED) {
         return -1;
     }
     return 0;
@@ -332,12 +362,13 @@ static int pin_parse(const char *line, char *name, int64_t *it)
  * named NAME runs N iterations, uncalibrated (the first line for a name
  * wins; names of rows not selected or not built are ignored). 0, or -1
  * with a line on stderr. */
-static int pin_rows(plan *p, const char *path)
+static int
+pin_rows(plan *p, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        fprintf(stderr, "pymembench: cannot read --iterations-from=%s: %s\n", path,
-                strerror(errno));
+        fprintf(stderr, "pymembench: cannot read --iterations-from=%s: %s\n",
+                path, strerror(errno));
         return -1;
     }
     char line[512], name[400];
@@ -349,7 +380,9 @@ static int pin_rows(plan *p, const char *path)
             continue;
         }
         if (pin_parse(line, name, &it) < 0) {
-            fprintf(stderr, "pymembench: %s line %d is not 'NAME ITERATIONS' (1 to %lld)\n",
+            fprintf(stderr,
+                    "pymembench: %s line %d is not 'NAME ITERATIONS' (1 to "
+                    "%lld)\n",
                     path, lineno, (long long)MAX_PINNED);
             rc = -1;
         }
@@ -365,7 +398,8 @@ static int pin_rows(plan *p, const char *path)
 
 /* Rows are selected by the name Google Benchmark reports (wall-clock
  * cases end in /real_time), as a timed run would select them. */
-static void plan_body(void *arg, void *report)
+static void
+plan_body(void *arg, void *report)
 {
     const instr_options *o = arg;
     plan *p = report;
@@ -381,14 +415,18 @@ static void plan_body(void *arg, void *report)
             p->iterations[i] = chosen ? 0 : -1;
             p->selected += chosen;
         }
-        if (o->iterations_from == NULL || pin_rows(p, o->iterations_from) == 0) {
+        if (o->iterations_from == NULL ||
+            pin_rows(p, o->iterations_from) == 0) {
             p->status = 0;
         }
     }
     if (p->status == 0 && p->selected == 0) {
         pmb_family_summary(families, sizeof(families));
-        fprintf(stderr, "pymembench: no case matches the filter '%s'; the families are %s; "
-                        "run pymembench --list for every name\n", o->filter, families);
+        fprintf(stderr,
+                "pymembench: no case matches the filter '%s'; the families "
+                "are %s; "
+                "run pymembench --list for every name\n",
+                o->filter, families);
         p->status = 2;
     }
     pmb_filter_clear(&flt);
@@ -396,11 +434,13 @@ static void plan_body(void *arg, void *report)
 
 /* Fill pl (size bytes, outside malloc's heap) in a child. 0, or -1 with
  * a line on stderr (the child's, or ours when it did not report). */
-static int choose_rows(const instr_options *o, plan *pl, size_t size)
+static int
+choose_rows(const instr_options *o, plan *pl, size_t size)
 {
     child_end end;
     if (child_run(plan_body, (void *)o, pl, size, 60, &end) < 0 || !end.ok) {
-        fprintf(stderr, "pymembench: cannot choose the rows (fork failed or the child died)\n");
+        fprintf(stderr, "pymembench: cannot choose the rows (fork failed or "
+                        "the child died)\n");
         return -1;
     }
     return pl->status == 0 ? 0 : -1;
@@ -413,14 +453,16 @@ static int choose_rows(const instr_options *o, plan *pl, size_t size)
  * part. Only rows' children run loops, and every round of theirs counts. */
 static double real_sum, cpu_sum, real_at, cpu_at;
 
-static double now(clockid_t id)
+static double
+now(clockid_t id)
 {
     struct timespec ts;
     clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void on_loop(int running)
+static void
+on_loop(int running)
 {
     if (running) {
         real_at = now(CLOCK_MONOTONIC);
@@ -438,14 +480,16 @@ static unsigned dumps; /* callgrind numbers its dumps from 1 */
 
 /* The instruction total in the dump at `path`, which must be `name`'s.
  * 0, or -1 with a line on stderr. */
-static int dump_total(const char *path, const char *name, uint64_t *total)
+static int
+dump_total(const char *path, const char *name, uint64_t *total)
 {
     char line[512], want[400];
     int found = 0, named = 0;
     snprintf(want, sizeof(want), "desc: Trigger: Client Request: %s\n", name);
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        fprintf(stderr, "pymembench: callgrind wrote no profile %s for %s\n", path, name);
+        fprintf(stderr, "pymembench: callgrind wrote no profile %s for %s\n",
+                path, name);
         return -1;
     }
     while (fgets(line, sizeof(line), f) != NULL) {
@@ -458,8 +502,9 @@ static int dump_total(const char *path, const char *name, uint64_t *total)
     }
     fclose(f);
     if (!found || !named) {
-        fprintf(stderr, "pymembench: %s is not callgrind's profile of %s (no %s)\n", path,
-                name, found ? "trigger line" : "totals line");
+        fprintf(stderr,
+                "pymembench: %s is not callgrind's profile of %s (no %s)\n",
+                path, name, found ? "trigger line" : "totals line");
         return -1;
     }
     return 0;
@@ -467,7 +512,8 @@ static int dump_total(const char *path, const char *name, uint64_t *total)
 
 /* Keep the profile at `path` as PROFILES/<name, '/' as '.'>.callgrind.
  * 0, or -1 with a line on stderr. */
-static int keep_profile(const char *path, const char *name, const char *profiles)
+static int
+keep_profile(const char *path, const char *name, const char *profiles)
 {
     char kept[4400];
     int n = snprintf(kept, sizeof(kept), "%s/", profiles);
@@ -476,8 +522,8 @@ static int keep_profile(const char *path, const char *name, const char *profiles
     }
     snprintf(kept + n, sizeof(kept) - (size_t)n, ".callgrind");
     if (rename(path, kept) != 0) {
-        fprintf(stderr, "pymembench: cannot keep the profile as %s: %s\n", kept,
-                strerror(errno));
+        fprintf(stderr, "pymembench: cannot keep the profile as %s: %s\n",
+                kept, strerror(errno));
         return -1;
     }
     return 0;
@@ -485,7 +531,8 @@ static int keep_profile(const char *path, const char *name, const char *profiles
 
 /* Read the instruction total of the dump just made for `name`; keep the
  * profile in `profiles` (or remove it). 0, or -1 with a line on stderr. */
-static int read_dump(const char *name, const char *profiles, uint64_t *total)
+static int
+read_dump(const char *name, const char *profiles, uint64_t *total)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s.%ld.%u", cg_out, (long)getpid(), ++dumps);
@@ -503,8 +550,9 @@ static int read_dump(const char *name, const char *profiles, uint64_t *total)
  * (the profile kept in `profiles` when given), the loop's iterations into
  * *done. Returns pmb_run_row's result (0, PMB_SKIP, -1) with *why; or -1
  * when the count could not be read. */
-static int round_of(size_t i, int64_t iterations, const char *profiles, uint64_t *instr,
-                    int64_t *done, const char **why)
+static int
+round_of(size_t i, int64_t iterations, const char *profiles, uint64_t *instr,
+         int64_t *done, const char **why)
 {
     const char *name = pmb_row_name(i);
     real_sum = cpu_sum = 0;
@@ -522,7 +570,8 @@ static int round_of(size_t i, int64_t iterations, const char *profiles, uint64_t
 /* Iterations for a counted round of about `target` instructions, from
  * the count of one iteration: a power of two, so that a small change in
  * that count seldom changes it. */
-static int64_t choose_iterations(uint64_t one, double target)
+static int64_t
+choose_iterations(uint64_t one, double target)
 {
     int64_t n = 1;
     while (n < MAX_ITERATIONS && (double)one * (double)(n * 2) <= target) {
@@ -549,7 +598,8 @@ typedef struct row_report {
     char why[600];
 } row_report;
 
-static void row_body(void *varg, void *vreport)
+static void
+row_body(void *varg, void *vreport)
 {
     const row_arg *a = varg;
     row_report *r = vreport;
@@ -562,7 +612,8 @@ static void row_body(void *varg, void *vreport)
      * (stdio), and malloc's state must be the same either way. */
     int rc = round_of(a->i, 1, NULL, &instr, &done, &why);
     if (rc == 0 && n == 0) {
-        n = choose_iterations(instr / (uint64_t)(done > 0 ? done : 1), a->o->target);
+        n = choose_iterations(instr / (uint64_t)(done > 0 ? done : 1),
+                              a->o->target);
     }
     if (rc == 0) {
         rc = round_of(a->i, n, a->o->profiles, &instr, &done, &why);
@@ -578,36 +629,41 @@ static void row_body(void *varg, void *vreport)
 /* Run row_body in a child and remove what callgrind left of it; *rep
  * then holds the row's rc (-1 when the child crashed or could not start)
  * and why. */
-static void row_in_child(const row_arg *arg, row_report *rep)
+static void
+row_in_child(const row_arg *arg, row_report *rep)
 {
     child_end end;
     if (child_run(row_body, (void *)arg, rep, sizeof(*rep), 1800, &end) < 0) {
         rep->rc = -1;
-        snprintf(rep->why, sizeof(rep->why), "cannot fork: %s", strerror(errno));
+        snprintf(rep->why, sizeof(rep->why), "cannot fork: %s",
+                 strerror(errno));
         return;
     }
     /* the child's final dump at exit, and any it did not read */
     char path[4200];
     for (unsigned k = 0; k <= 2; k++) {
-        snprintf(path, sizeof(path), k ? "%s.%d.%u" : "%s.%d", cg_out, end.pid, k);
+        snprintf(path, sizeof(path), k ? "%s.%d.%u" : "%s.%d", cg_out, end.pid,
+                 k);
         unlink(path);
     }
     if (!end.ok) {
         memset(rep, 0, sizeof(*rep));
         rep->rc = -1;
         if (end.signal != 0) {
-            snprintf(rep->why, sizeof(rep->why), "crashed: %s", pmb_signal_name(end.signal));
+            snprintf(rep->why, sizeof(rep->why), "crashed: %s",
+                     pmb_signal_name(end.signal));
         }
         else {
-            snprintf(rep->why, sizeof(rep->why), "its process exited with status %d",
-                     end.status);
+            snprintf(rep->why, sizeof(rep->why),
+                     "its process exited with status %d", end.status);
         }
     }
 }
 
 /* Count every row the plan selected, each in its own child, into reps
  * (indexed by row). Wall-clock cases are skipped, said in their row. */
-static void count_rows(const instr_options *o, const plan *pl, row_report *reps)
+static void
+count_rows(const instr_options *o, const plan *pl, row_report *reps)
 {
     int done_rows = 0;
     gbs_manual_watch(on_loop);
@@ -615,11 +671,14 @@ static void count_rows(const instr_options *o, const plan *pl, row_report *reps)
         if (pl->iterations[i] < 0) {
             continue;
         }
-        fprintf(stderr, "pymembench: [%d/%d] %s\n", ++done_rows, pl->selected, pmb_row_name(i));
+        fprintf(stderr, "pymembench: [%d/%d] %s\n", ++done_rows, pl->selected,
+                pmb_row_name(i));
         if (pmb_row_case(i)->real_time) {
             reps[i].rc = PMB_SKIP;
-            snprintf(reps[i].why, sizeof(reps[i].why), "skipped: its work runs on other "
-                     "threads; callgrind counts the measuring thread only, and thread "
+            snprintf(reps[i].why, sizeof(reps[i].why),
+                     "skipped: its work runs on other "
+                     "threads; callgrind counts the measuring thread only, "
+                     "and thread "
                      "interleaving does not repeat");
             continue;
         }
@@ -633,10 +692,14 @@ static void count_rows(const instr_options *o, const plan *pl, row_report *reps)
 
 /* Row i's result, r, in Google Benchmark's formats. 1 when it failed (a
  * skip is no failure), else 0. */
-static int report_row(size_t i, const row_report *r)
+static int
+report_row(size_t i, const row_report *r)
 {
-    static const char *const names[] = {"instructions_per_iter", "instructions"};
-    gbs_row row = {.name = pmb_row_name(i), .ncounters = 0, .counter_names = names};
+    static const char *const names[] = {"instructions_per_iter",
+                                        "instructions"};
+    gbs_row row = {.name = pmb_row_name(i),
+                   .ncounters = 0,
+                   .counter_names = names};
     double values[2];
     if (r->rc == 0 && r->iterations > 0) {
         values[0] = (double)r->instructions / (double)r->iterations;
@@ -659,26 +722,32 @@ static int report_row(size_t i, const row_report *r)
  * in the heap every row's child starts from (a label 6 characters longer
  * moved 9 malloc-bound cases, one by 5%). 0 all passed, 1 some failed, 2
  * when the results could not be written (said on stderr). */
-static int write_report(const instr_options *o, const plan *pl, const row_report *reps)
+static int
+write_report(const instr_options *o, const plan *pl, const row_report *reps)
 {
     int failures = 0;
     if (o->add_context != NULL && o->add_context(o->context_arg) < 0) {
         return 2; /* it said why */
     }
     if (gbs_report_begin(o->out) < 0) {
-        fprintf(stderr, "pymembench: cannot write %s: check the folder exists and is "
-                        "writable\n", o->out);
+        fprintf(stderr,
+                "pymembench: cannot write %s: check the folder exists and is "
+                "writable\n",
+                o->out);
         return 2;
     }
     for (size_t i = 0; i < pmb_nrows(); i++) {
         failures += pl->iterations[i] >= 0 ? report_row(i, &reps[i]) : 0;
     }
     if (gbs_report_end() < 0) {
-        fprintf(stderr, "pymembench: could not write the results whole (%s)\n", o->out);
+        fprintf(stderr, "pymembench: could not write the results whole (%s)\n",
+                o->out);
         return 2;
     }
     if (failures > 0) {
-        fprintf(stderr, "pymembench: %d case(s) failed; see error_message in the results\n",
+        fprintf(stderr,
+                "pymembench: %d case(s) failed; see error_message in the "
+                "results\n",
                 failures);
         return 1;
     }
@@ -687,13 +756,16 @@ static int write_report(const instr_options *o, const plan *pl, const row_report
 
 /* Memory outside malloc's heap (anonymous pages), zeroed; NULL on failure:
  * the plan and the rows' reports, sized by the number of rows. */
-static void *pages(size_t size)
+static void *
+pages(size_t size)
 {
-    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return m == MAP_FAILED ? NULL : m;
 }
 
-int instr_run(const instr_options *o)
+int
+instr_run(const instr_options *o)
 {
     const size_t plan_size = sizeof(plan) + pmb_nrows() * sizeof(int64_t);
     const size_t reps_size = pmb_nrows() * sizeof(row_report);

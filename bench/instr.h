@@ -7,22 +7,24 @@
  * (instr_relaunch). In that child, instr_run takes each selected row
  * through the same wrapper as a benchmark (pmb_run_row): one iteration,
  * counted to choose the iteration count, which also warms caches and free
- * lists; then the counted round; callgrind client requests toggle collection at the loop's edges
- * and dump the count after it. Rows go out in Google Benchmark's console
- * and JSON formats, with the counter instructions_per_iter.
+ * lists; then the counted round; callgrind client requests toggle collection
+ * at the loop's edges and dump the count after it. Rows go out in Google
+ * Benchmark's console and JSON formats, with the counter
+ * instructions_per_iter.
  */
 #ifndef PYMB_INSTR_H
 #define PYMB_INSTR_H
 
 typedef struct instr_options {
-    const char *filter;          /* --benchmark_filter, Google Benchmark's rules
-                                  * (filter.h) over the names it reports; NULL:
-                                  * all */
-    const char *out;             /* the JSON result file, or NULL */
-    const char *iterations_from; /* "NAME ITERATIONS" lines: those rows run that
-                                  * many iterations, uncalibrated; or NULL */
-    const char *profiles;        /* keep each row's callgrind profile here */
-    double target;               /* instructions per counted round */
+    const char *filter; /* --benchmark_filter, Google Benchmark's rules
+                         * (filter.h) over the names it reports; NULL:
+                         * all */
+    const char *out;    /* the JSON result file, or NULL */
+    const char
+        *iterations_from; /* "NAME ITERATIONS" lines: those rows run that
+                           * many iterations, uncalibrated; or NULL */
+    const char *profiles; /* keep each row's callgrind profile here */
+    double target;        /* instructions per counted round */
     int (*add_context)(const void *arg); /* called after every row ran, before
                                           * the report: 0, or -1 with a line on
                                           * stderr; may be NULL */

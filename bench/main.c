@@ -24,34 +24,41 @@
 #include <string.h>
 
 /* Where LD_PRELOAD allocators are looked for. */
-static const char *library_dirs(char *buf, size_t len)
+static const char *
+library_dirs(char *buf, size_t len)
 {
     const char *env = getenv("PYMB_LIBDIRS");
     if (env != NULL && *env != '\0') {
         return env;
     }
     env = getenv("LD_LIBRARY_PATH");
-    snprintf(buf, len, "%s%s%s", env ? env : "", env && *env ? ":" : "", PYMB_LIBDIRS);
+    snprintf(buf, len, "%s%s%s", env ? env : "", env && *env ? ":" : "",
+             PYMB_LIBDIRS);
     return buf;
 }
 
 /* Python's allocator for --allocator=NAME; for malloc+LIB, make LIB this
  * process's malloc first (which re-executes the program). 0, or 2 with
  * the reason on stderr. */
-static int choose_allocator(const options *o, char **orig_argv, const char **python_alloc)
+static int
+choose_allocator(const options *o, char **orig_argv, const char **python_alloc)
 {
     char err[512], dirs[4096];
     const mlib_info *lib = mlib_find(o->allocator);
     *python_alloc = o->allocator;
     if (lib == NULL) {
         if (strncmp(o->allocator, "malloc+", 7) == 0) {
-            fprintf(stderr, "pymembench: unknown allocator '%s'; with LD_PRELOAD pymembench "
-                            "knows: %s\n", o->allocator, mlib_names());
+            fprintf(stderr,
+                    "pymembench: unknown allocator '%s'; with LD_PRELOAD "
+                    "pymembench "
+                    "knows: %s\n",
+                    o->allocator, mlib_names());
             return 2;
         }
         return 0;
     }
-    if (mlib_ensure(lib, library_dirs(dirs, sizeof(dirs)), orig_argv, err, sizeof(err)) != 0) {
+    if (mlib_ensure(lib, library_dirs(dirs, sizeof(dirs)), orig_argv, err,
+                    sizeof(err)) != 0) {
         fprintf(stderr, "pymembench: %s\n", err);
         return 2;
     }
@@ -61,18 +68,23 @@ static int choose_allocator(const options *o, char **orig_argv, const char **pyt
 
 /* Google Benchmark 1.7.1 answers a bad flag value by printing its help and
  * exiting 0; make that the documented usage error instead. */
-static void bad_benchmark_flag(void)
+static void
+bad_benchmark_flag(void)
 {
-    fprintf(stderr, "pymembench: a --benchmark_* flag has an invalid value (e.g. "
-                    "--benchmark_format must be console, json or csv); run pymembench --help\n");
+    fprintf(stderr,
+            "pymembench: a --benchmark_* flag has an invalid value (e.g. "
+            "--benchmark_format must be console, json or csv); run pymembench "
+            "--help\n");
     exit(2);
 }
 
 /* Register the families a mode runs (the stress-only ones too for
  * --stress), then mark the cases an earlier process crashed in. 0 or 2. */
-static int register_cases(const options *o)
+static int
+register_cases(const options *o)
 {
-    pmb_set_suite(strcmp(o->suite, "quick") == 0 ? PMB_SUITE_QUICK : PMB_SUITE_FULL);
+    pmb_set_suite(strcmp(o->suite, "quick") == 0 ? PMB_SUITE_QUICK
+                                                 : PMB_SUITE_FULL);
     pmb_set_hook(o->stress ? PMB_HOOK_ON : o->hook);
     pmb_set_stress(o->stress);
     if (wl_register_all() < 0 || (o->stress && wl_register_stress() < 0)) {
@@ -81,20 +93,24 @@ static int register_cases(const options *o)
     for (int i = 0; i < o->ncrashed; i++) {
         char name[200], reason[96];
         const char *sig = strrchr(o->crashed[i], '=');
-        snprintf(name, sizeof(name), "%.*s", (int)(sig - o->crashed[i]), o->crashed[i]);
-        snprintf(reason, sizeof(reason), "crashed an earlier process (%.20s); not run again",
-                 sig + 1);
+        snprintf(name, sizeof(name), "%.*s", (int)(sig - o->crashed[i]),
+                 o->crashed[i]);
+        snprintf(reason, sizeof(reason),
+                 "crashed an earlier process (%.20s); not run again", sig + 1);
         if (pmb_mark_crashed(name, reason) < 0) {
-            return bench_usage("--crashed names no case: %s; run pymembench --list", name);
+            return bench_usage(
+                "--crashed names no case: %s; run pymembench --list", name);
         }
     }
     return 0;
 }
 
-static int install_hook(void)
+static int
+install_hook(void)
 {
     if (memhook_install() < 0) {
-        fprintf(stderr, "pymembench: cannot install the counting hook (out of memory)\n");
+        fprintf(stderr, "pymembench: cannot install the counting hook (out of "
+                        "memory)\n");
         return 2;
     }
     return 0;
@@ -102,13 +118,15 @@ static int install_hook(void)
 
 /* The modes. Each returns the exit status; the interpreter is running. */
 
-static int mode_init_only(options *o)
+static int
+mode_init_only(options *o)
 {
     (void)o;
     return 0;
 }
 
-static int mode_list(options *o)
+static int
+mode_list(options *o)
 {
     int rc = register_cases(o);
     if (rc != 0) {
@@ -121,7 +139,8 @@ static int mode_list(options *o)
     return pmb_list(o->filter) < 0 ? 2 : 0;
 }
 
-static int mode_stress(options *o)
+static int
+mode_stress(options *o)
 {
     int rc = register_cases(o);
     if (rc != 0 || (rc = install_hook()) != 0) {
@@ -136,7 +155,8 @@ static int mode_stress(options *o)
     return rc;
 }
 
-static int mode_instructions(options *o)
+static int
+mode_instructions(options *o)
 {
     int rc = register_cases(o);
     if (rc != 0) {
@@ -157,7 +177,8 @@ static int mode_instructions(options *o)
 
 /* Known only once every row has run: the process's peak RSS (across the
  * per-case resets), added to the result file's context. */
-static void peak_context(void)
+static void
+peak_context(void)
 {
     uint64_t peak = 0;
     char buf[32];
@@ -169,7 +190,8 @@ static void peak_context(void)
 
 /* Google Benchmark runs: every selected case timed, counted by the hook in
  * its untimed pass. */
-static int mode_bench(options *o)
+static int
+mode_bench(options *o)
 {
     int rc = register_cases(o);
     if (rc != 0) {
@@ -181,24 +203,33 @@ static int mode_bench(options *o)
     if (o->hook == PMB_HOOK_ON && (rc = install_hook()) != 0) {
         return rc;
     }
-    size_t ran = gbs_run_specified(o->out != NULL && o->out_json, peak_context);
+    size_t ran =
+        gbs_run_specified(o->out != NULL && o->out_json, peak_context);
     memhook_uninstall();
     if (ran == 0) {
         char families[512];
         pmb_family_summary(families, sizeof(families));
-        fprintf(stderr, "pymembench: no case matches the filter '%s' (--benchmark_filter or "
-                        "BENCHMARK_FILTER); the families are %s; run pymembench --list for "
-                        "every name\n", o->filter ? o->filter : "", families);
+        fprintf(stderr,
+                "pymembench: no case matches the filter '%s' "
+                "(--benchmark_filter or "
+                "BENCHMARK_FILTER); the families are %s; run pymembench "
+                "--list for "
+                "every name\n",
+                o->filter ? o->filter : "", families);
         return 2;
     }
     rc = pmb_failures() > 0 ? 1 : 0;
     if (rc != 0) {
-        fprintf(stderr, "pymembench: %d case(s) failed; see error_message in the results\n",
+        fprintf(stderr,
+                "pymembench: %d case(s) failed; see error_message in the "
+                "results\n",
                 pmb_failures());
     }
     uint64_t peak = 0;
     if (procmem_process_peak(&peak) == 0) {
-        fprintf(stderr, "pymembench: peak RSS of the process %.1f MiB (malloc from %s)\n",
+        fprintf(stderr,
+                "pymembench: peak RSS of the process %.1f MiB (malloc from "
+                "%s)\n",
                 (double)peak / 1048576.0, mlib_malloc_path());
     }
     return bench_out_commit(o) != 0 ? 2 : rc;
@@ -207,7 +238,8 @@ static int mode_bench(options *o)
 typedef int (*mode_fn)(options *o);
 
 /* The first mode whose option is set runs; benchmarks otherwise. */
-static mode_fn choose_mode(const options *o)
+static mode_fn
+choose_mode(const options *o)
 {
     static const struct {
         size_t offset; /* of the option's int in `options` */
@@ -231,8 +263,9 @@ static mode_fn choose_mode(const options *o)
  * Google Benchmark takes its flags; the result file is opened. `argv` has
  * room for one more entry (the temporary --benchmark_out). 0, 2, or
  * -(status + 1) when the run is over (the relaunched copy's status). */
-static int prepare(options *o, int *argc, char **argv, char **orig_argv,
-                   const char **python_alloc)
+static int
+prepare(options *o, int *argc, char **argv, char **orig_argv,
+        const char **python_alloc)
 {
     static char flag[4200];
     if (o->instructions && !o->list && !instr_in_callgrind()) {
@@ -256,13 +289,15 @@ static int prepare(options *o, int *argc, char **argv, char **orig_argv,
         argv[*argc] = NULL;
     }
     if (gbs_initialize(argc, argv, bad_benchmark_flag) < 0) {
-        fprintf(stderr, "pymembench: unrecognised Google Benchmark flag; run pymembench --help\n");
+        fprintf(stderr, "pymembench: unrecognised Google Benchmark flag; run "
+                        "pymembench --help\n");
         return 2;
     }
     return bench_out_open(o);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     options o;
     char err[512];
@@ -283,7 +318,8 @@ int main(int argc, char **argv)
         rc = prepare(&o, &argc, gb_argv, orig_argv, &python_alloc);
     }
     free(orig_argv);
-    if (rc == 0 && pyx_start(python_alloc, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
+    if (rc == 0 &&
+        pyx_start(python_alloc, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
         fprintf(stderr, "pymembench: %s\n", err);
         rc = 2; /* an allocator it lacks, or a broken install: environment */
     }
@@ -291,7 +327,8 @@ int main(int argc, char **argv)
         rc = choose_mode(&o)(&o);
         gbs_shutdown();
         if (pyx_finish() < 0) {
-            fprintf(stderr, "pymembench: Py_FinalizeEx failed (buffered data could not be "
+            fprintf(stderr, "pymembench: Py_FinalizeEx failed (buffered data "
+                            "could not be "
                             "flushed)\n");
             rc = rc == 0 ? 1 : rc;
         }

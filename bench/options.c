@@ -15,61 +15,97 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: pymembench [--allocator=NAME] [--memhook=on|off|both] [--suite=quick|full]\n"
-    "                  [--list] [--init-only] [--version] [--crashed=NAME=SIGNAL]\n"
+    "usage: pymembench [--allocator=NAME] [--memhook=on|off|both] "
+    "[--suite=quick|full]\n"
+    "                  [--list] [--init-only] [--version] "
+    "[--crashed=NAME=SIGNAL]\n"
     "       pymembench --stress [--stress-seconds=S] [--fault-points=N]\n"
     "                  [--fault-domains=raw,mem,obj|all] [--stress-out=FILE]\n"
-    "                  [--benchmark_filter=REGEX] [--allocator=NAME] [--list]\n"
-    "       pymembench --instructions [--iterations-from=FILE] [--instructions-target=N]\n"
-    "                  [--instructions-profiles=DIR] [--benchmark_filter=REGEX]\n"
-    "                  [--benchmark_out=FILE] [--allocator=NAME] [--suite=quick|full]\n"
+    "                  [--benchmark_filter=REGEX] [--allocator=NAME] "
+    "[--list]\n"
+    "       pymembench --instructions [--iterations-from=FILE] "
+    "[--instructions-target=N]\n"
+    "                  [--instructions-profiles=DIR] "
+    "[--benchmark_filter=REGEX]\n"
+    "                  [--benchmark_out=FILE] [--allocator=NAME] "
+    "[--suite=quick|full]\n"
     "                  [Google Benchmark flags: --benchmark_filter=REGEX,\n"
-    "                   --benchmark_repetitions=N, --benchmark_min_time=SECONDS,\n"
+    "                   --benchmark_repetitions=N, "
+    "--benchmark_min_time=SECONDS,\n"
     "                   --benchmark_out=FILE, --benchmark_format=json, ...]\n"
     "\n"
-    "  --allocator=NAME  default, pymalloc, malloc, mimalloc (3.13+) or debug;\n"
-    "                    or malloc+jemalloc, malloc+tcmalloc, malloc+mimalloc: Python's\n"
-    "                    malloc mode with that library preloaded (LD_PRELOAD; the program\n"
-    "                    re-executes itself; PYMB_LIBDIRS lists where to look)\n"
-    "  --memhook=off     no counting hook: pure timing, no allocs/bytes counters\n"
-    "  --memhook=both    every case twice, NAME/memhook:on and NAME/memhook:off,\n"
+    "  --allocator=NAME  default, pymalloc, malloc, mimalloc (3.13+) or "
+    "debug;\n"
+    "                    or malloc+jemalloc, malloc+tcmalloc, "
+    "malloc+mimalloc: Python's\n"
+    "                    malloc mode with that library preloaded (LD_PRELOAD; "
+    "the program\n"
+    "                    re-executes itself; PYMB_LIBDIRS lists where to "
+    "look)\n"
+    "  --memhook=off     no counting hook: pure timing, no allocs/bytes "
+    "counters\n"
+    "  --memhook=both    every case twice, NAME/memhook:on and "
+    "NAME/memhook:off,\n"
     "                    to measure the hook's overhead in one run\n"
-    "  --suite=quick     leave out the largest params of long sweeps (buffers above\n"
-    "                    16 MiB); --suite=full, the default, runs every param\n"
-    "  --list            print every case name (those --benchmark_filter selects) with\n"
+    "  --suite=quick     leave out the largest params of long sweeps (buffers "
+    "above\n"
+    "                    16 MiB); --suite=full, the default, runs every "
+    "param\n"
+    "  --list            print every case name (those --benchmark_filter "
+    "selects) with\n"
     "                    what one iteration does\n"
-    "  --init-only       initialise the interpreter with the allocator, finalize, exit:\n"
-    "                    the harness's own start-up and shutdown, for whole-process timing\n"
-    "  --crashed=NAME=SIGNAL  NAME crashed an earlier process: report it failed, do not\n"
-    "                    run it (make bench passes this when it re-runs after a crash)\n"
+    "  --init-only       initialise the interpreter with the allocator, "
+    "finalize, exit:\n"
+    "                    the harness's own start-up and shutdown, for "
+    "whole-process timing\n"
+    "  --crashed=NAME=SIGNAL  NAME crashed an earlier process: report it "
+    "failed, do not\n"
+    "                    run it (make bench passes this when it re-runs after "
+    "a crash)\n"
     "\n"
     "stress runs (stress tests, not benchmarks; nothing is timed):\n"
-    "  --stress          every case as stress/<family>/<case>, in a child process of its\n"
-    "                    own, in rounds, checking invariants across rounds; then fault\n"
-    "                    injection at points spread across its allocation sequence\n"
-    "  --stress-seconds=S  rounds per case until S seconds (default $STRESS_SECONDS or 0.5;\n"
+    "  --stress          every case as stress/<family>/<case>, in a child "
+    "process of its\n"
+    "                    own, in rounds, checking invariants across rounds; "
+    "then fault\n"
+    "                    injection at points spread across its allocation "
+    "sequence\n"
+    "  --stress-seconds=S  rounds per case until S seconds (default "
+    "$STRESS_SECONDS or 0.5;\n"
     "                    at least 3 measured rounds)\n"
     "  --fault-points=N  injection points per case (default 8; 0: none)\n"
-    "  --fault-domains=D the allocator domains to fail in: raw, mem, obj, comma-separated,\n"
+    "  --fault-domains=D the allocator domains to fail in: raw, mem, obj, "
+    "comma-separated,\n"
     "                    or all (default)\n"
     "  --stress-out=FILE the JSON report, rewritten whole after every case\n"
     "\n"
     "deterministic mode (instruction counts, for regression verdicts):\n"
-    "  --instructions    instructions per iteration of each case under valgrind's callgrind\n"
-    "                    (started by pymembench itself), counted over the case's loop only;\n"
-    "                    hash seed fixed, counting hook off; rows carry instructions_per_iter\n"
-    "  --iterations-from=FILE  lines \"NAME ITERATIONS\": run those rows that many iterations\n"
-    "                    (to count the same loops as an earlier run) instead of calibrating\n"
-    "  --instructions-target=N  instructions per counted round when calibrating (default\n"
+    "  --instructions    instructions per iteration of each case under "
+    "valgrind's callgrind\n"
+    "                    (started by pymembench itself), counted over the "
+    "case's loop only;\n"
+    "                    hash seed fixed, counting hook off; rows carry "
+    "instructions_per_iter\n"
+    "  --iterations-from=FILE  lines \"NAME ITERATIONS\": run those rows that "
+    "many iterations\n"
+    "                    (to count the same loops as an earlier run) instead "
+    "of calibrating\n"
+    "  --instructions-target=N  instructions per counted round when "
+    "calibrating (default\n"
     "                    2000000; the iteration count is a power of two)\n"
-    "  --instructions-profiles=DIR  keep each case's callgrind profile (kcachegrind,\n"
-    "                    callgrind_annotate) as DIR/<family>.<case>[.<param>].callgrind\n"
+    "  --instructions-profiles=DIR  keep each case's callgrind profile "
+    "(kcachegrind,\n"
+    "                    callgrind_annotate) as "
+    "DIR/<family>.<case>[.<param>].callgrind\n"
     "\n"
-    "A crash (SIGSEGV, SIGABRT...) prints \"pymembench: case NAME crashed: SIGNAL\".\n"
-    "exit status: 0 ok, 1 a case failed its check, a stress invariant broke or a case\n"
+    "A crash (SIGSEGV, SIGABRT...) prints \"pymembench: case NAME crashed: "
+    "SIGNAL\".\n"
+    "exit status: 0 ok, 1 a case failed its check, a stress invariant broke "
+    "or a case\n"
     "             crashed (or finalize failed), 2 bad usage or environment\n";
 
-int bench_usage(const char *fmt, const char *arg)
+int
+bench_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "pymembench: ");
     fprintf(stderr, fmt, arg);
@@ -78,7 +114,8 @@ int bench_usage(const char *fmt, const char *arg)
 }
 
 /* The value of --fault-domains: a mask, or 0 when it is not one. */
-static unsigned parse_domains(const char *v)
+static unsigned
+parse_domains(const char *v)
 {
     static const char *const names[MEMHOOK_NDOMAINS] = {"raw", "mem", "obj"};
     unsigned mask = 0;
@@ -103,7 +140,8 @@ static unsigned parse_domains(const char *v)
 }
 
 /* A positive number of seconds, or -1. */
-static double parse_seconds(const char *v)
+static double
+parse_seconds(const char *v)
 {
     char *end;
     double s = strtod(v, &end);
@@ -114,97 +152,119 @@ static double parse_seconds(const char *v)
  * after '=' (or NULL for a flag); 0, or 2 via bench_usage. */
 typedef int (*opt_setter)(options *o, const char *arg, const char *value);
 
-static int set_stress(options *o, const char *arg, const char *v)
+static int
+set_stress(options *o, const char *arg, const char *v)
 {
     (void)arg, (void)v;
     o->stress = 1;
     return 0;
 }
 
-static int set_seconds(options *o, const char *arg, const char *v)
+static int
+set_seconds(options *o, const char *arg, const char *v)
 {
     o->so.seconds = parse_seconds(v);
     o->seconds_given = 1;
-    return o->so.seconds < 0 ? bench_usage("'%s' is not a positive number of seconds (e.g. "
-                                           "--stress-seconds=0.5)", arg) : 0;
+    return o->so.seconds < 0
+               ? bench_usage("'%s' is not a positive number of seconds (e.g. "
+                             "--stress-seconds=0.5)",
+                             arg)
+               : 0;
 }
 
-static int set_points(options *o, const char *arg, const char *v)
+static int
+set_points(options *o, const char *arg, const char *v)
 {
     char *end;
     long n = strtol(v, &end, 10);
     if (end == v || *end != '\0' || n < 0 || n > 100000) {
-        return bench_usage("'%s' is not a number of points from 0 to 100000", arg);
+        return bench_usage("'%s' is not a number of points from 0 to 100000",
+                           arg);
     }
     o->so.fault_points = (int)n;
     return 0;
 }
 
-static int set_domains(options *o, const char *arg, const char *v)
+static int
+set_domains(options *o, const char *arg, const char *v)
 {
     o->so.fault_mask = parse_domains(v);
-    return o->so.fault_mask == 0 ? bench_usage("unknown domain in '%s'; use raw, mem, obj "
-                                               "(comma-separated) or all", arg) : 0;
+    return o->so.fault_mask == 0
+               ? bench_usage("unknown domain in '%s'; use raw, mem, obj "
+                             "(comma-separated) or all",
+                             arg)
+               : 0;
 }
 
-static int set_stress_out(options *o, const char *arg, const char *v)
+static int
+set_stress_out(options *o, const char *arg, const char *v)
 {
     (void)arg;
     o->so.out = v;
     return 0;
 }
 
-static int set_instructions(options *o, const char *arg, const char *v)
+static int
+set_instructions(options *o, const char *arg, const char *v)
 {
     (void)arg, (void)v;
     o->instructions = 1;
     return 0;
 }
 
-static int set_iterations_from(options *o, const char *arg, const char *v)
+static int
+set_iterations_from(options *o, const char *arg, const char *v)
 {
     (void)arg;
     o->io.iterations_from = v;
     return 0;
 }
 
-static int set_profiles(options *o, const char *arg, const char *v)
+static int
+set_profiles(options *o, const char *arg, const char *v)
 {
     (void)arg;
     o->io.profiles = v;
     return 0;
 }
 
-static int set_target(options *o, const char *arg, const char *v)
+static int
+set_target(options *o, const char *arg, const char *v)
 {
     char *end;
     double t = strtod(v, &end);
     if (end == v || *end != '\0' || !(t >= 1000 && t <= 1e12)) {
-        return bench_usage("'%s' is not a number of instructions from 1000 to 1e12", arg);
+        return bench_usage(
+            "'%s' is not a number of instructions from 1000 to 1e12", arg);
     }
     o->io.target = t;
     return 0;
 }
 
-static int set_crashed(options *o, const char *arg, const char *v)
+static int
+set_crashed(options *o, const char *arg, const char *v)
 {
     if (strchr(v, '=') == NULL || o->ncrashed == 64) {
-        return bench_usage("'%s' should be --crashed=NAME=SIGNAL (at most 64 of them)", arg);
+        return bench_usage(
+            "'%s' should be --crashed=NAME=SIGNAL (at most 64 of them)", arg);
     }
     o->crashed[o->ncrashed++] = v;
     return 0;
 }
 
-static int set_allocator(options *o, const char *arg, const char *v)
+static int
+set_allocator(options *o, const char *arg, const char *v)
 {
     (void)arg;
     o->allocator = v;
     return 0;
 }
 
-static int set_memhook(options *o, const char *arg, const char *v)
+static int
+set_memhook(options *o, const char *arg, const char *v)
 {
-    static const char *const modes[] = {[PMB_HOOK_OFF] = "off", [PMB_HOOK_ON] = "on",
+    static const char *const modes[] = {[PMB_HOOK_OFF] = "off",
+                                        [PMB_HOOK_ON] = "on",
                                         [PMB_HOOK_BOTH] = "both"};
     for (int m = 0; m < 3; m++) {
         if (strcmp(v, modes[m]) == 0) {
@@ -213,44 +273,51 @@ static int set_memhook(options *o, const char *arg, const char *v)
             return 0;
         }
     }
-    return bench_usage("unknown option '%s'; use --memhook=on, off or both", arg);
+    return bench_usage("unknown option '%s'; use --memhook=on, off or both",
+                       arg);
 }
 
-static int set_list(options *o, const char *arg, const char *v)
+static int
+set_list(options *o, const char *arg, const char *v)
 {
     (void)arg, (void)v;
     o->list = 1;
     return 0;
 }
 
-static int set_init_only(options *o, const char *arg, const char *v)
+static int
+set_init_only(options *o, const char *arg, const char *v)
 {
     (void)arg, (void)v;
     o->init_only = 1;
     return 0;
 }
 
-static int set_suite(options *o, const char *arg, const char *v)
+static int
+set_suite(options *o, const char *arg, const char *v)
 {
     if (strcmp(v, "quick") != 0 && strcmp(v, "full") != 0) {
-        return bench_usage("unknown suite in '%s'; use --suite=quick or --suite=full", arg);
+        return bench_usage(
+            "unknown suite in '%s'; use --suite=quick or --suite=full", arg);
     }
     o->suite = v;
     return 0;
 }
 
-static int show_help(options *o, const char *arg, const char *v)
+static int
+show_help(options *o, const char *arg, const char *v)
 {
     (void)o, (void)arg, (void)v;
     fputs(usage, stdout);
     exit(0);
 }
 
-static int show_version(options *o, const char *arg, const char *v)
+static int
+show_version(options *o, const char *arg, const char *v)
 {
     (void)o, (void)arg, (void)v;
-    printf("pymembench %s for %s (Python %s, %s)\n", PYMB_COMMIT, PYMB_TAG, PY_VERSION,
-           PYMB_PYTHON_EXECUTABLE);
+    printf("pymembench %s for %s (Python %s, %s)\n", PYMB_COMMIT, PYMB_TAG,
+           PY_VERSION, PYMB_PYTHON_EXECUTABLE);
     exit(0);
 }
 
@@ -281,13 +348,16 @@ static const struct {
 };
 
 /* Apply `a` if it is one of ours. 0 done, 2 refused, -1 not ours. */
-static int our_option(options *o, const char *a)
+static int
+our_option(options *o, const char *a)
 {
     for (size_t i = 0; option_table[i].name != NULL; i++) {
         const char *name = option_table[i].name;
         size_t len = strlen(name);
-        if (name[len - 1] == '=' ? strncmp(a, name, len) == 0 : strcmp(a, name) == 0) {
-            return option_table[i].set(o, a, name[len - 1] == '=' ? a + len : NULL);
+        if (name[len - 1] == '=' ? strncmp(a, name, len) == 0
+                                 : strcmp(a, name) == 0) {
+            return option_table[i].set(o, a,
+                                       name[len - 1] == '=' ? a + len : NULL);
         }
     }
     return -1;
@@ -296,7 +366,8 @@ static int our_option(options *o, const char *a)
 /* A Google Benchmark flag: noted where it matters to us. --benchmark_out
  * is taken out (outfile.c gives Google Benchmark a temporary name). Returns
  * 1 to keep it in argv, 0 to drop it. */
-static int benchmark_flag(options *o, const char *a)
+static int
+benchmark_flag(options *o, const char *a)
 {
     if (strncmp(a, "--benchmark_out=", 16) == 0) {
         o->out = a + 16;
@@ -317,7 +388,8 @@ static int benchmark_flag(options *o, const char *a)
 }
 
 /* Defaults and the environment: what no option set. 0 or 2. */
-static int from_environment(options *o)
+static int
+from_environment(options *o)
 {
     const char *env = getenv("BENCHMARK_OUT");
     if (o->out == NULL && env != NULL && *env) {
@@ -335,53 +407,74 @@ static int from_environment(options *o)
     if (o->stress && env != NULL && *env != '\0' && !o->seconds_given) {
         o->so.seconds = parse_seconds(env);
         if (o->so.seconds < 0) {
-            return bench_usage("STRESS_SECONDS='%s' is not a positive number of seconds "
-                               "(e.g. STRESS_SECONDS=0.5)", env);
+            return bench_usage("STRESS_SECONDS='%s' is not a positive number "
+                               "of seconds "
+                               "(e.g. STRESS_SECONDS=0.5)",
+                               env);
         }
     }
     if (o->suite == NULL) {
-        o->suite = o->stress ? "quick" : "full"; /* stress: buffers up to 16 MiB */
+        o->suite =
+            o->stress ? "quick" : "full"; /* stress: buffers up to 16 MiB */
     }
     return 0;
 }
 
 /* How options combine. 0 or 2. */
-static int check_combination(const options *o)
+static int
+check_combination(const options *o)
 {
-    if (!o->instructions && (o->io.iterations_from || o->io.profiles || o->io.target > 0)) {
-        return bench_usage("%s, --instructions-target and --instructions-profiles need "
-                           "--instructions", "--iterations-from");
+    if (!o->instructions &&
+        (o->io.iterations_from || o->io.profiles || o->io.target > 0)) {
+        return bench_usage("%s, --instructions-target and "
+                           "--instructions-profiles need "
+                           "--instructions",
+                           "--iterations-from");
     }
     if (o->instructions && (o->stress || o->hook_given)) {
-        return bench_usage("%s: --instructions counts with the hook off and is not a stress "
-                           "run; leave out --memhook and --stress", "--instructions");
+        return bench_usage("%s: --instructions counts with the hook off and "
+                           "is not a stress "
+                           "run; leave out --memhook and --stress",
+                           "--instructions");
     }
     if (o->instructions && strchr(o->allocator, '+') != NULL) {
-        return bench_usage("--allocator=%s: a preloaded malloc cannot be counted under "
-                           "callgrind; use default, pymalloc, malloc or mimalloc with "
-                           "--instructions", o->allocator);
+        return bench_usage(
+            "--allocator=%s: a preloaded malloc cannot be counted under "
+            "callgrind; use default, pymalloc, malloc or mimalloc with "
+            "--instructions",
+            o->allocator);
     }
     if (o->instructions && o->out != NULL && !o->out_json) {
         return bench_usage("%s: --instructions writes JSON only; leave out "
-                           "--benchmark_out_format or set it to json", o->out);
+                           "--benchmark_out_format or set it to json",
+                           o->out);
     }
     if (o->stress && o->hook_given) {
-        return bench_usage("%s: --memhook has no meaning with --stress (stress runs always "
-                           "count with the hook)", "--memhook");
+        return bench_usage("%s: --memhook has no meaning with --stress "
+                           "(stress runs always "
+                           "count with the hook)",
+                           "--memhook");
     }
     if (o->stress && o->out != NULL) {
-        return bench_usage("%s: --benchmark_out has no meaning with --stress; use "
-                           "--stress-out=FILE", o->out);
+        return bench_usage("%s: --benchmark_out has no meaning with --stress; "
+                           "use "
+                           "--stress-out=FILE",
+                           o->out);
     }
     return 0;
 }
 
-int bench_parse_args(int *argc, char **argv, options *o)
+int
+bench_parse_args(int *argc, char **argv, options *o)
 {
     const char *fmt = getenv("BENCHMARK_OUT_FORMAT");
-    *o = (options){.allocator = "default", .hook = PMB_HOOK_ON,
-                   .out_json = fmt == NULL || *fmt == '\0' || strcmp(fmt, "json") == 0,
-                   .so = {.seconds = 0.5, .fault_points = 8, .fault_mask = MEMHOOK_MASK_ALL}};
+    *o = (options){.allocator = "default",
+                   .hook = PMB_HOOK_ON,
+                   .out_json =
+                       fmt == NULL || *fmt == '\0' || strcmp(fmt, "json") == 0,
+                   .so = {.seconds = 0.5,
+                          .fault_points = 8,
+                          .fault_mask = MEMHOOK_MASK_ALL}};
     int w = 1;
     for (int i = 1; i < *argc; i++) {
         const char *a = argv[i];
@@ -392,8 +485,10 @@ int bench_parse_args(int *argc, char **argv, options *o)
         if (rc == 0) {
             continue;
         }
-        if (strncmp(a, "--benchmark_", 12) != 0 && strncmp(a, "--v=", 4) != 0) {
-            return bench_usage("unknown option '%s'; run pymembench --help", a);
+        if (strncmp(a, "--benchmark_", 12) != 0 &&
+            strncmp(a, "--v=", 4) != 0) {
+            return bench_usage("unknown option '%s'; run pymembench --help",
+                               a);
         }
         if (benchmark_flag(o, a)) {
             argv[w++] = argv[i];

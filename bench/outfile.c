@@ -14,16 +14,19 @@
 
 /* The temporary result file, removed if the run is interrupted. */
 static const char *volatile pending_tmp;
-static volatile pid_t pending_owner; /* a forked child (--instructions) leaves it */
+static volatile pid_t
+    pending_owner; /* a forked child (--instructions) leaves it */
 
-static void remove_pending(void)
+static void
+remove_pending(void)
 {
     if (pending_tmp != NULL && getpid() == pending_owner) {
         unlink(pending_tmp); /* async-signal-safe */
     }
 }
 
-static void on_interrupt(int sig)
+static void
+on_interrupt(int sig)
 {
     remove_pending();
     signal(sig, SIG_DFL);
@@ -32,7 +35,8 @@ static void on_interrupt(int sig)
 
 /* A case that crashes the process: say which and how, remove the partial
  * result file, then die of the same signal (the exit status tells it). */
-static void on_crash(int sig)
+static void
+on_crash(int sig)
 {
     static const char head[] = "pymembench: case ";
     const char *name = pmb_running_name();
@@ -51,10 +55,13 @@ static void on_crash(int sig)
 }
 
 /* On an alternate stack, so that a stack overflow is reported too. */
-void bench_catch_crashes(void)
+void
+bench_catch_crashes(void)
 {
     static char altstack[1 << 16];
-    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0};
+    stack_t ss = {.ss_sp = altstack,
+                  .ss_size = sizeof(altstack),
+                  .ss_flags = 0};
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_crash;
@@ -67,12 +74,14 @@ void bench_catch_crashes(void)
     }
 }
 
-int bench_out_prepare(options *o)
+int
+bench_out_prepare(options *o)
 {
     if (o->out == NULL) {
         return 0;
     }
-    int n = snprintf(o->out_tmp, sizeof(o->out_tmp), "%s.tmp.%ld", o->out, (long)getpid());
+    int n = snprintf(o->out_tmp, sizeof(o->out_tmp), "%s.tmp.%ld", o->out,
+                     (long)getpid());
     if (n < 0 || (size_t)n >= sizeof(o->out_tmp)) {
         return bench_usage("output path too long: %s", o->out);
     }
@@ -80,7 +89,8 @@ int bench_out_prepare(options *o)
 }
 
 /* Creating it proves the folder is writable before anything runs. */
-int bench_out_open(const options *o)
+int
+bench_out_open(const options *o)
 {
     if (o->out == NULL) {
         return 0;
@@ -93,14 +103,16 @@ int bench_out_open(const options *o)
     FILE *f = fopen(o->out_tmp, "w");
     if (f == NULL) {
         pending_tmp = NULL;
-        return bench_usage("cannot write %s: check the folder exists and is writable",
+        return bench_usage("cannot write %s: check the folder exists and is "
+                           "writable",
                            o->out_tmp);
     }
     fclose(f);
     return 0;
 }
 
-int bench_out_commit(const options *o)
+int
+bench_out_commit(const options *o)
 {
     if (o->out != NULL && rename(o->out_tmp, o->out) != 0) {
         perror("pymembench: cannot move the results into place");
@@ -109,7 +121,8 @@ int bench_out_commit(const options *o)
     return 0;
 }
 
-void bench_out_discard(const options *o)
+void
+bench_out_discard(const options *o)
 {
     if (o->out != NULL) {
         pending_tmp = NULL;

@@ -12,22 +12,22 @@
 
 typedef struct options {
     const char *allocator;
-    int hook;                /* PMB_HOOK_* */
-    int list;                /* --list */
-    int init_only;           /* --init-only */
-    const char *suite;       /* "quick" or "full" */
-    const char *out;         /* --benchmark_out (or BENCHMARK_OUT) as given */
-    char out_tmp[4096];      /* where the results are written until whole */
-    int list_tests;          /* --benchmark_list_tests: names only, no results */
-    int out_json;            /* the output file is JSON (Google Benchmark's default) */
+    int hook;           /* PMB_HOOK_* */
+    int list;           /* --list */
+    int init_only;      /* --init-only */
+    const char *suite;  /* "quick" or "full" */
+    const char *out;    /* --benchmark_out (or BENCHMARK_OUT) as given */
+    char out_tmp[4096]; /* where the results are written until whole */
+    int list_tests;     /* --benchmark_list_tests: names only, no results */
+    int out_json; /* the output file is JSON (Google Benchmark's default) */
     const char *filter;      /* --benchmark_filter (or BENCHMARK_FILTER) */
     const char *crashed[64]; /* --crashed=NAME=SIGNAL values */
     int ncrashed;
-    int stress;              /* --stress */
-    int seconds_given;       /* --stress-seconds (wins over STRESS_SECONDS) */
-    int hook_given;          /* --memhook=... */
+    int stress;        /* --stress */
+    int seconds_given; /* --stress-seconds (wins over STRESS_SECONDS) */
+    int hook_given;    /* --memhook=... */
     stress_options so;
-    int instructions;        /* --instructions */
+    int instructions; /* --instructions */
     instr_options io;
 } options;
 

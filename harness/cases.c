@@ -22,15 +22,32 @@ static int stress_mode;
 static const pmb_sentinel *sentinels[PMB_MAX_SENTINELS];
 static size_t nsentinels;
 
-int pmb_failures(void) { return failures; }
+int
+pmb_failures(void)
+{
+    return failures;
+}
 
-const void *pmb_data(void) { return running != NULL ? running->data : NULL; }
+const void *
+pmb_data(void)
+{
+    return running != NULL ? running->data : NULL;
+}
 
-const char *pmb_running_name(void) { return running_name; }
+const char *
+pmb_running_name(void)
+{
+    return running_name;
+}
 
-void pmb_set_stress(int on) { stress_mode = on; }
+void
+pmb_set_stress(int on)
+{
+    stress_mode = on;
+}
 
-int pmb_add_sentinel(const pmb_sentinel *s)
+int
+pmb_add_sentinel(const pmb_sentinel *s)
 {
     for (size_t i = 0; i < nsentinels; i++) {
         if (sentinels[i] == s) {
@@ -38,7 +55,9 @@ int pmb_add_sentinel(const pmb_sentinel *s)
         }
     }
     if (nsentinels == PMB_MAX_SENTINELS) {
-        fprintf(stderr, "pymembench: more than %d sentinels (raise PMB_MAX_SENTINELS)\n",
+        fprintf(stderr,
+                "pymembench: more than %d sentinels (raise "
+                "PMB_MAX_SENTINELS)\n",
                 PMB_MAX_SENTINELS);
         return -1;
     }
@@ -46,12 +65,21 @@ int pmb_add_sentinel(const pmb_sentinel *s)
     return 0;
 }
 
-size_t pmb_nsentinels(void) { return nsentinels; }
+size_t
+pmb_nsentinels(void)
+{
+    return nsentinels;
+}
 
-const pmb_sentinel *pmb_sentinel_at(size_t i) { return sentinels[i]; }
+const pmb_sentinel *
+pmb_sentinel_at(size_t i)
+{
+    return sentinels[i];
+}
 
 /* Append to msg, truncating at its end. */
-static void msg_append(const char *s)
+static void
+msg_append(const char *s)
 {
     size_t used = strlen(msg);
     size_t len = strlen(s);
@@ -64,7 +92,8 @@ static void msg_append(const char *s)
 
 /* msg = prefix + formatted text [+ " (" pending exception ")"]; the
  * exception, if any, is always cleared. */
-static void vrecord(const char *prefix, const char *fmt, va_list ap)
+static void
+vrecord(const char *prefix, const char *fmt, va_list ap)
 {
     char exc[512] = "";
     char text[sizeof(msg)];
@@ -84,7 +113,8 @@ static void vrecord(const char *prefix, const char *fmt, va_list ap)
     }
 }
 
-int pmb_fail(const char *fmt, ...)
+int
+pmb_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -93,7 +123,8 @@ int pmb_fail(const char *fmt, ...)
     return -1;
 }
 
-int pmb_skip(const char *fmt, ...)
+int
+pmb_skip(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -102,7 +133,8 @@ int pmb_skip(const char *fmt, ...)
     return PMB_SKIP;
 }
 
-int pmb_check_no_leak(const pmb_result *r, int64_t slack)
+int
+pmb_check_no_leak(const pmb_result *r, int64_t slack)
 {
     if (r->hook && r->live_blocks > slack) {
         return pmb_fail("%lld blocks still live after %lld iterations",
@@ -111,33 +143,40 @@ int pmb_check_no_leak(const pmb_result *r, int64_t slack)
     return 0;
 }
 
-int pmb_check_nothing_live(const pmb_result *r)
+int
+pmb_check_nothing_live(const pmb_result *r)
 {
     if (r->hook && (r->live_blocks != 0 || r->live_bytes != 0)) {
-        return pmb_fail("%lld blocks (%lld bytes) still live after %lld iterations",
+        return pmb_fail("%lld blocks (%lld bytes) still live after %lld "
+                        "iterations",
                         (long long)r->live_blocks, (long long)r->live_bytes,
                         (long long)r->iterations);
     }
     return 0;
 }
 
-int pmb_check_batches(const pmb_result *r, int64_t batches, int64_t per_batch)
+int
+pmb_check_batches(const pmb_result *r, int64_t batches, int64_t per_batch)
 {
     if (batches * per_batch != r->timed_iterations) {
-        return pmb_fail("the timed loop completed %lld batches of %lld for %lld iterations",
+        return pmb_fail("the timed loop completed %lld batches of %lld for "
+                        "%lld iterations",
                         (long long)batches, (long long)per_batch,
                         (long long)r->timed_iterations);
     }
     return 0;
 }
 
-void pmb_faults_counter(gbs_state *st, int64_t before)
+void
+pmb_faults_counter(gbs_state *st, int64_t before)
 {
-    gbs_counter(st, "minor_faults_per_iter", (double)(procmem_minor_faults() - before),
+    gbs_counter(st, "minor_faults_per_iter",
+                (double)(procmem_minor_faults() - before),
                 GBS_COUNTER_AVG_ITERATIONS);
 }
 
-void pmb_run_error(gbs_state *st)
+void
+pmb_run_error(gbs_state *st)
 {
     char text[512];
     pyx_error_text(text, sizeof(text));
@@ -147,7 +186,8 @@ void pmb_run_error(gbs_state *st)
 
 /* A failed row: counted, said on stderr when `loud`, and its error set
  * (unless one already is). */
-static void row_failed(gbs_state *st, const pmb_reg *r, const char *why, int loud)
+static void
+row_failed(gbs_state *st, const pmb_reg *r, const char *why, int loud)
 {
     failures++;
     if (loud) {
@@ -164,7 +204,8 @@ typedef struct found {
     int64_t counts[PMB_MAX_SENTINELS];
 } found;
 
-static void look_before(found *was)
+static void
+look_before(found *was)
 {
     was->frozen = gcx_init() == 0 ? gcx_frozen() : -1;
     if (was->frozen < 0) {
@@ -178,7 +219,8 @@ static void look_before(found *was)
 
 /* The collector as the first case found it, and no more objects frozen
  * than before this one. 0, or -1 with the reason in msg. */
-static int collector_unchanged(const found *was)
+static int
+collector_unchanged(const found *was)
 {
     static gcx_saved first;
     gcx_saved now;
@@ -192,14 +234,17 @@ static int collector_unchanged(const found *was)
     if (PyGC_Collect() < 0 || PyErr_Occurred()) {
         return pmb_fail("collecting the case's garbage failed");
     }
-    if (now.enabled != first.enabled || now.threshold[0] != first.threshold[0] ||
-        now.threshold[1] != first.threshold[1] || now.threshold[2] != first.threshold[2] ||
-        frozen > was->frozen) {
-        return pmb_fail("left the collector changed: enabled %d, thresholds %ld %ld %ld, "
-                        "%zd frozen (was %d, %ld %ld %ld, %zd)", now.enabled, now.threshold[0],
-                        now.threshold[1], now.threshold[2], frozen, first.enabled,
-                        first.threshold[0], first.threshold[1], first.threshold[2],
-                        was->frozen);
+    if (now.enabled != first.enabled ||
+        now.threshold[0] != first.threshold[0] ||
+        now.threshold[1] != first.threshold[1] ||
+        now.threshold[2] != first.threshold[2] || frozen > was->frozen) {
+        return pmb_fail("left the collector changed: enabled %d, thresholds "
+                        "%ld %ld %ld, "
+                        "%zd frozen (was %d, %ld %ld %ld, %zd)",
+                        now.enabled, now.threshold[0], now.threshold[1],
+                        now.threshold[2], frozen, first.enabled,
+                        first.threshold[0], first.threshold[1],
+                        first.threshold[2], was->frozen);
     }
     return 0;
 }
@@ -208,7 +253,8 @@ static int collector_unchanged(const found *was)
  * every per-case sentinel. After the teardown, garbage the case left (a
  * snippet's globals form a cycle) is collected here, untimed, so that no
  * later case's timed loop collects it. 0, or -1 with the reason in msg. */
-static int left_behind(const found *was)
+static int
+left_behind(const found *was)
 {
     if (collector_unchanged(was) < 0) {
         return -1;
@@ -223,7 +269,9 @@ static int left_behind(const found *was)
     return 0;
 }
 
-static void counts_sub(memhook_counts *out, const memhook_counts *a, const memhook_counts *b)
+static void
+counts_sub(memhook_counts *out, const memhook_counts *a,
+           const memhook_counts *b)
 {
     out->allocs = a->allocs - b->allocs;
     out->frees = a->frees - b->frees;
@@ -248,13 +296,15 @@ typedef struct measured {
  * right after; other cases are counted during run(). In stress mode the
  * hook stays in (the live counts must carry across rounds), but count()
  * still counts. 0, or -1 with the row's error set. */
-static int measure(gbs_state *st, const pmb_reg *r, measured *m)
+static int
+measure(gbs_state *st, const pmb_reg *r, measured *m)
 {
     const pmb_case *c = r->c;
     const int unhooked = r->hook && c->count != NULL;
     const int uninstall = unhooked && !stress_mode;
     if (uninstall) {
-        memhook_uninstall(); /* gives back a grown side table: before the reset */
+        memhook_uninstall(); /* gives back a grown side table: before the reset
+                              */
     }
     procmem_reset_peak();
     if (r->hook && !unhooked) {
@@ -267,7 +317,8 @@ static int measure(gbs_state *st, const pmb_reg *r, measured *m)
     }
     m->have_rss = procmem_read(&m->rss, &m->peak) == 0;
     if (unhooked && uninstall && memhook_install() < 0) {
-        gbs_skip_with_error(st, "cannot reinstall the counting hook (out of memory)");
+        gbs_skip_with_error(st, "cannot reinstall the counting hook (out of "
+                                "memory)");
         return -1;
     }
     if (unhooked && !gbs_error_occurred(st)) {
@@ -282,18 +333,25 @@ static int measure(gbs_state *st, const pmb_reg *r, measured *m)
 /* The counters every row carries; per-iteration values are divided here
  * (by count()'s iterations when the counts come from it). RSS was read
  * right after the timed run, before the check or count() could move it. */
-static void add_counters(gbs_state *st, const pmb_result *res, const measured *m)
+static void
+add_counters(gbs_state *st, const pmb_result *res, const measured *m)
 {
     if (res->hook && res->iterations > 0) {
         const double n = (double)res->iterations;
-        const uint64_t peak_above = m->after.peak_bytes > m->before.live_bytes
-                                        ? m->after.peak_bytes - m->before.live_bytes : 0;
-        gbs_counter(st, "allocs_per_iter", (double)res->delta.allocs / n, GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "frees_per_iter", (double)res->delta.frees / n, GBS_COUNTER_DEFAULT);
+        const uint64_t peak_above =
+            m->after.peak_bytes > m->before.live_bytes
+                ? m->after.peak_bytes - m->before.live_bytes
+                : 0;
+        gbs_counter(st, "allocs_per_iter", (double)res->delta.allocs / n,
+                    GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "frees_per_iter", (double)res->delta.frees / n,
+                    GBS_COUNTER_DEFAULT);
         gbs_counter(st, "reallocs_per_iter", (double)res->delta.reallocs / n,
                     GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "bytes_per_iter", (double)res->delta.bytes / n, GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "heap_peak_bytes", (double)peak_above, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "bytes_per_iter", (double)res->delta.bytes / n,
+                    GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "heap_peak_bytes", (double)peak_above,
+                    GBS_COUNTER_DEFAULT);
     }
     if (m->have_rss) {
         gbs_counter(st, "rss_bytes", (double)m->rss, GBS_COUNTER_DEFAULT);
@@ -302,7 +360,8 @@ static void add_counters(gbs_state *st, const pmb_result *res, const measured *m
 }
 
 /* Measure a set-up case, check it, and give its row the counters. */
-static void measure_and_check(gbs_state *st, const pmb_reg *r)
+static void
+measure_and_check(gbs_state *st, const pmb_reg *r)
 {
     measured m = {0};
     pmb_result res;
@@ -318,12 +377,15 @@ static void measure_and_check(gbs_state *st, const pmb_reg *r)
     res.hook = r->hook;
     if (r->hook) {
         counts_sub(&res.delta, &m.after, &m.before);
-        res.live_blocks = (int64_t)m.after.live_blocks - (int64_t)m.before.live_blocks;
-        res.live_bytes = (int64_t)m.after.live_bytes - (int64_t)m.before.live_bytes;
+        res.live_blocks =
+            (int64_t)m.after.live_blocks - (int64_t)m.before.live_blocks;
+        res.live_bytes =
+            (int64_t)m.after.live_bytes - (int64_t)m.before.live_bytes;
     }
     if (m.counted < 0 || r->c->check(&res) != 0) {
         char text[sizeof(msg) + 32];
-        snprintf(text, sizeof(text), "%s failed: %s", m.counted < 0 ? "count" : "check",
+        snprintf(text, sizeof(text), "%s failed: %s",
+                 m.counted < 0 ? "count" : "check",
                  msg[0] ? msg : "(no reason)");
         row_failed(st, r, text, 1);
         return;
@@ -334,7 +396,8 @@ static void measure_and_check(gbs_state *st, const pmb_reg *r)
 /* Setup, measured run and check; the teardown is the caller's. Fault
  * injection reaches the case's own code only (setup, run, count, check,
  * teardown), never the engine's bookkeeping. */
-static void run_set_up(gbs_state *st, const pmb_reg *r)
+static void
+run_set_up(gbs_state *st, const pmb_reg *r)
 {
     running = r->c;
     memhook_fail_pause(0);
@@ -354,7 +417,8 @@ static void run_set_up(gbs_state *st, const pmb_reg *r)
 
 /* After the teardown: what the case left behind, and whether it left an
  * exception set (said once). */
-static void after_teardown(gbs_state *st, const pmb_reg *r, const found *was)
+static void
+after_teardown(gbs_state *st, const pmb_reg *r, const found *was)
 {
     if (left_behind(was) < 0) {
         row_failed(st, r, msg, 1);
@@ -365,12 +429,14 @@ static void after_teardown(gbs_state *st, const pmb_reg *r, const found *was)
     if (PyErr_Occurred()) {
         char text[256];
         pyx_error_text(text, sizeof(text));
-        fprintf(stderr, "pymembench: %s left an exception set: %s\n", r->full, text);
+        fprintf(stderr, "pymembench: %s left an exception set: %s\n", r->full,
+                text);
         failures++;
     }
 }
 
-void pmb_case_run(gbs_state *st, void *ctx)
+void
+pmb_case_run(gbs_state *st, void *ctx)
 {
     const pmb_reg *r = ctx;
     found was;
@@ -402,9 +468,14 @@ void pmb_case_run(gbs_state *st, void *ctx)
 
 static int64_t last_iterations;
 
-int64_t pmb_last_iterations(void) { return last_iterations; }
+int64_t
+pmb_last_iterations(void)
+{
+    return last_iterations;
+}
 
-int pmb_run_row(size_t i, int64_t iterations, const char **why)
+int
+pmb_run_row(size_t i, int64_t iterations, const char **why)
 {
     static char reason[sizeof(msg)];
     const int before = failures;
@@ -417,7 +488,8 @@ int pmb_run_row(size_t i, int64_t iterations, const char **why)
     *why = reason;
     if (failures > before) {
         if (reason[0] == '\0') {
-            snprintf(reason, sizeof(reason), "failed (no reason given; see stderr)");
+            snprintf(reason, sizeof(reason),
+                     "failed (no reason given; see stderr)");
         }
         return -1;
     }

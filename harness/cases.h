@@ -17,16 +17,18 @@
 /* What the harness measured around one run, handed to the check. */
 typedef struct pmb_result {
     int64_t param;
-    int64_t iterations;       /* those that delta covers: run()'s, or count()'s */
+    int64_t iterations; /* those that delta covers: run()'s, or count()'s */
     int64_t timed_iterations; /* run()'s */
     int hook;                 /* 1 when the counting hook was on */
-    memhook_counts delta;     /* allocs/frees/reallocs/bytes during run() or count() */
-    int64_t live_blocks;      /* live blocks after minus before */
-    int64_t live_bytes;       /* live bytes after minus before */
+    memhook_counts
+        delta; /* allocs/frees/reallocs/bytes during run() or count() */
+    int64_t live_blocks; /* live blocks after minus before */
+    int64_t live_bytes;  /* live bytes after minus before */
 } pmb_result;
 
 typedef struct pmb_case {
-    const char *name; /* "case[/variant]"; the family and the param are added */
+    const char
+        *name; /* "case[/variant]"; the family and the param are added */
     /* Untimed. 0 ready; PMB_SKIP (via pmb_skip) to skip; -1 (via pmb_fail
      * or with a Python exception set) on failure. May be NULL. */
     int (*setup)(int64_t param);
@@ -37,7 +39,7 @@ typedef struct pmb_case {
     /* Untimed: release everything setup made. May be NULL. */
     void (*teardown)(void);
     const int64_t *params; /* 0-terminated list of values, or NULL */
-    const char *doc;       /* one line: what it measures, what one iteration is */
+    const char *doc; /* one line: what it measures, what one iteration is */
     /* Optional, for cases whose work is allocation itself, where the hook
      * in the path would cost more than what it counts (and its side table
      * would inflate RSS): run() is then timed with the hook uninstalled, and
@@ -115,10 +117,13 @@ void pmb_run_error(gbs_state *st);
  * buffer exports unreleased...). Fixtures register theirs; the engine reads
  * them around every case and knows no fixture. */
 typedef struct pmb_sentinel {
-    const char *key;       /* a name for reports: "resources" */
-    const char *left;      /* what a case left, after the number: "resource(s) alive" */
-    const char *invariant; /* the stress invariant it checks: "resources released" */
-    int per_case;          /* also checked after every case, not only across stress rounds */
+    const char *key; /* a name for reports: "resources" */
+    const char
+        *left; /* what a case left, after the number: "resource(s) alive" */
+    const char
+        *invariant; /* the stress invariant it checks: "resources released" */
+    int per_case;   /* also checked after every case, not only across stress
+                       rounds */
     int64_t (*count)(void);
 } pmb_sentinel;
 /* Register `s` (static storage; registering the same one twice is a
@@ -136,7 +141,7 @@ void pmb_set_stress(int on);
 /* The registered rows in registration order: a case's params are
  * consecutive rows with the same pmb_case. */
 size_t pmb_nrows(void);
-const char *pmb_row_name(size_t i);   /* family/case[/param] */
+const char *pmb_row_name(size_t i); /* family/case[/param] */
 /* The name Google Benchmark reports and filters by: wall-clock cases end
  * in /real_time. */
 const char *pmb_row_full_name(size_t i);

@@ -15,11 +15,16 @@
 
 static FILE *scratch; /* child_set_scratch */
 
-void child_set_scratch(FILE *f) { scratch = f; }
+void
+child_set_scratch(FILE *f)
+{
+    scratch = f;
+}
 
 /* In the child: run body, write its report, leave without finalizing. */
-static void be_the_child(int fd, void (*body)(void *arg, void *report), void *arg,
-                         void *report, size_t size, unsigned timeout)
+static void
+be_the_child(int fd, void (*body)(void *arg, void *report), void *arg,
+             void *report, size_t size, unsigned timeout)
 {
     PyOS_AfterFork_Child();
     if (scratch != NULL) {
@@ -35,7 +40,8 @@ static void be_the_child(int fd, void (*body)(void *arg, void *report), void *ar
 }
 
 /* Read up to `size` bytes of report from fd (until EOF); how many came. */
-static size_t read_report(int fd, void *report, size_t size)
+static size_t
+read_report(int fd, void *report, size_t size)
 {
     size_t got = 0;
     while (got < size) {
@@ -53,12 +59,14 @@ static size_t read_report(int fd, void *report, size_t size)
 
 /* The last line or two a child that did not report wrote to stderr, on
  * one line, without quotes or backslashes. */
-static void keep_tail(child_end *end)
+static void
+keep_tail(child_end *end)
 {
     fflush(scratch);
     long size_now = fseek(scratch, 0, SEEK_END) == 0 ? ftell(scratch) : 0;
-    long from = size_now > (long)sizeof(end->tail) - 1 ? size_now - (long)sizeof(end->tail) + 1
-                                                       : 0;
+    long from = size_now > (long)sizeof(end->tail) - 1
+                    ? size_now - (long)sizeof(end->tail) + 1
+                    : 0;
     if (fseek(scratch, from, SEEK_SET) == 0) {
         size_t n = fread(end->tail, 1, sizeof(end->tail) - 1, scratch);
         end->tail[n] = '\0';
@@ -70,8 +78,9 @@ static void keep_tail(child_end *end)
     }
 }
 
-int child_run(void (*body)(void *arg, void *report), void *arg, void *report, size_t size,
-              unsigned timeout, child_end *end)
+int
+child_run(void (*body)(void *arg, void *report), void *arg, void *report,
+          size_t size, unsigned timeout, child_end *end)
 {
     int fds[2];
     memset(end, 0, sizeof(*end));

@@ -12,9 +12,9 @@
 
 /* What the parent learnt from one child. */
 typedef struct child_end {
-    int ok;     /* the report arrived */
-    int signal; /* the child died of this signal, or 0 */
-    int status; /* its exit status otherwise */
+    int ok;         /* the report arrived */
+    int signal;     /* the child died of this signal, or 0 */
+    int status;     /* its exit status otherwise */
     char tail[400]; /* the end of its stderr when it did not report */
     int pid;        /* the child's process id */
 } child_end;
@@ -26,7 +26,7 @@ void child_set_scratch(FILE *f);
 /* Fork; the child runs `body` (which fills `report`), writes it to the
  * pipe and exits; the parent waits and fills `end`. `timeout` seconds
  * bound the child (SIGALRM). 0, or -1 when fork or pipe failed. */
-int child_run(void (*body)(void *arg, void *report), void *arg, void *report, size_t size,
-              unsigned timeout, child_end *end);
+int child_run(void (*body)(void *arg, void *report), void *arg, void *report,
+              size_t size, unsigned timeout, child_end *end);
 
 #endif /* PYMB_CHILD_H */

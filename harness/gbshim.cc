@@ -31,7 +31,8 @@ struct Manual {
 };
 Manual manual;
 
-void manual_measure(bool on)
+void
+manual_measure(bool on)
 {
     if (manual.watch != nullptr && on != manual.measuring) {
         manual.measuring = on;
@@ -39,12 +40,15 @@ void manual_measure(bool on)
     }
 }
 
-bool is_manual(const gbs_state *st)
+bool
+is_manual(const gbs_state *st)
 {
-    return reinterpret_cast<const void *>(st) == static_cast<const void *>(&manual);
+    return reinterpret_cast<const void *>(st) ==
+           static_cast<const void *>(&manual);
 }
 
-bool manual_keep(int64_t n)
+bool
+manual_keep(int64_t n)
 {
     if (manual.error || manual.done >= manual.max) {
         manual.in_loop = false;
@@ -69,8 +73,10 @@ bool manual_keep(int64_t n)
 // once every row ran (the process's peak RSS) to the custom context, then
 // the context, the rows and the end are written. No text is patched.
 class StrictJSONReporter : public benchmark::JSONReporter {
-public:
-    explicit StrictJSONReporter(void (*at_end)(void) = nullptr) : at_end_(at_end) {}
+  public:
+    explicit StrictJSONReporter(void (*at_end)(void) = nullptr)
+        : at_end_(at_end)
+    {}
 
     bool ReportContext(const Context &context) override
     {
@@ -90,7 +96,8 @@ public:
             for (auto it = run.counters.begin(); it != run.counters.end();) {
                 if (std::isfinite(static_cast<double>(it->second))) {
                     ++it;
-                } else {
+                }
+                else {
                     it = run.counters.erase(it);
                 }
             }
@@ -109,35 +116,45 @@ public:
         benchmark::JSONReporter::Finalize();
     }
 
-private:
+  private:
     void (*at_end_)(void);
     std::unique_ptr<Context> context_;
     std::ostream *file_ = nullptr;
     std::ostringstream rows_;
 };
 
-benchmark::State *S(gbs_state *st) { return reinterpret_cast<benchmark::State *>(st); }
-const benchmark::State *S(const gbs_state *st)
+benchmark::State *
+S(gbs_state *st)
+{
+    return reinterpret_cast<benchmark::State *>(st);
+}
+const benchmark::State *
+S(const gbs_state *st)
 {
     return reinterpret_cast<const benchmark::State *>(st);
 }
-benchmark::internal::Benchmark *B(gbs_bench *b)
+benchmark::internal::Benchmark *
+B(gbs_bench *b)
 {
     return reinterpret_cast<benchmark::internal::Benchmark *>(b);
 }
 
-}  // namespace
+} // namespace
 
 extern "C" {
 
-int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void))
+int
+gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void))
 {
     benchmark::Initialize(argc, argv,
-                          on_bad_flag != nullptr ? on_bad_flag : benchmark::PrintDefaultHelp);
+                          on_bad_flag != nullptr
+                              ? on_bad_flag
+                              : benchmark::PrintDefaultHelp);
     return benchmark::ReportUnrecognizedArguments(*argc, argv) ? -1 : 0;
 }
 
-size_t gbs_run_specified(int json_out, void (*at_end)(void))
+size_t
+gbs_run_specified(int json_out, void (*at_end)(void))
 {
     if (!json_out) {
         return benchmark::RunSpecifiedBenchmarks();
@@ -146,13 +163,19 @@ size_t gbs_run_specified(int json_out, void (*at_end)(void))
     return benchmark::RunSpecifiedBenchmarks(nullptr, &file);
 }
 
-void gbs_shutdown(void) { benchmark::Shutdown(); }
+void
+gbs_shutdown(void)
+{
+    benchmark::Shutdown();
+}
 
-gbs_bench *gbs_register(const char *name, gbs_fn fn, void *ctx)
+gbs_bench *
+gbs_register(const char *name, gbs_fn fn, void *ctx)
 {
     try {
-        auto *b = benchmark::RegisterBenchmark(
-            name, [fn, ctx](benchmark::State &st) {
+        auto *b =
+            benchmark::RegisterBenchmark(name, [fn,
+                                                ctx](benchmark::State &st) {
                 fn(reinterpret_cast<gbs_state *>(&st), ctx);
             });
         return reinterpret_cast<gbs_bench *>(b);
@@ -161,16 +184,26 @@ gbs_bench *gbs_register(const char *name, gbs_fn fn, void *ctx)
     }
 }
 
-void gbs_bench_use_real_time(gbs_bench *b) { B(b)->UseRealTime(); }
+void
+gbs_bench_use_real_time(gbs_bench *b)
+{
+    B(b)->UseRealTime();
+}
 
-int gbs_keep_running_batch(gbs_state *st, int64_t n)
+int
+gbs_keep_running_batch(gbs_state *st, int64_t n)
 {
     return is_manual(st) ? manual_keep(n) : S(st)->KeepRunningBatch(n);
 }
 
-int gbs_keep_running(gbs_state *st) { return is_manual(st) ? manual_keep(1) : S(st)->KeepRunning(); }
+int
+gbs_keep_running(gbs_state *st)
+{
+    return is_manual(st) ? manual_keep(1) : S(st)->KeepRunning();
+}
 
-void gbs_pause(gbs_state *st)
+void
+gbs_pause(gbs_state *st)
 {
     if (!is_manual(st)) {
         S(st)->PauseTiming();
@@ -180,7 +213,8 @@ void gbs_pause(gbs_state *st)
     }
 }
 
-void gbs_resume(gbs_state *st)
+void
+gbs_resume(gbs_state *st)
 {
     if (!is_manual(st)) {
         S(st)->ResumeTiming();
@@ -190,33 +224,38 @@ void gbs_resume(gbs_state *st)
     }
 }
 
-int64_t gbs_iterations(const gbs_state *st)
+int64_t
+gbs_iterations(const gbs_state *st)
 {
     return is_manual(st) ? manual.done : S(st)->iterations();
 }
 
-void gbs_set_items_processed(gbs_state *st, int64_t items)
+void
+gbs_set_items_processed(gbs_state *st, int64_t items)
 {
     if (!is_manual(st)) {
         S(st)->SetItemsProcessed(items);
     }
 }
 
-void gbs_set_bytes_processed(gbs_state *st, int64_t bytes)
+void
+gbs_set_bytes_processed(gbs_state *st, int64_t bytes)
 {
     if (!is_manual(st)) {
         S(st)->SetBytesProcessed(bytes);
     }
 }
 
-void gbs_set_label(gbs_state *st, const char *label)
+void
+gbs_set_label(gbs_state *st, const char *label)
 {
     if (!is_manual(st)) {
         S(st)->SetLabel(label);
     }
 }
 
-void gbs_counter(gbs_state *st, const char *name, double value, int flags)
+void
+gbs_counter(gbs_state *st, const char *name, double value, int flags)
 {
     if (is_manual(st)) {
         return;
@@ -229,7 +268,8 @@ void gbs_counter(gbs_state *st, const char *name, double value, int flags)
         benchmark::Counter(value, static_cast<benchmark::Counter::Flags>(gb));
 }
 
-void gbs_skip_with_error(gbs_state *st, const char *msg)
+void
+gbs_skip_with_error(gbs_state *st, const char *msg)
 {
     if (!is_manual(st)) {
         S(st)->SkipWithError(msg);
@@ -240,12 +280,14 @@ void gbs_skip_with_error(gbs_state *st, const char *msg)
     }
 }
 
-int gbs_error_occurred(const gbs_state *st)
+int
+gbs_error_occurred(const gbs_state *st)
 {
     return is_manual(st) ? manual.error : S(st)->error_occurred();
 }
 
-gbs_state *gbs_manual_begin(int64_t iterations)
+gbs_state *
+gbs_manual_begin(int64_t iterations)
 {
     manual.max = iterations;
     manual.done = 0;
@@ -255,12 +297,14 @@ gbs_state *gbs_manual_begin(int64_t iterations)
     return reinterpret_cast<gbs_state *>(&manual);
 }
 
-const char *gbs_manual_error(const gbs_state *st)
+const char *
+gbs_manual_error(const gbs_state *st)
 {
     return is_manual(st) && manual.error ? manual.message.c_str() : nullptr;
 }
 
-void gbs_manual_end(gbs_state *st)
+void
+gbs_manual_end(gbs_state *st)
 {
     if (is_manual(st)) {
         manual.in_loop = false;
@@ -269,13 +313,15 @@ void gbs_manual_end(gbs_state *st)
     }
 }
 
-void gbs_manual_watch(void (*on)(int running))
+void
+gbs_manual_watch(void (*on)(int running))
 {
     manual_measure(false);
     manual.watch = on;
 }
 
-void gbs_add_context(const char *key, const char *value)
+void
+gbs_add_context(const char *key, const char *value)
 {
     benchmark::AddCustomContext(key, value);
 }
@@ -291,9 +337,10 @@ struct Report {
     bool quiet = false; // gbs_report_begin_quiet: no console table
 };
 Report *report;
-}  // namespace
+} // namespace
 
-static int report_begin(const char *json_path, bool quiet)
+static int
+report_begin(const char *json_path, bool quiet)
 {
     try {
         report = new Report;
@@ -327,11 +374,20 @@ static int report_begin(const char *json_path, bool quiet)
     }
 }
 
-int gbs_report_begin(const char *json_path) { return report_begin(json_path, false); }
+int
+gbs_report_begin(const char *json_path)
+{
+    return report_begin(json_path, false);
+}
 
-int gbs_report_begin_quiet(const char *json_path) { return report_begin(json_path, true); }
+int
+gbs_report_begin_quiet(const char *json_path)
+{
+    return report_begin(json_path, true);
+}
 
-void gbs_report_row(const gbs_row *row)
+void
+gbs_report_row(const gbs_row *row)
 {
     if (report == nullptr) {
         return;
@@ -355,7 +411,8 @@ void gbs_report_row(const gbs_row *row)
         run.real_accumulated_time = row->real_seconds;
         run.cpu_accumulated_time = row->cpu_seconds;
         for (size_t i = 0; i < row->ncounters; i++) {
-            run.counters[row->counter_names[i]] = benchmark::Counter(row->counter_values[i]);
+            run.counters[row->counter_names[i]] =
+                benchmark::Counter(row->counter_values[i]);
         }
         std::vector<benchmark::BenchmarkReporter::Run> runs{run};
         if (!report->quiet) {
@@ -366,11 +423,13 @@ void gbs_report_row(const gbs_row *row)
             report->file.flush();
         }
     } catch (...) {
-        std::fprintf(stderr, "pymembench: out of memory reporting %s\n", row->name);
+        std::fprintf(stderr, "pymembench: out of memory reporting %s\n",
+                     row->name);
     }
 }
 
-int gbs_report_end(void)
+int
+gbs_report_end(void)
 {
     if (report == nullptr) {
         return -1;
@@ -389,4 +448,4 @@ int gbs_report_end(void)
     return rc;
 }
 
-}  // extern "C"
+} // extern "C"

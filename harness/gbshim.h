@@ -87,12 +87,12 @@ void gbs_manual_watch(void (*on)(int running));
  * its console table on stdout and, given a path, its JSON file (context
  * included, gbs_add_context's entries too). One report at a time. */
 typedef struct gbs_row {
-    const char *name;     /* family/case[/param] */
+    const char *name; /* family/case[/param] */
     int64_t iterations;
-    double real_seconds;  /* accumulated over the iterations */
+    double real_seconds; /* accumulated over the iterations */
     double cpu_seconds;
-    const char *error;    /* NULL, or why the row failed or was skipped */
-    size_t ncounters;     /* user counters (plain values, not rates) */
+    const char *error; /* NULL, or why the row failed or was skipped */
+    size_t ncounters;  /* user counters (plain values, not rates) */
     const char *const *counter_names;
     const double *counter_values;
 } gbs_row;

@@ -7,7 +7,8 @@
 
 static PyObject *gc_module; /* owned; lives until exit */
 
-int gcx_init(void)
+int
+gcx_init(void)
 {
     if (gc_module == NULL) {
         gc_module = PyImport_ImportModule("gc");
@@ -16,7 +17,8 @@ int gcx_init(void)
 }
 
 /* gc.<name>(*args); new reference or NULL. */
-static PyObject *gc_call(const char *name, const char *fmt, long a, long b, long c)
+static PyObject *
+gc_call(const char *name, const char *fmt, long a, long b, long c)
 {
     if (gc_module == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "gcx_init() was not called");
@@ -33,14 +35,16 @@ static PyObject *gc_call(const char *name, const char *fmt, long a, long b, long
 }
 
 /* Call, drop the result; 0 or -1. */
-static int gc_do(const char *name, const char *fmt, long a, long b, long c)
+static int
+gc_do(const char *name, const char *fmt, long a, long b, long c)
 {
     PyObject *r = gc_call(name, fmt, a, b, c);
     Py_XDECREF(r);
     return r != NULL ? 0 : -1;
 }
 
-Py_ssize_t gcx_collect(int generation)
+Py_ssize_t
+gcx_collect(int generation)
 {
     PyObject *r = gc_call("collect", "(l)", generation, 0, 0);
     if (r == NULL) {
@@ -52,7 +56,8 @@ Py_ssize_t gcx_collect(int generation)
 }
 
 /* stats[field] from one gc.get_stats() entry; 0 or -1. */
-static int stat_field(PyObject *entry, const char *field, int64_t *out)
+static int
+stat_field(PyObject *entry, const char *field, int64_t *out)
 {
     PyObject *v = PyDict_GetItemString(entry, field); /* borrowed */
     if (v == NULL) {
@@ -63,7 +68,8 @@ static int stat_field(PyObject *entry, const char *field, int64_t *out)
     return *out == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
-int gcx_stats_read(gcx_stats *out)
+int
+gcx_stats_read(gcx_stats *out)
 {
     int rc = -1;
     PyObject *list = gc_call("get_stats", NULL, 0, 0, 0);
@@ -71,16 +77,19 @@ int gcx_stats_read(gcx_stats *out)
         goto error;
     }
     if (!PyList_Check(list) || PyList_GET_SIZE(list) < GCX_GENERATIONS) {
-        PyErr_SetString(PyExc_TypeError, "gc.get_stats() is not a list of 3 generations");
+        PyErr_SetString(PyExc_TypeError,
+                        "gc.get_stats() is not a list of 3 generations");
         goto error;
     }
     for (int g = 0; g < GCX_GENERATIONS; g++) {
         PyObject *e = PyList_GET_ITEM(list, g);
-        if (!PyDict_Check(e) || stat_field(e, "collections", &out->collections[g]) < 0 ||
+        if (!PyDict_Check(e) ||
+            stat_field(e, "collections", &out->collections[g]) < 0 ||
             stat_field(e, "collected", &out->collected[g]) < 0 ||
             stat_field(e, "uncollectable", &out->uncollectable[g]) < 0) {
             if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_TypeError, "gc.get_stats() entry is not a dict");
+                PyErr_SetString(PyExc_TypeError,
+                                "gc.get_stats() entry is not a dict");
             }
             goto error;
         }
@@ -91,7 +100,8 @@ error:
     return rc;
 }
 
-void gcx_stats_sub(gcx_stats *out, const gcx_stats *a, const gcx_stats *b)
+void
+gcx_stats_sub(gcx_stats *out, const gcx_stats *a, const gcx_stats *b)
 {
     for (int g = 0; g < GCX_GENERATIONS; g++) {
         out->collections[g] = a->collections[g] - b->collections[g];
@@ -100,21 +110,25 @@ void gcx_stats_sub(gcx_stats *out, const gcx_stats *a, const gcx_stats *b)
     }
 }
 
-int64_t gcx_total_collections(const gcx_stats *s)
+int64_t
+gcx_total_collections(const gcx_stats *s)
 {
     return s->collections[0] + s->collections[1] + s->collections[2];
 }
 
-int64_t gcx_total_collected(const gcx_stats *s)
+int64_t
+gcx_total_collected(const gcx_stats *s)
 {
     return s->collected[0] + s->collected[1] + s->collected[2];
 }
 
 /* len(gc.<name>) or len(gc.<name>()); -1 with an exception. */
-static Py_ssize_t gc_len(const char *name, int call)
+static Py_ssize_t
+gc_len(const char *name, int call)
 {
-    PyObject *o = call || gc_module == NULL ? gc_call(name, NULL, 0, 0, 0)
-                                            : PyObject_GetAttrString(gc_module, name);
+    PyObject *o = call || gc_module == NULL
+                      ? gc_call(name, NULL, 0, 0, 0)
+                      : PyObject_GetAttrString(gc_module, name);
     if (o == NULL) {
         return -1;
     }
@@ -123,11 +137,20 @@ static Py_ssize_t gc_len(const char *name, int call)
     return n;
 }
 
-Py_ssize_t gcx_tracked(void) { return gc_len("get_objects", 1); }
+Py_ssize_t
+gcx_tracked(void)
+{
+    return gc_len("get_objects", 1);
+}
 
-Py_ssize_t gcx_garbage_len(void) { return gc_len("garbage", 0); }
+Py_ssize_t
+gcx_garbage_len(void)
+{
+    return gc_len("garbage", 0);
+}
 
-Py_ssize_t gcx_frozen(void)
+Py_ssize_t
+gcx_frozen(void)
 {
     PyObject *r = gc_call("get_freeze_count", NULL, 0, 0, 0);
     if (r == NULL) {
@@ -138,7 +161,8 @@ Py_ssize_t gcx_frozen(void)
     return n;
 }
 
-long gcx_threshold0(void)
+long
+gcx_threshold0(void)
 {
     PyObject *t = gc_call("get_threshold", NULL, 0, 0, 0);
     if (t == NULL) {
@@ -147,23 +171,34 @@ long gcx_threshold0(void)
     long v = -1;
     if (PyTuple_Check(t) && PyTuple_GET_SIZE(t) >= 1) {
         v = PyLong_AsLong(PyTuple_GET_ITEM(t, 0));
-    } else {
+    }
+    else {
         PyErr_SetString(PyExc_TypeError, "gc.get_threshold() is not a tuple");
     }
     Py_DECREF(t);
     return v;
 }
 
-int gcx_set_threshold(long t0, long t1, long t2)
+int
+gcx_set_threshold(long t0, long t1, long t2)
 {
     return gc_do("set_threshold", "(lll)", t0, t1, t2);
 }
 
-int gcx_enable(int on) { return gc_do(on ? "enable" : "disable", NULL, 0, 0, 0); }
+int
+gcx_enable(int on)
+{
+    return gc_do(on ? "enable" : "disable", NULL, 0, 0, 0);
+}
 
-int gcx_freeze(int on) { return gc_do(on ? "freeze" : "unfreeze", NULL, 0, 0, 0); }
+int
+gcx_freeze(int on)
+{
+    return gc_do(on ? "freeze" : "unfreeze", NULL, 0, 0, 0);
+}
 
-int gcx_save(gcx_saved *s)
+int
+gcx_save(gcx_saved *s)
 {
     int rc = -1;
     PyObject *t = NULL;
@@ -178,7 +213,8 @@ int gcx_save(gcx_saved *s)
     if (t == NULL) {
         goto error;
     }
-    if (!PyArg_ParseTuple(t, "lll", &s->threshold[0], &s->threshold[1], &s->threshold[2])) {
+    if (!PyArg_ParseTuple(t, "lll", &s->threshold[0], &s->threshold[1],
+                          &s->threshold[2])) {
         goto error;
     }
     s->valid = 1;
@@ -188,14 +224,18 @@ error:
     return rc;
 }
 
-static void report_restore(const char *step)
+static void
+report_restore(const char *step)
 {
     char text[256];
     pyx_error_text(text, sizeof(text));
-    fprintf(stderr, "pymembench: cannot restore the collector's settings (%s): %s\n", step, text);
+    fprintf(stderr,
+            "pymembench: cannot restore the collector's settings (%s): %s\n",
+            step, text);
 }
 
-void gcx_restore(gcx_saved *s)
+void
+gcx_restore(gcx_saved *s)
 {
     if (!s->valid) {
         return;
@@ -208,7 +248,8 @@ void gcx_restore(gcx_saved *s)
     if (gcx_enable(s->enabled) < 0) {
         report_restore("enable/disable");
     }
-    if (gcx_set_threshold(s->threshold[0], s->threshold[1], s->threshold[2]) < 0) {
+    if (gcx_set_threshold(s->threshold[0], s->threshold[1], s->threshold[2]) <
+        0) {
         report_restore("set_threshold");
     }
 }

@@ -28,7 +28,8 @@ typedef struct gcx_saved {
 
 /* Import gc once (call before any other gcx_ function); 0 or -1. */
 int gcx_init(void);
-/* gc.collect(generation): unreachable objects found, or -1 with an exception. */
+/* gc.collect(generation): unreachable objects found, or -1 with an exception.
+ */
 Py_ssize_t gcx_collect(int generation);
 /* 0 or -1 with an exception. */
 int gcx_stats_read(gcx_stats *out);
@@ -37,7 +38,8 @@ void gcx_stats_sub(gcx_stats *out, const gcx_stats *a, const gcx_stats *b);
 /* Sum of collections (or collected) over the generations. */
 int64_t gcx_total_collections(const gcx_stats *s);
 int64_t gcx_total_collected(const gcx_stats *s);
-/* len(gc.get_objects()): objects the collector tracks; -1 with an exception. */
+/* len(gc.get_objects()): objects the collector tracks; -1 with an exception.
+ */
 Py_ssize_t gcx_tracked(void);
 /* gc.get_freeze_count(); -1 with an exception. */
 Py_ssize_t gcx_frozen(void);

@@ -18,7 +18,8 @@ static const mlib_info libs[] = {
 /* Set in the re-executed process: the preload was already tried. */
 #define GUARD "PYMB_PRELOADED"
 
-const mlib_info *mlib_find(const char *allocator)
+const mlib_info *
+mlib_find(const char *allocator)
 {
     for (const mlib_info *l = libs; l->name != NULL; l++) {
         if (strcmp(l->name, allocator) == 0) {
@@ -28,19 +29,22 @@ const mlib_info *mlib_find(const char *allocator)
     return NULL;
 }
 
-const char *mlib_names(void)
+const char *
+mlib_names(void)
 {
     static char names[128];
     if (names[0] == '\0') {
         for (const mlib_info *l = libs; l->name != NULL; l++) {
             size_t used = strlen(names);
-            snprintf(names + used, sizeof(names) - used, "%s%s", used ? " " : "", l->name);
+            snprintf(names + used, sizeof(names) - used, "%s%s",
+                     used ? " " : "", l->name);
         }
     }
     return names;
 }
 
-const char *mlib_malloc_path(void)
+const char *
+mlib_malloc_path(void)
 {
     Dl_info info;
     void *(*volatile fn)(size_t) = malloc; /* the address the program calls */
@@ -51,7 +55,8 @@ const char *mlib_malloc_path(void)
 }
 
 /* Does the file serving malloc have the library's soname as its name? */
-static int in_effect(const mlib_info *lib)
+static int
+in_effect(const mlib_info *lib)
 {
     const char *path = mlib_malloc_path();
     const char *base = strrchr(path, '/');
@@ -61,12 +66,15 @@ static int in_effect(const mlib_info *lib)
 }
 
 /* The first readable dir/soname in the ':'-separated dirs, into out. */
-static int locate(const mlib_info *lib, const char *dirs, char *out, size_t len)
+static int
+locate(const mlib_info *lib, const char *dirs, char *out, size_t len)
 {
     const char *p = dirs;
     while (*p != '\0') {
         size_t n = strcspn(p, ":");
-        if (n > 0 && (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, lib->soname) < len &&
+        if (n > 0 &&
+            (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, lib->soname) <
+                len &&
             access(out, R_OK) == 0) {
             return 0;
         }
@@ -78,7 +86,9 @@ static int locate(const mlib_info *lib, const char *dirs, char *out, size_t len)
     return -1;
 }
 
-int mlib_ensure(const mlib_info *lib, const char *dirs, char **argv, char *err, size_t len)
+int
+mlib_ensure(const mlib_info *lib, const char *dirs, char **argv, char *err,
+            size_t len)
 {
     char path[4096];
     char preload[8192];
@@ -86,19 +96,24 @@ int mlib_ensure(const mlib_info *lib, const char *dirs, char **argv, char *err, 
         return 0;
     }
     if (getenv(GUARD) != NULL) {
-        snprintf(err, len, "%s: LD_PRELOAD=%s did not take effect (malloc still comes from "
-                 "%s); check that the file is a malloc replacement", lib->name,
-                 getenv(GUARD), mlib_malloc_path());
+        snprintf(err, len,
+                 "%s: LD_PRELOAD=%s did not take effect (malloc still comes "
+                 "from "
+                 "%s); check that the file is a malloc replacement",
+                 lib->name, getenv(GUARD), mlib_malloc_path());
         return 2;
     }
     if (locate(lib, dirs, path, sizeof(path)) < 0) {
-        snprintf(err, len, "%s: %s not found in %s; install it with: sudo apt-get install %s "
-                 "(or name its folder in PYMB_LIBDIRS)", lib->name, lib->soname, dirs,
-                 lib->package);
+        snprintf(err, len,
+                 "%s: %s not found in %s; install it with: sudo apt-get "
+                 "install %s "
+                 "(or name its folder in PYMB_LIBDIRS)",
+                 lib->name, lib->soname, dirs, lib->package);
         return 2;
     }
     const char *old = getenv("LD_PRELOAD");
-    if ((size_t)snprintf(preload, sizeof(preload), "%s%s%s", path, old && *old ? ":" : "",
+    if ((size_t)snprintf(preload, sizeof(preload), "%s%s%s", path,
+                         old && *old ? ":" : "",
                          old && *old ? old : "") >= sizeof(preload)) {
         snprintf(err, len, "%s: LD_PRELOAD too long", lib->name);
         return 2;
@@ -109,7 +124,8 @@ int mlib_ensure(const mlib_info *lib, const char *dirs, char **argv, char *err, 
     }
     fflush(NULL);
     execv("/proc/self/exe", argv);
-    snprintf(err, len, "%s: cannot re-execute /proc/self/exe with LD_PRELOAD=%s", lib->name,
-             path);
+    snprintf(err, len,
+             "%s: cannot re-execute /proc/self/exe with LD_PRELOAD=%s",
+             lib->name, path);
     return 2;
 }

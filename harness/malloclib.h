@@ -24,7 +24,8 @@ const char *mlib_names(void);
  * re-executes /proc/self/exe with argv and never returns, unless it cannot:
  * then 2, with one line in err saying why (library not found in `dirs`,
  * which is ':'-separated, or the preload did not take). */
-int mlib_ensure(const mlib_info *lib, const char *dirs, char **argv, char *err, size_t len);
+int mlib_ensure(const mlib_info *lib, const char *dirs, char **argv, char *err,
+                size_t len);
 /* The file that provides malloc to this process, e.g. .../libc.so.6. */
 const char *mlib_malloc_path(void);
 

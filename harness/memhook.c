@@ -45,33 +45,42 @@ static uint64_t fail_every;
 static uint64_t fail_seen;
 static uint64_t fail_count;
 static int fail_trace_fd = -1; /* memhook_fail_trace */
-static atomic_int fail_paused;  /* memhook_fail_pause */
+static atomic_int fail_paused; /* memhook_fail_pause */
 /* >0 while this thread is inside a wrapped allocator: pymalloc hands
  * requests over 512 bytes to PyMem_RawMalloc, and that inner call is the
  * same request, not a second one, so it passes through uncounted. */
 static _Thread_local int nesting;
 
 static const PyMemAllocatorDomain py_domain[MEMHOOK_NDOMAINS] = {
-    PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ,
+    PYMEM_DOMAIN_RAW,
+    PYMEM_DOMAIN_MEM,
+    PYMEM_DOMAIN_OBJ,
 };
 
-static void lock_take(void)
+static void
+lock_take(void)
 {
     while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
         /* spin: the critical sections are a few dozen instructions */
     }
 }
 
-static void lock_give(void) { atomic_flag_clear_explicit(&lock, memory_order_release); }
+static void
+lock_give(void)
+{
+    atomic_flag_clear_explicit(&lock, memory_order_release);
+}
 
-static size_t slot_of(uintptr_t key, size_t cap)
+static size_t
+slot_of(uintptr_t key, size_t cap)
 {
     uint64_t h = (uint64_t)(key >> 4) * UINT64_C(0x9E3779B97F4A7C15);
     return (size_t)(h >> 32) & (cap - 1);
 }
 
 /* Insert into a table known to have room. */
-static void table_put(slot *t, size_t cap, uintptr_t key, size_t size, int domain)
+static void
+table_put(slot *t, size_t cap, uintptr_t key, size_t size, int domain)
 {
     size_t i = slot_of(key, cap);
     while (t[i].key != 0 && t[i].key != key) {
@@ -87,7 +96,8 @@ static void table_put(slot *t, size_t cap, uintptr_t key, size_t size, int domai
 
 /* Double the table; on failure keep the old one (tracking degrades to
  * counting only once it is full, never to a crash). */
-static int table_grow(void)
+static int
+table_grow(void)
 {
     size_t cap = table_cap * 2;
     slot *t = calloc(cap, sizeof(slot));
@@ -106,7 +116,8 @@ static int table_grow(void)
     return 0;
 }
 
-static void track_add(hook_domain *d, void *p, size_t size)
+static void
+track_add(hook_domain *d, void *p, size_t size)
 {
     if (table == NULL || (table_used * 2 >= table_cap && table_grow() < 0)) {
         return;
@@ -125,7 +136,8 @@ static void track_add(hook_domain *d, void *p, size_t size)
 
 /* Remove `p`, with backward-shift deletion so no tombstones are needed.
  * Returns 1 if the block was tracked. */
-static int track_remove(uintptr_t key, size_t *size, int *domain)
+static int
+track_remove(uintptr_t key, size_t *size, int *domain)
 {
     if (table == NULL) {
         return 0;
@@ -161,7 +173,8 @@ static int track_remove(uintptr_t key, size_t *size, int *domain)
     }
 }
 
-static void untrack(hook_domain *d, void *p)
+static void
+untrack(hook_domain *d, void *p)
 {
     size_t size;
     int dom;
@@ -177,7 +190,8 @@ static void untrack(hook_domain *d, void *p)
 }
 
 /* 1 when this request (an outermost one in domain `domain`) must fail. */
-static int inject(int domain)
+static int
+inject(int domain)
 {
     if (!atomic_load_explicit(&armed, memory_order_relaxed) ||
         atomic_load_explicit(&fail_paused, memory_order_relaxed)) {
@@ -201,7 +215,8 @@ static int inject(int domain)
     return fail;
 }
 
-static void *hook_malloc(void *ctx, size_t size)
+static void *
+hook_malloc(void *ctx, size_t size)
 {
     hook_domain *d = ctx;
     if (nesting) {
@@ -223,7 +238,8 @@ static void *hook_malloc(void *ctx, size_t size)
     return p;
 }
 
-static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
+static void *
+hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     hook_domain *d = ctx;
     if (nesting) {
@@ -245,7 +261,8 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
     return p;
 }
 
-static void *hook_realloc(void *ctx, void *ptr, size_t size)
+static void *
+hook_realloc(void *ctx, void *ptr, size_t size)
 {
     hook_domain *d = ctx;
     if (nesting) {
@@ -281,7 +298,8 @@ static void *hook_realloc(void *ctx, void *ptr, size_t size)
         }
         d->c.bytes += size;
         /* A block born before install stays untracked: its free will be
-         * counted as untracked, keeping live_blocks = tracked allocs - frees. */
+         * counted as untracked, keeping live_blocks = tracked allocs - frees.
+         */
         if (ptr == NULL || was_tracked) {
             track_add(d, p, size);
         }
@@ -294,7 +312,8 @@ static void *hook_realloc(void *ctx, void *ptr, size_t size)
     return p;
 }
 
-static void hook_free(void *ctx, void *ptr)
+static void
+hook_free(void *ctx, void *ptr)
 {
     hook_domain *d = ctx;
     if (nesting) {
@@ -312,7 +331,8 @@ static void hook_free(void *ctx, void *ptr)
     nesting--;
 }
 
-int memhook_install(void)
+int
+memhook_install(void)
 {
     if (installed) {
         return -1;
@@ -342,14 +362,16 @@ int memhook_install(void)
         hook_domain *d = &domains[i];
         d->domain = i;
         PyMem_GetAllocator(py_domain[i], &d->orig);
-        PyMemAllocatorEx hook = {d, hook_malloc, hook_calloc, hook_realloc, hook_free};
+        PyMemAllocatorEx hook = {d, hook_malloc, hook_calloc, hook_realloc,
+                                 hook_free};
         PyMem_SetAllocator(py_domain[i], &hook);
     }
     installed = 1;
     return 0;
 }
 
-void memhook_uninstall(void)
+void
+memhook_uninstall(void)
 {
     if (!installed) {
         return;
@@ -371,16 +393,22 @@ void memhook_uninstall(void)
     lock_give();
 }
 
-int memhook_installed(void) { return installed; }
+int
+memhook_installed(void)
+{
+    return installed;
+}
 
-void memhook_read(memhook_domain d, memhook_counts *out)
+void
+memhook_read(memhook_domain d, memhook_counts *out)
 {
     lock_take();
     *out = domains[d].c;
     lock_give();
 }
 
-void memhook_read_total(memhook_counts *out)
+void
+memhook_read_total(memhook_counts *out)
 {
     memset(out, 0, sizeof(*out));
     lock_take();
@@ -398,7 +426,8 @@ void memhook_read_total(memhook_counts *out)
     lock_give();
 }
 
-void memhook_fail(unsigned mask, uint64_t nth, uint64_t every)
+void
+memhook_fail(unsigned mask, uint64_t nth, uint64_t every)
 {
     lock_take();
     fail_mask = mask;
@@ -410,11 +439,20 @@ void memhook_fail(unsigned mask, uint64_t nth, uint64_t every)
     lock_give();
 }
 
-void memhook_fail_trace(int fd) { fail_trace_fd = fd; }
+void
+memhook_fail_trace(int fd)
+{
+    fail_trace_fd = fd;
+}
 
-void memhook_fail_pause(int paused) { atomic_store(&fail_paused, paused); }
+void
+memhook_fail_pause(int paused)
+{
+    atomic_store(&fail_paused, paused);
+}
 
-void memhook_fail_read(uint64_t *seen, uint64_t *failed)
+void
+memhook_fail_read(uint64_t *seen, uint64_t *failed)
 {
     lock_take();
     *seen = fail_seen;
@@ -422,7 +460,8 @@ void memhook_fail_read(uint64_t *seen, uint64_t *failed)
     lock_give();
 }
 
-void memhook_reset_peak(void)
+void
+memhook_reset_peak(void)
 {
     lock_take();
     for (int i = 0; i < MEMHOOK_NDOMAINS; i++) {

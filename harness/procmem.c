@@ -5,7 +5,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-int procmem_read(uint64_t *rss, uint64_t *peak)
+int
+procmem_read(uint64_t *rss, uint64_t *peak)
 {
     FILE *f = fopen("/proc/self/status", "r");
     if (f == NULL) {
@@ -32,7 +33,8 @@ int procmem_read(uint64_t *rss, uint64_t *peak)
  * process's own peak is wanted once at the end. */
 static uint64_t peak_before_resets;
 
-int procmem_process_peak(uint64_t *peak)
+int
+procmem_process_peak(uint64_t *peak)
 {
     uint64_t rss, now;
     if (procmem_read(&rss, &now) < 0) {
@@ -42,7 +44,8 @@ int procmem_process_peak(uint64_t *peak)
     return 0;
 }
 
-int procmem_reset_peak(void)
+int
+procmem_reset_peak(void)
 {
     uint64_t before;
     if (procmem_process_peak(&before) == 0) {
@@ -60,7 +63,8 @@ int procmem_reset_peak(void)
     return ok ? 0 : -1;
 }
 
-int64_t procmem_minor_faults(void)
+int64_t
+procmem_minor_faults(void)
 {
     struct rusage ru;
     return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_minflt : 0;

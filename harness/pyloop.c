@@ -4,8 +4,9 @@
 #include "cases.h"
 #include "pyx.h"
 
-int pyloop_init(pyloop *l, const char *src, const char *name, PyObject *ns, int64_t per_call,
-                PyObject *extra)
+int
+pyloop_init(pyloop *l, const char *src, const char *name, PyObject *ns,
+            int64_t per_call, PyObject *extra)
 {
     PyObject *n = NULL;
     Py_ssize_t nextra = extra != NULL ? PyTuple_GET_SIZE(extra) : 0;
@@ -38,9 +39,14 @@ error:
     return -1;
 }
 
-PyObject *pyloop_call(pyloop *l) { return PyObject_Call(l->fn, l->args, NULL); }
+PyObject *
+pyloop_call(pyloop *l)
+{
+    return PyObject_Call(l->fn, l->args, NULL);
+}
 
-void pyloop_run(pyloop *l, gbs_state *st)
+void
+pyloop_run(pyloop *l, gbs_state *st)
 {
     while (gbs_keep_running_batch(st, l->per_call)) {
         PyObject *r = PyObject_Call(l->fn, l->args, NULL);
@@ -52,7 +58,8 @@ void pyloop_run(pyloop *l, gbs_state *st)
     }
 }
 
-void pyloop_clear(pyloop *l)
+void
+pyloop_clear(pyloop *l)
 {
     Py_CLEAR(l->fn);
     Py_CLEAR(l->args);

@@ -1,7 +1,7 @@
 /* pyloop.h - a compiled Python snippet driven in batches. The snippet
- * defines a function fn(n, *extra) (usually `bench`), which runs n loop bodies per call and returns
- * a value the case's check verifies; one call covers n iterations, so the
- * call's own cost is amortised (as timeit does).
+ * defines a function fn(n, *extra) (usually `bench`), which runs n loop bodies
+ * per call and returns a value the case's check verifies; one call covers n
+ * iterations, so the call's own cost is amortised (as timeit does).
  */
 #ifndef PYMB_PYLOOP_H
 #define PYMB_PYLOOP_H
@@ -21,8 +21,8 @@ typedef struct pyloop {
 /* Compile `src` (extra globals from the dict `ns`, borrowed, may be NULL)
  * and prepare calls name(per_call, *extra); `extra` is a borrowed tuple or
  * NULL. 0, or -1 with a Python exception set. */
-int pyloop_init(pyloop *l, const char *src, const char *name, PyObject *ns, int64_t per_call,
-                PyObject *extra);
+int pyloop_init(pyloop *l, const char *src, const char *name, PyObject *ns,
+                int64_t per_call, PyObject *extra);
 /* The timed loop: one call per batch of per_call iterations. On an
  * exception the row gets the error (pmb_run_error) and the loop stops. */
 void pyloop_run(pyloop *l, gbs_state *st);

@@ -28,7 +28,8 @@ static const char *effective = "unknown";
 #define DEFAULT_ALLOC "malloc"
 #endif
 
-const char *pyx_allocators_supported(void)
+const char *
+pyx_allocators_supported(void)
 {
     return "default"
 #if defined(WITH_PYMALLOC) && !defined(Py_GIL_DISABLED)
@@ -42,7 +43,8 @@ const char *pyx_allocators_supported(void)
 }
 
 /* Map a name to PyPreConfig.allocator; -1 unknown, -2 unsupported here. */
-static int allocator_code(const char *name, const char **eff)
+static int
+allocator_code(const char *name, const char **eff)
 {
     if (strcmp(name, "default") == 0) {
         *eff = DEFAULT_ALLOC DEBUG_SUFFIX;
@@ -75,7 +77,8 @@ static int allocator_code(const char *name, const char **eff)
     return -1;
 }
 
-static int status_failed(PyStatus st, const char *what, char *err, size_t errlen)
+static int
+status_failed(PyStatus st, const char *what, char *err, size_t errlen)
 {
     if (!PyStatus_Exception(st)) {
         return 0;
@@ -87,25 +90,32 @@ static int status_failed(PyStatus st, const char *what, char *err, size_t errlen
 
 static int fixed_hash_seed;
 
-void pyx_fix_hash_seed(void) { fixed_hash_seed = 1; }
+void
+pyx_fix_hash_seed(void)
+{
+    fixed_hash_seed = 1;
+}
 
-int pyx_start(const char *allocator, const char *home, char *err, size_t errlen)
+int
+pyx_start(const char *allocator, const char *home, char *err, size_t errlen)
 {
     const char *eff = NULL;
     int code = allocator_code(allocator, &eff);
     if (code == -1) {
-        snprintf(err, errlen,
-                 "unknown allocator '%s'; use one of: %s", allocator,
-                 pyx_allocators_supported());
+        snprintf(err, errlen, "unknown allocator '%s'; use one of: %s",
+                 allocator, pyx_allocators_supported());
         return 2;
     }
     if (code == -2) {
         snprintf(err, errlen,
                  "allocator '%s' is not available in Python %s%s; this build "
-                 "supports: %s", allocator, PY_VERSION,
+                 "supports: %s",
+                 allocator, PY_VERSION,
                  strcmp(allocator, "mimalloc") == 0
-                     ? " (CPython bundles mimalloc from 3.13; malloc+mimalloc preloads "
-                       "Debian's libmimalloc instead)" : "",
+                     ? " (CPython bundles mimalloc from 3.13; malloc+mimalloc "
+                       "preloads "
+                       "Debian's libmimalloc instead)"
+                     : "",
                  pyx_allocators_supported());
         return 2;
     }
@@ -113,7 +123,8 @@ int pyx_start(const char *allocator, const char *home, char *err, size_t errlen)
     PyPreConfig pre;
     PyPreConfig_InitIsolatedConfig(&pre);
     pre.allocator = code;
-    if (status_failed(Py_PreInitialize(&pre), "Py_PreInitialize", err, errlen)) {
+    if (status_failed(Py_PreInitialize(&pre), "Py_PreInitialize", err,
+                      errlen)) {
         return 2;
     }
 
@@ -146,18 +157,29 @@ int pyx_start(const char *allocator, const char *home, char *err, size_t errlen)
     return 0;
 }
 
-int pyx_finish(void) { return Py_FinalizeEx(); }
+int
+pyx_finish(void)
+{
+    return Py_FinalizeEx();
+}
 
-const char *pyx_allocator_effective(void) { return effective; }
+const char *
+pyx_allocator_effective(void)
+{
+    return effective;
+}
 
-PyObject *pyx_build_facts(void)
+PyObject *
+pyx_build_facts(void)
 {
     static const char code[] =
         "def facts():\n"
         "    import sysconfig, sys\n"
         "    args = sysconfig.get_config_var('CONFIG_ARGS') or ''\n"
-        "    keep = ('--enable-optimizations', '--with-lto', '--with-pydebug',\n"
-        "            '--disable-gil', '--without-pymalloc', '--with-mimalloc',\n"
+        "    keep = ('--enable-optimizations', '--with-lto', "
+        "'--with-pydebug',\n"
+        "            '--disable-gil', '--without-pymalloc', "
+        "'--with-mimalloc',\n"
         "            '--enable-shared', '--with-assertions')\n"
         "    words = [w.strip(\"'\\\"\") for w in args.split()]\n"
         "    got = [w for w in words if w.split('=')[0] in keep]\n"
@@ -167,14 +189,16 @@ PyObject *pyx_build_facts(void)
         "        got.append('Py_GIL_DISABLED')\n"
         "    cflags = (sysconfig.get_config_var('PY_CORE_CFLAGS') or\n"
         "              sysconfig.get_config_var('OPT') or '').split()\n"
-        "    ldflags = (sysconfig.get_config_var('PY_LDFLAGS_NODIST') or '').split()\n"
+        "    ldflags = (sysconfig.get_config_var('PY_LDFLAGS_NODIST') or "
+        "'').split()\n"
         "    opt = [w for w in cflags if w.startswith('-O')]\n"
         "    if opt:\n"
         "        got.append('OPT=' + opt[-1])\n"
         "    for flag in ('-flto', '-fprofile-use'):\n"
         "        if any(w.startswith(flag) for w in cflags + ldflags):\n"
         "            got.append(flag)\n"
-        "    got.append('CC=' + (sysconfig.get_config_var('CC') or '?').split()[0])\n"
+        "    got.append('CC=' + (sysconfig.get_config_var('CC') or "
+        "'?').split()[0])\n"
         "    return ' '.join(got)\n";
     PyObject *fn = pyx_compile_function(code, "facts");
     if (fn == NULL) {
@@ -185,12 +209,14 @@ PyObject *pyx_build_facts(void)
     return res;
 }
 
-PyObject *pyx_compile_function(const char *src, const char *name)
+PyObject *
+pyx_compile_function(const char *src, const char *name)
 {
     return pyx_compile_function_ns(src, name, NULL);
 }
 
-PyObject *pyx_compile_function_ns(const char *src, const char *name, PyObject *ns)
+PyObject *
+pyx_compile_function_ns(const char *src, const char *name, PyObject *ns)
 {
     PyObject *globals = NULL, *codeobj = NULL, *res = NULL, *fn = NULL;
 
@@ -198,7 +224,8 @@ PyObject *pyx_compile_function_ns(const char *src, const char *name, PyObject *n
     if (globals == NULL) {
         goto error;
     }
-    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) <
+        0) {
         goto error;
     }
     if (PyDict_SetItemString(globals, "__name__", Py_None) < 0) {
@@ -225,7 +252,8 @@ error:
     return fn;
 }
 
-void pyx_error_text(char *buf, size_t len)
+void
+pyx_error_text(char *buf, size_t len)
 {
     if (!PyErr_Occurred()) {
         snprintf(buf, len, "no Python exception set");
@@ -242,7 +270,8 @@ void pyx_error_text(char *buf, size_t len)
     Py_XDECREF(tb);
 #endif
     const char *tname = PyExceptionClass_Check(type)
-                            ? ((PyTypeObject *)type)->tp_name : "exception";
+                            ? ((PyTypeObject *)type)->tp_name
+                            : "exception";
     PyObject *msg = exc ? PyObject_Str(exc) : NULL;
     const char *text = msg ? PyUnicode_AsUTF8(msg) : NULL;
     snprintf(buf, len, "%s: %s", tname, text ? text : "(unprintable)");

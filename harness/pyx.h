@@ -12,7 +12,8 @@
  * `home` (the interpreter's sys.prefix; NULL to let Python compute it).
  * Returns 0; or 2 with a one-line reason in `err` when the name is unknown
  * or this Python cannot provide it; or 1 when initialisation failed. */
-int pyx_start(const char *allocator, const char *home, char *err, size_t errlen);
+int pyx_start(const char *allocator, const char *home, char *err,
+              size_t errlen);
 /* Before pyx_start: hash randomisation off (PYTHONHASHSEED=0), for runs
  * that must repeat to the instruction. */
 void pyx_fix_hash_seed(void);
@@ -32,11 +33,13 @@ PyObject *pyx_compile_function(const char *src, const char *name);
 /* The same, with the items of the dict `ns` (borrowed; may be NULL) as
  * extra globals of the snippet, e.g. a type the harness defines. The
  * function and its globals form a cycle: drop it outside timed regions. */
-PyObject *pyx_compile_function_ns(const char *src, const char *name, PyObject *ns);
+PyObject *pyx_compile_function_ns(const char *src, const char *name,
+                                  PyObject *ns);
 /* Call f() or f(arg) by the fastest path each version has (vectorcall;
  * 3.8 spells it with an underscore). New reference, or NULL with an
  * exception. */
-static inline PyObject *pyx_call0(PyObject *f)
+static inline PyObject *
+pyx_call0(PyObject *f)
 {
 #if PY_VERSION_HEX >= 0x03090000
     return PyObject_CallNoArgs(f);
@@ -45,7 +48,8 @@ static inline PyObject *pyx_call0(PyObject *f)
 #endif
 }
 
-static inline PyObject *pyx_call1(PyObject *f, PyObject *arg)
+static inline PyObject *
+pyx_call1(PyObject *f, PyObject *arg)
 {
 #if PY_VERSION_HEX >= 0x03090000
     return PyObject_CallOneArg(f, arg);

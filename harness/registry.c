@@ -11,40 +11,77 @@
 #include <stdlib.h>
 #include <string.h>
 
-static pmb_reg **regs; /* owned; lives until exit, Google Benchmark holds ctx */
+static pmb_reg *
+    *regs; /* owned; lives until exit, Google Benchmark holds ctx */
 static size_t nregs;
 static int hook_mode = PMB_HOOK_ON;
 static int suite = PMB_SUITE_FULL;
 
-void pmb_set_hook(int mode) { hook_mode = mode; }
+void
+pmb_set_hook(int mode)
+{
+    hook_mode = mode;
+}
 
-void pmb_set_suite(int which) { suite = which; }
+void
+pmb_set_suite(int which)
+{
+    suite = which;
+}
 
-size_t pmb_nrows(void) { return nregs; }
+size_t
+pmb_nrows(void)
+{
+    return nregs;
+}
 
-const pmb_reg *pmb_reg_at(size_t i) { return regs[i]; }
+const pmb_reg *
+pmb_reg_at(size_t i)
+{
+    return regs[i];
+}
 
-const char *pmb_row_name(size_t i) { return regs[i]->name; }
+const char *
+pmb_row_name(size_t i)
+{
+    return regs[i]->name;
+}
 
-const char *pmb_row_full_name(size_t i) { return regs[i]->full; }
+const char *
+pmb_row_full_name(size_t i)
+{
+    return regs[i]->full;
+}
 
-const char *pmb_row_family(size_t i) { return regs[i]->family; }
+const char *
+pmb_row_family(size_t i)
+{
+    return regs[i]->family;
+}
 
-const pmb_case *pmb_row_case(size_t i) { return regs[i]->c; }
+const pmb_case *
+pmb_row_case(size_t i)
+{
+    return regs[i]->c;
+}
 
 /* r's names: family/case[/param]suffix, and the one Google Benchmark
  * reports. 0, or -1 when too long. */
-static int name_row(pmb_reg *r, int has_param, const char *suffix)
+static int
+name_row(pmb_reg *r, int has_param, const char *suffix)
 {
-    int n = has_param ? snprintf(r->name, sizeof(r->name), "%s/%s/%lld%s", r->family,
-                                 r->c->name, (long long)r->param, suffix)
-                      : snprintf(r->name, sizeof(r->name), "%s/%s%s", r->family, r->c->name,
-                                 suffix);
+    int n = has_param
+                ? snprintf(r->name, sizeof(r->name), "%s/%s/%lld%s", r->family,
+                           r->c->name, (long long)r->param, suffix)
+                : snprintf(r->name, sizeof(r->name), "%s/%s%s", r->family,
+                           r->c->name, suffix);
     if (n < 0 || (size_t)n >= sizeof(r->name)) {
-        fprintf(stderr, "pymembench: case name too long: %s/%s\n", r->family, r->c->name);
+        fprintf(stderr, "pymembench: case name too long: %s/%s\n", r->family,
+                r->c->name);
         return -1;
     }
-    snprintf(r->full, sizeof(r->full), "%s%s", r->name, r->c->real_time ? "/real_time" : "");
+    snprintf(r->full, sizeof(r->full), "%s%s", r->name,
+             r->c->real_time ? "/real_time" : "");
     for (size_t i = 0; i < nregs; i++) {
         if (strcmp(regs[i]->name, r->name) == 0) {
             fprintf(stderr, "pymembench: duplicate case name %s\n", r->name);
@@ -54,15 +91,19 @@ static int name_row(pmb_reg *r, int has_param, const char *suffix)
     return 0;
 }
 
-static int add_reg(const char *family, const pmb_case *c, int64_t param, int has_param,
-                   int hook, const char *suffix)
+static int
+add_reg(const char *family, const pmb_case *c, int64_t param, int has_param,
+        int hook, const char *suffix)
 {
     pmb_reg *r = calloc(1, sizeof(pmb_reg));
     if (r == NULL) {
         fprintf(stderr, "pymembench: out of memory registering cases\n");
         return -1;
     }
-    *r = (pmb_reg){.c = c, .family = family, .param = param, .hook = hook,
+    *r = (pmb_reg){.c = c,
+                   .family = family,
+                   .param = param,
+                   .hook = hook,
                    .hook_per_run = hook_mode == PMB_HOOK_BOTH && hook};
     if (name_row(r, has_param, suffix) < 0) {
         goto error;
@@ -89,10 +130,13 @@ error:
 }
 
 /* One registration, or two (hook on and off) in PMB_HOOK_BOTH mode. */
-static int add_variants(const char *family, const pmb_case *c, int64_t param, int has_param)
+static int
+add_variants(const char *family, const pmb_case *c, int64_t param,
+             int has_param)
 {
     if (hook_mode != PMB_HOOK_BOTH) {
-        return add_reg(family, c, param, has_param, hook_mode == PMB_HOOK_ON, "");
+        return add_reg(family, c, param, has_param, hook_mode == PMB_HOOK_ON,
+                       "");
     }
     if (add_reg(family, c, param, has_param, 1, "/memhook:on") < 0) {
         return -1;
@@ -100,11 +144,13 @@ static int add_variants(const char *family, const pmb_case *c, int64_t param, in
     return add_reg(family, c, param, has_param, 0, "/memhook:off");
 }
 
-int pmb_register_family(const char *family, const pmb_case *table)
+int
+pmb_register_family(const char *family, const pmb_case *table)
 {
     for (const pmb_case *c = table; c->name != NULL; c++) {
         if (c->run == NULL || c->check == NULL || c->doc == NULL) {
-            fprintf(stderr, "pymembench: %s/%s lacks run, check or doc\n", family, c->name);
+            fprintf(stderr, "pymembench: %s/%s lacks run, check or doc\n",
+                    family, c->name);
             return -1;
         }
         if (c->params == NULL) {
@@ -114,7 +160,8 @@ int pmb_register_family(const char *family, const pmb_case *table)
             continue;
         }
         for (const int64_t *p = c->params; *p != 0; p++) {
-            if (suite == PMB_SUITE_QUICK && c->quick_max != 0 && *p > c->quick_max) {
+            if (suite == PMB_SUITE_QUICK && c->quick_max != 0 &&
+                *p > c->quick_max) {
                 continue;
             }
             if (add_variants(family, c, *p, 1) < 0) {
@@ -125,15 +172,17 @@ int pmb_register_family(const char *family, const pmb_case *table)
     return 0;
 }
 
-void pmb_family_summary(char *buf, size_t len)
+void
+pmb_family_summary(char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0, j; i < nregs && used < len; i = j) {
-        for (j = i + 1; j < nregs && strcmp(regs[j]->family, regs[i]->family) == 0; j++) {
+        for (j = i + 1;
+             j < nregs && strcmp(regs[j]->family, regs[i]->family) == 0; j++) {
         }
-        int n = snprintf(buf + used, len - used, "%s%s (%zu)", i ? ", " : "", regs[i]->family,
-                         j - i);
+        int n = snprintf(buf + used, len - used, "%s%s (%zu)", i ? ", " : "",
+                         regs[i]->family, j - i);
         if (n < 0) {
             break;
         }
@@ -141,7 +190,8 @@ void pmb_family_summary(char *buf, size_t len)
     }
 }
 
-int pmb_list(const char *filter)
+int
+pmb_list(const char *filter)
 {
     char err[256];
     pmb_filter f;
@@ -158,10 +208,12 @@ int pmb_list(const char *filter)
     return 0;
 }
 
-int pmb_mark_crashed(const char *name, const char *reason)
+int
+pmb_mark_crashed(const char *name, const char *reason)
 {
     for (size_t i = 0; i < nregs; i++) {
-        if (strcmp(regs[i]->name, name) == 0 || strcmp(regs[i]->full, name) == 0) {
+        if (strcmp(regs[i]->name, name) == 0 ||
+            strcmp(regs[i]->full, name) == 0) {
             snprintf(regs[i]->crashed, sizeof(regs[i]->crashed), "%s", reason);
             return 0;
         }
@@ -169,15 +221,18 @@ int pmb_mark_crashed(const char *name, const char *reason)
     return -1;
 }
 
-const char *pmb_signal_name(int sig)
+const char *
+pmb_signal_name(int sig)
 {
     static const struct {
         int sig;
         const char *name;
     } names[] = {
-        {SIGSEGV, "SIGSEGV"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},
-        {SIGFPE, "SIGFPE"},   {SIGILL, "SIGILL"},   {SIGALRM, "SIGALRM (timed out)"},
-        {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"}, {SIGINT, "SIGINT"},
+        {SIGSEGV, "SIGSEGV"}, {SIGABRT, "SIGABRT"},
+        {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},
+        {SIGILL, "SIGILL"},   {SIGALRM, "SIGALRM (timed out)"},
+        {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"},
+        {SIGINT, "SIGINT"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (names[i].sig == sig) {

@@ -10,11 +10,11 @@ typedef struct pmb_reg {
     const pmb_case *c;
     const char *family; /* static, from the family's register call */
     int64_t param;
-    int hook;           /* the hook counts during this case's runs */
-    int hook_per_run;   /* install it around each run (PMB_HOOK_BOTH) */
-    char name[160];     /* family/case[/param][/memhook:on|off] */
-    char full[176];     /* name, and /real_time for wall-clock cases */
-    char crashed[96];   /* why it is not run (pmb_mark_crashed), or "" */
+    int hook;         /* the hook counts during this case's runs */
+    int hook_per_run; /* install it around each run (PMB_HOOK_BOTH) */
+    char name[160];   /* family/case[/param][/memhook:on|off] */
+    char full[176];   /* name, and /real_time for wall-clock cases */
+    char crashed[96]; /* why it is not run (pmb_mark_crashed), or "" */
 } pmb_reg;
 
 /* Row i (i < pmb_nrows()). */

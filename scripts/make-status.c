@@ -15,7 +15,8 @@ int plugin_is_GPL_compatible;
 
 int pymb_status_gmk_setup(const gmk_floc *floc);
 
-static char *pymb_status(const char *name, unsigned int argc, char **argv)
+static char *
+pymb_status(const char *name, unsigned int argc, char **argv)
 {
     FILE *f = fopen(argv[0], "r");
     int status = 2;
@@ -38,7 +39,8 @@ static char *pymb_status(const char *name, unsigned int argc, char **argv)
     return NULL;
 }
 
-int pymb_status_gmk_setup(const gmk_floc *floc)
+int
+pymb_status_gmk_setup(const gmk_floc *floc)
 {
     (void)floc;
     gmk_add_function("pymb-status", pymb_status, 1, 1, GMK_FUNC_DEFAULT);

@@ -11,7 +11,8 @@
 
 #include <stdio.h>
 
-static void run_two_allocs(gbs_state *st, int64_t param)
+static void
+run_two_allocs(gbs_state *st, int64_t param)
 {
     (void)param;
     while (gbs_keep_running_batch(st, 10)) {
@@ -29,7 +30,8 @@ static void run_two_allocs(gbs_state *st, int64_t param)
 static void *leaked[1 << 20];
 static int64_t nleaked;
 
-static void run_leaks(gbs_state *st, int64_t param)
+static void
+run_leaks(gbs_state *st, int64_t param)
 {
     (void)param;
     while (gbs_keep_running(st)) {
@@ -39,12 +41,14 @@ static void run_leaks(gbs_state *st, int64_t param)
     }
 }
 
-static int check_ok(const pmb_result *r)
+static int
+check_ok(const pmb_result *r)
 {
     return r->iterations > 0 ? 0 : pmb_fail("no iterations");
 }
 
-static int check_no_leak(const pmb_result *r)
+static int
+check_no_leak(const pmb_result *r)
 {
     if (r->live_blocks > 0) {
         return pmb_fail("%lld blocks leaked", (long long)r->live_blocks);
@@ -52,19 +56,22 @@ static int check_no_leak(const pmb_result *r)
     return 0;
 }
 
-static int check_always_fails(const pmb_result *r)
+static int
+check_always_fails(const pmb_result *r)
 {
     (void)r;
     return pmb_fail("deliberately");
 }
 
-static int setup_skip(int64_t param)
+static int
+setup_skip(int64_t param)
 {
     (void)param;
     return pmb_skip("not on this interpreter");
 }
 
-static void teardown_leaks(void)
+static void
+teardown_leaks(void)
 {
     for (int64_t i = 0; i < nleaked; i++) {
         PyMem_Free(leaked[i]);
@@ -77,7 +84,8 @@ static void teardown_leaks(void)
 static Py_buffer kept;
 static int kept_valid;
 
-static void run_keeps_export(gbs_state *st, int64_t param)
+static void
+run_keeps_export(gbs_state *st, int64_t param)
 {
     (void)param;
     if (!kept_valid) {
@@ -98,26 +106,46 @@ static void run_keeps_export(gbs_state *st, int64_t param)
 static const int64_t params[] = {3, 0};
 
 static const pmb_case cases[] = {
-    {.name = "two_allocs", .run = run_two_allocs, .check = check_ok, .params = params,
+    {.name = "two_allocs",
+     .run = run_two_allocs,
+     .check = check_ok,
+     .params = params,
      .doc = "two 100-byte allocations"},
-    {.name = "leaks", .run = run_leaks, .check = check_no_leak, .teardown = teardown_leaks,
+    {.name = "leaks",
+     .run = run_leaks,
+     .check = check_no_leak,
+     .teardown = teardown_leaks,
      .doc = "leaks one block"},
-    {.name = "fails", .run = run_two_allocs, .check = check_always_fails, .doc = "check fails"},
-    {.name = "skips", .setup = setup_skip, .run = run_two_allocs, .check = check_ok,
+    {.name = "fails",
+     .run = run_two_allocs,
+     .check = check_always_fails,
+     .doc = "check fails"},
+    {.name = "skips",
+     .setup = setup_skip,
+     .run = run_two_allocs,
+     .check = check_ok,
      .doc = "skipped"},
-    {.name = "keeps_export", .run = run_keeps_export, .check = check_ok,
+    {.name = "keeps_export",
+     .run = run_keeps_export,
+     .check = check_ok,
      .doc = "leaves a buffer export unreleased"},
-    {.name = "after_export", .run = run_two_allocs, .check = check_ok,
+    {.name = "after_export",
+     .run = run_two_allocs,
+     .check = check_ok,
      .doc = "runs after it: not blamed for its export"},
     {NULL},
 };
 
 static const pmb_case duplicate[] = {
-    {.name = "fails", .run = run_two_allocs, .check = check_ok, .doc = "same name again"},
+    {.name = "fails",
+     .run = run_two_allocs,
+     .check = check_ok,
+     .doc = "same name again"},
     {NULL},
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     char err[256];
     if (gbs_initialize(&argc, argv, NULL) < 0) {
@@ -143,7 +171,8 @@ int main(int argc, char **argv)
         PyBuffer_Release(&kept);
     }
     if (exporter_get()->live != 0) {
-        printf("FAIL: %lld exports live at the end\n", (long long)exporter_get()->live);
+        printf("FAIL: %lld exports live at the end\n",
+               (long long)exporter_get()->live);
         return 1;
     }
     memhook_uninstall();

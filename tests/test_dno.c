@@ -2,7 +2,8 @@
  * Always compiled with -O2. Each function loops n times (n from argv, so
  * nothing is constant-folded); tests/check_dno.py counts the instructions
  * each executes under callgrind. The *_dropped twins do the same work
- * without the primitive: the compiler deletes it, proving the test can tell. */
+ * without the primitive: the compiler deletes it, proving the test can tell.
+ */
 #include "gbshim.h"
 
 #include <stdio.h>
@@ -10,7 +11,8 @@
 
 long sink_store;
 
-__attribute__((noinline)) void kept(long n)
+__attribute__((noinline)) void
+kept(long n)
 {
     for (long i = 0; i < n; i++) {
         long x = i * 3;
@@ -18,7 +20,8 @@ __attribute__((noinline)) void kept(long n)
     }
 }
 
-__attribute__((noinline)) void kept_dropped(long n)
+__attribute__((noinline)) void
+kept_dropped(long n)
 {
     for (long i = 0; i < n; i++) {
         long x = i * 3;
@@ -26,7 +29,8 @@ __attribute__((noinline)) void kept_dropped(long n)
     }
 }
 
-__attribute__((noinline)) void clobbered(long n)
+__attribute__((noinline)) void
+clobbered(long n)
 {
     for (long i = 0; i < n; i++) {
         sink_store = i;
@@ -34,14 +38,16 @@ __attribute__((noinline)) void clobbered(long n)
     }
 }
 
-__attribute__((noinline)) void clobbered_dropped(long n)
+__attribute__((noinline)) void
+clobbered_dropped(long n)
 {
     for (long i = 0; i < n; i++) {
         sink_store = i;
     }
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
     kept(n);

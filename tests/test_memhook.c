@@ -15,7 +15,8 @@ typedef void *(*alloc_fn)(size_t);
 typedef void (*free_fn)(void *);
 
 /* N allocations of sizes 1..N through one API, then N frees. */
-static void exact_counts(const char *api, alloc_fn do_alloc, free_fn do_free)
+static void
+exact_counts(const char *api, alloc_fn do_alloc, free_fn do_free)
 {
     static void *blocks[N];
     memhook_counts a, b, c;
@@ -32,15 +33,20 @@ static void exact_counts(const char *api, alloc_fn do_alloc, free_fn do_free)
         do_free(blocks[i]);
     }
     memhook_read_total(&c);
-    EXPECT(b.allocs - a.allocs == N, "%s: %llu allocations counted, expected %d", api,
+    EXPECT(b.allocs - a.allocs == N,
+           "%s: %llu allocations counted, expected %d", api,
            (unsigned long long)(b.allocs - a.allocs), N);
-    EXPECT(b.bytes - a.bytes == sum, "%s: %llu bytes counted, expected %llu", api,
-           (unsigned long long)(b.bytes - a.bytes), (unsigned long long)sum);
-    EXPECT(b.live_blocks - a.live_blocks == N, "%s: live blocks +%llu, expected +%d", api,
+    EXPECT(b.bytes - a.bytes == sum, "%s: %llu bytes counted, expected %llu",
+           api, (unsigned long long)(b.bytes - a.bytes),
+           (unsigned long long)sum);
+    EXPECT(b.live_blocks - a.live_blocks == N,
+           "%s: live blocks +%llu, expected +%d", api,
            (unsigned long long)(b.live_blocks - a.live_blocks), N);
     EXPECT(b.live_bytes - a.live_bytes == sum, "%s: live bytes wrong", api);
-    EXPECT(b.peak_bytes >= a.live_bytes + sum, "%s: peak %llu below the %llu live", api,
-           (unsigned long long)b.peak_bytes, (unsigned long long)(a.live_bytes + sum));
+    EXPECT(b.peak_bytes >= a.live_bytes + sum,
+           "%s: peak %llu below the %llu live", api,
+           (unsigned long long)b.peak_bytes,
+           (unsigned long long)(a.live_bytes + sum));
     EXPECT(c.frees - b.frees == N, "%s: %llu frees counted, expected %d", api,
            (unsigned long long)(c.frees - b.frees), N);
     EXPECT(c.live_blocks == a.live_blocks && c.live_bytes == a.live_bytes,
@@ -49,15 +55,40 @@ static void exact_counts(const char *api, alloc_fn do_alloc, free_fn do_free)
            (unsigned long long)sum);
 }
 
-static void *obj_alloc(size_t n) { return PyObject_Malloc(n); }
-static void obj_free(void *p) { PyObject_Free(p); }
-static void *mem_alloc(size_t n) { return PyMem_Malloc(n); }
-static void mem_free(void *p) { PyMem_Free(p); }
-static void *raw_alloc(size_t n) { return PyMem_RawMalloc(n); }
-static void raw_free(void *p) { PyMem_RawFree(p); }
+static void *
+obj_alloc(size_t n)
+{
+    return PyObject_Malloc(n);
+}
+static void
+obj_free(void *p)
+{
+    PyObject_Free(p);
+}
+static void *
+mem_alloc(size_t n)
+{
+    return PyMem_Malloc(n);
+}
+static void
+mem_free(void *p)
+{
+    PyMem_Free(p);
+}
+static void *
+raw_alloc(size_t n)
+{
+    return PyMem_RawMalloc(n);
+}
+static void
+raw_free(void *p)
+{
+    PyMem_RawFree(p);
+}
 
 /* The RAW domain is thread-safe without the GIL: count from a thread. */
-static void *raw_thread(void *arg)
+static void *
+raw_thread(void *arg)
 {
     (void)arg;
     for (int i = 0; i < N; i++) {
@@ -70,7 +101,8 @@ static void *raw_thread(void *arg)
 /* The Nth request in a chosen domain fails, and every Nth after it; other
  * domains, and the requests between, are untouched; a Python call that
  * meets a failure raises MemoryError and leaks nothing. */
-static void fault_injection(void)
+static void
+fault_injection(void)
 {
     void *blocks[10];
     uint64_t seen, nfailed;
@@ -89,10 +121,13 @@ static void fault_injection(void)
     memhook_fail(0, 0, 0);
     memhook_read_total(&b);
     EXPECT(raw != NULL, "a RAW request failed while only MEM was chosen");
-    EXPECT(nulls == 1 && third_failed, "fail the 3rd MEM request: %d failed", nulls);
-    EXPECT(seen == 10 && nfailed == 1, "injector saw %llu requests, failed %llu",
-           (unsigned long long)seen, (unsigned long long)nfailed);
-    EXPECT(b.allocs - a.allocs == 10, "a failed request was counted as an allocation");
+    EXPECT(nulls == 1 && third_failed, "fail the 3rd MEM request: %d failed",
+           nulls);
+    EXPECT(seen == 10 && nfailed == 1,
+           "injector saw %llu requests, failed %llu", (unsigned long long)seen,
+           (unsigned long long)nfailed);
+    EXPECT(b.allocs - a.allocs == 10,
+           "a failed request was counted as an allocation");
     for (int i = 0; i < 10; i++) {
         PyMem_Free(blocks[i]);
     }
@@ -109,7 +144,8 @@ static void fault_injection(void)
     void *q = PyMem_RawMalloc(8);
     char *r = PyMem_RawRealloc(q, 64); /* the 12th request: kept */
     memhook_fail(0, 0, 0);
-    EXPECT(nulls == 3 && pattern_ok, "every 4th from the 2nd: %d failed", nulls);
+    EXPECT(nulls == 3 && pattern_ok, "every 4th from the 2nd: %d failed",
+           nulls);
     EXPECT(q != NULL && r != NULL, "requests between the failing ones failed");
     for (int i = 0; i < 10; i++) {
         PyObject_Free(blocks[i]);
@@ -124,7 +160,8 @@ static void fault_injection(void)
     char *t = PyMem_Realloc(s, 4096);
     memhook_fail(0, 0, 0);
     memhook_read_total(&b);
-    EXPECT(t == NULL && strcmp(s, "kept") == 0, "failed realloc moved or lost the block");
+    EXPECT(t == NULL && strcmp(s, "kept") == 0,
+           "failed realloc moved or lost the block");
     EXPECT(b.live_blocks == a.live_blocks && b.live_bytes == a.live_bytes,
            "failed realloc changed the live counts");
     PyMem_Free(s);
@@ -136,17 +173,22 @@ static void fault_injection(void)
     memhook_fail(MEMHOOK_MASK_ALL, 1, 1); /* every request fails */
     PyObject *big = PyBytes_FromStringAndSize(NULL, 100000);
     memhook_fail(0, 0, 0);
-    int was_memory_error = big == NULL && PyErr_ExceptionMatches(PyExc_MemoryError);
+    int was_memory_error =
+        big == NULL && PyErr_ExceptionMatches(PyExc_MemoryError);
     Py_XDECREF(big);
     PyErr_Clear();
     memhook_read_total(&b);
-    EXPECT(was_memory_error, "a failed bytes allocation did not raise MemoryError");
-    EXPECT(b.live_blocks == a.live_blocks, "MemoryError path left %lld blocks live",
+    EXPECT(was_memory_error,
+           "a failed bytes allocation did not raise MemoryError");
+    EXPECT(b.live_blocks == a.live_blocks,
+           "MemoryError path left %lld blocks live",
            (long long)(b.live_blocks - a.live_blocks));
-    printf("fault injection: the Nth and every Nth request failed as chosen\n");
+    printf(
+        "fault injection: the Nth and every Nth request failed as chosen\n");
 }
 
-int main(void)
+int
+main(void)
 {
     char err[256];
     if (pyx_start("default", PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
@@ -170,8 +212,10 @@ int main(void)
     memhook_read_total(&b);
     EXPECT(b.allocs - a.allocs == 1 && b.reallocs - a.reallocs == 1,
            "calloc+realloc counted as %llu allocs, %llu reallocs",
-           (unsigned long long)(b.allocs - a.allocs), (unsigned long long)(b.reallocs - a.reallocs));
-    EXPECT(b.live_bytes - a.live_bytes == 4000, "realloc live bytes %llu, expected 4000",
+           (unsigned long long)(b.allocs - a.allocs),
+           (unsigned long long)(b.reallocs - a.reallocs));
+    EXPECT(b.live_bytes - a.live_bytes == 4000,
+           "realloc live bytes %llu, expected 4000",
            (unsigned long long)(b.live_bytes - a.live_bytes));
     PyMem_Free(p);
 
@@ -179,7 +223,8 @@ int main(void)
     memhook_counts obj_a, obj_b, raw_a, raw_b;
     memhook_read(MEMHOOK_OBJ, &obj_a);
     memhook_read(MEMHOOK_RAW, &raw_a);
-    PyObject_Free(PyObject_Malloc(100000)); /* large: pymalloc passes it to RAW */
+    PyObject_Free(
+        PyObject_Malloc(100000)); /* large: pymalloc passes it to RAW */
     memhook_read(MEMHOOK_OBJ, &obj_b);
     memhook_read(MEMHOOK_RAW, &raw_b);
     EXPECT(obj_b.allocs - obj_a.allocs == 1 && raw_b.allocs == raw_a.allocs,
@@ -187,15 +232,14 @@ int main(void)
 
     /* a thread without the GIL */
     memhook_read(MEMHOOK_RAW, &raw_a);
-    Py_BEGIN_ALLOW_THREADS
-    pthread_t t1, t2;
+    Py_BEGIN_ALLOW_THREADS pthread_t t1, t2;
     pthread_create(&t1, NULL, raw_thread, NULL);
     pthread_create(&t2, NULL, raw_thread, NULL);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
-    Py_END_ALLOW_THREADS
-    memhook_read(MEMHOOK_RAW, &raw_b);
-    EXPECT(raw_b.allocs - raw_a.allocs == 2 * N && raw_b.frees - raw_a.frees == 2 * N,
+    Py_END_ALLOW_THREADS memhook_read(MEMHOOK_RAW, &raw_b);
+    EXPECT(raw_b.allocs - raw_a.allocs == 2 * N &&
+               raw_b.frees - raw_a.frees == 2 * N,
            "two threads: %llu allocs and %llu frees counted, expected %d each",
            (unsigned long long)(raw_b.allocs - raw_a.allocs),
            (unsigned long long)(raw_b.frees - raw_a.frees), 2 * N);

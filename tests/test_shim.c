@@ -17,7 +17,8 @@ typedef struct arg {
 } arg;
 
 /* Sums 0..n-1 once per iteration; counts what it did. */
-static void bm_counted(gbs_state *st, void *ctx)
+static void
+bm_counted(gbs_state *st, void *ctx)
 {
     const arg *a = ctx;
     const int *tag = &a->tag;
@@ -35,13 +36,15 @@ static void bm_counted(gbs_state *st, void *ctx)
     int64_t it = gbs_iterations(st);
     gbs_set_items_processed(st, it * n);
     gbs_counter(st, "answer", 42.0, GBS_COUNTER_DEFAULT);
-    gbs_counter(st, "three_per_iter", 3.0 * (double)it, GBS_COUNTER_AVG_ITERATIONS);
+    gbs_counter(st, "three_per_iter", 3.0 * (double)it,
+                GBS_COUNTER_AVG_ITERATIONS);
     gbs_counter(st, "ctx_tag", (double)*tag, GBS_COUNTER_DEFAULT);
     /* always 0: its cv across repetitions is 0/0 */
     gbs_counter(st, "zero", 0.0, GBS_COUNTER_DEFAULT);
 }
 
-static void bm_paused(gbs_state *st, void *ctx)
+static void
+bm_paused(gbs_state *st, void *ctx)
 {
     (void)ctx;
     while (gbs_keep_running(st)) {
@@ -52,20 +55,28 @@ static void bm_paused(gbs_state *st, void *ctx)
     gbs_set_label(st, "paused-and-resumed");
 }
 
-static void bm_fails(gbs_state *st, void *ctx)
+static void
+bm_fails(gbs_state *st, void *ctx)
 {
     (void)ctx;
     gbs_skip_with_error(st, "expected failure");
 }
 
 /* Known only once every row has run: must still reach the context. */
-static void late_context(void) { gbs_add_context("shim_late", "after the rows"); }
-
-int main(int argc, char **argv)
+static void
+late_context(void)
 {
-    static const arg args[] = {{7, 8}, {7, 64}, {7, 2}, {7, 4}, {7, 16}, {7, 32}};
-    static const char *const names[] = {"shim/counted/8", "shim/counted/64", "shim/range/2",
-                                        "shim/range/4", "shim/range/16", "shim/range/32"};
+    gbs_add_context("shim_late", "after the rows");
+}
+
+int
+main(int argc, char **argv)
+{
+    static const arg args[] = {{7, 8}, {7, 64}, {7, 2},
+                               {7, 4}, {7, 16}, {7, 32}};
+    static const char *const names[] = {"shim/counted/8", "shim/counted/64",
+                                        "shim/range/2",   "shim/range/4",
+                                        "shim/range/16",  "shim/range/32"};
     gbs_add_context("shim_context", "present");
     if (gbs_initialize(&argc, argv, NULL) < 0) {
         return 2;
@@ -81,7 +92,8 @@ int main(int argc, char **argv)
     }
     /* TEST_SHIM_PLAIN_JSON: Google Benchmark's own JSON (the negative
      * control of check_shim.py's strict-JSON check) */
-    size_t ran = gbs_run_specified(getenv("TEST_SHIM_PLAIN_JSON") == NULL, late_context);
+    size_t ran = gbs_run_specified(getenv("TEST_SHIM_PLAIN_JSON") == NULL,
+                                   late_context);
     gbs_shutdown();
     printf("ran=%zu work=%llu\n", ran, (unsigned long long)work_done);
     return ran > 0 ? 0 : 1;

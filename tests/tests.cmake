@@ -49,3 +49,7 @@ add_test(NAME scripts/readers_refuse_bad_files
 add_test(NAME lint/shellcheck_every_shell_script
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_shellcheck.py
                  ${CMAKE_SOURCE_DIR})
+
+add_test(NAME lint/clang_format_pep7_layout
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_format.py
+                 ${CMAKE_SOURCE_DIR})

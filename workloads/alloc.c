@@ -25,11 +25,11 @@
 #define WORKING_SET 64                /* live blocks in the steady regime */
 #define BURST_BYTES ((size_t)8 << 20) /* requested per burst */
 #define OBJ_BATCH 256                 /* objects alive at once */
-#define DRAIN 2100                    /* more than any freelist holds (tuple: 2000) */
-#define FRAG_N ((int64_t)1 << 21)     /* ints in a keep_one_in heap */
-#define THREAD_OPS (1 << 16)          /* alloc/free pairs per thread per batch */
-#define THREAD_RING 16                /* blocks each thread keeps live */
-#define THREAD_CHUNK 256              /* pairs between GIL hand-overs */
+#define DRAIN 2100 /* more than any freelist holds (tuple: 2000) */
+#define FRAG_N ((int64_t)1 << 21) /* ints in a keep_one_in heap */
+#define THREAD_OPS (1 << 16)      /* alloc/free pairs per thread per batch */
+#define THREAD_RING 16            /* blocks each thread keeps live */
+#define THREAD_CHUNK 256          /* pairs between GIL hand-overs */
 
 /* ---- shared state: one case runs at a time --------------------------- */
 
@@ -37,7 +37,7 @@ static void **blocks;      /* raw: the blocks of a batch; owned */
 static uint32_t *sequence; /* raw: free order; frag: which to free first */
 static size_t nblocks;
 static size_t block_size;
-static PyObject **objs;    /* objects and frag: owned references */
+static PyObject **objs; /* objects and frag: owned references */
 static size_t nobjs;
 
 /* Batches the timed loop completed: the checks hold it against the
@@ -47,7 +47,8 @@ static int64_t batches_done;
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
 
-static uint32_t next_random(void)
+static uint32_t
+next_random(void)
 {
     rng ^= rng << 13;
     rng ^= rng >> 7;
@@ -56,7 +57,8 @@ static uint32_t next_random(void)
 }
 
 /* 0..n-1, in a fixed pseudo-random order (the same in every run). */
-static int shuffled(uint32_t *out, size_t n)
+static int
+shuffled(uint32_t *out, size_t n)
 {
     rng = 0x9E3779B97F4A7C15u;
     for (size_t i = 0; i < n; i++) {
@@ -71,7 +73,8 @@ static int shuffled(uint32_t *out, size_t n)
     return 0;
 }
 
-static void teardown_alloc(void)
+static void
+teardown_alloc(void)
 {
     if (objs != NULL) {
         for (size_t i = 0; i < nobjs; i++) {
@@ -107,14 +110,17 @@ typedef struct raw_spec {
 
 static size_t live_max; /* blocks alive at once in a batch */
 
-static const raw_api api_obj = {PyObject_Malloc, PyObject_Realloc, PyObject_Free, 1};
+static const raw_api api_obj = {PyObject_Malloc, PyObject_Realloc,
+                                PyObject_Free, 1};
 static const raw_api api_mem = {PyMem_Malloc, PyMem_Realloc, PyMem_Free, 1};
-static const raw_api api_raw = {PyMem_RawMalloc, PyMem_RawRealloc, PyMem_RawFree, 1};
+static const raw_api api_raw = {PyMem_RawMalloc, PyMem_RawRealloc,
+                                PyMem_RawFree, 1};
 static const raw_api api_libc = {malloc, realloc, free, 0};
 
 /* Allocate nblocks blocks, then free them in `sequence` order. 0, or -1
  * (everything freed) when an allocation fails. */
-static int raw_batch(const raw_api *api)
+static int
+raw_batch(const raw_api *api)
 {
     size_t got = 0;
     for (; got < nblocks; got++) {
@@ -138,7 +144,8 @@ static int raw_batch(const raw_api *api)
     return 0;
 }
 
-static int setup_raw(int64_t param)
+static int
+setup_raw(int64_t param)
 {
     const raw_spec *s = pmb_data();
     block_size = (size_t)param;
@@ -157,14 +164,16 @@ static int setup_raw(int64_t param)
     }
     /* warm-up: the pools, arenas or heap the batch needs exist already */
     if (raw_batch(s->api) < 0) {
-        return pmb_fail("cannot allocate %zu blocks of %zu bytes", nblocks, block_size);
+        return pmb_fail("cannot allocate %zu blocks of %zu bytes", nblocks,
+                        block_size);
     }
     batches_done = 0;
     return 0;
 }
 
 /* The timed loop of raw and realloc cases: the spec's batch, repeated. */
-static void run_blocks(gbs_state *st, int64_t param)
+static void
+run_blocks(gbs_state *st, int64_t param)
 {
     (void)param;
     const raw_spec *s = pmb_data();
@@ -182,12 +191,14 @@ static void run_blocks(gbs_state *st, int64_t param)
     gbs_set_label(st, s->burst ? "burst" : "steady");
 }
 
-static int64_t count_blocks(int64_t param)
+static int64_t
+count_blocks(int64_t param)
 {
     (void)param;
     const raw_spec *s = pmb_data();
     if (s->batch(s->api) < 0) {
-        return pmb_fail("a batch of %zu ran out of memory (blocks of up to %zu bytes)",
+        return pmb_fail("a batch of %zu ran out of memory (blocks of up to "
+                        "%zu bytes)",
                         nblocks, block_size);
     }
     return (int64_t)nblocks;
@@ -195,7 +206,8 @@ static int64_t count_blocks(int64_t param)
 
 /* The hook must see exactly one allocation and one free of the requested
  * size per iteration through Python's domains, and none through malloc. */
-static int check_raw(const pmb_result *r)
+static int
+check_raw(const pmb_result *r)
 {
     const raw_spec *s = pmb_data();
     if (pmb_check_batches(r, batches_done, (int64_t)nblocks) < 0) {
@@ -205,14 +217,18 @@ static int check_raw(const pmb_result *r)
         return 0;
     }
     const uint64_t n = s->api->counted ? (uint64_t)r->iterations : 0;
-    if (r->delta.allocs != n || r->delta.frees != n || r->delta.bytes != n * block_size ||
-        r->live_blocks != 0) {
-        return pmb_fail("the hook saw %llu allocs, %llu frees, %llu bytes, %lld live for %lld "
-                        "iterations of %zu bytes (expected %llu each, %llu bytes, 0 live)",
+    if (r->delta.allocs != n || r->delta.frees != n ||
+        r->delta.bytes != n * block_size || r->live_blocks != 0) {
+        return pmb_fail("the hook saw %llu allocs, %llu frees, %llu bytes, "
+                        "%lld live for %lld "
+                        "iterations of %zu bytes (expected %llu each, %llu "
+                        "bytes, 0 live)",
                         (unsigned long long)r->delta.allocs,
-                        (unsigned long long)r->delta.frees, (unsigned long long)r->delta.bytes,
-                        (long long)r->live_blocks, (long long)r->iterations, block_size,
-                        (unsigned long long)n, (unsigned long long)(n * block_size));
+                        (unsigned long long)r->delta.frees,
+                        (unsigned long long)r->delta.bytes,
+                        (long long)r->live_blocks, (long long)r->iterations,
+                        block_size, (unsigned long long)n,
+                        (unsigned long long)(n * block_size));
     }
     return 0;
 }
@@ -221,7 +237,8 @@ static int check_raw(const pmb_result *r)
 
 #define GROW_STEP 16
 
-static int grow_batch(const raw_api *api)
+static int
+grow_batch(const raw_api *api)
 {
     char *p = api->get(GROW_STEP);
     if (p == NULL) {
@@ -241,18 +258,21 @@ static int grow_batch(const raw_api *api)
     return 0;
 }
 
-static int setup_grow(int64_t param)
+static int
+setup_grow(int64_t param)
 {
     block_size = (size_t)param;
     nblocks = block_size / GROW_STEP - 1; /* reallocs per batch */
     live_max = 1;
     batches_done = 0;
     return grow_batch(((const raw_spec *)pmb_data())->api) < 0
-               ? pmb_fail("cannot grow a block to %zu bytes", block_size) : 0;
+               ? pmb_fail("cannot grow a block to %zu bytes", block_size)
+               : 0;
 }
 
 /* One batch: one alloc, a realloc per iteration, one free. */
-static int check_grow(const pmb_result *r)
+static int
+check_grow(const pmb_result *r)
 {
     const raw_spec *s = pmb_data();
     if (pmb_check_batches(r, batches_done, (int64_t)nblocks) < 0) {
@@ -261,14 +281,17 @@ static int check_grow(const pmb_result *r)
     if (!r->hook) {
         return 0;
     }
-    const uint64_t batches = s->api->counted ? (uint64_t)r->iterations / nblocks : 0;
+    const uint64_t batches =
+        s->api->counted ? (uint64_t)r->iterations / nblocks : 0;
     if (r->delta.allocs != batches || r->delta.frees != batches ||
         r->delta.reallocs != batches * nblocks || r->live_blocks != 0) {
-        return pmb_fail("the hook saw %llu allocs, %llu reallocs, %llu frees for %llu "
-                        "batches of %zu reallocs", (unsigned long long)r->delta.allocs,
+        return pmb_fail("the hook saw %llu allocs, %llu reallocs, %llu frees "
+                        "for %llu "
+                        "batches of %zu reallocs",
+                        (unsigned long long)r->delta.allocs,
                         (unsigned long long)r->delta.reallocs,
-                        (unsigned long long)r->delta.frees, (unsigned long long)batches,
-                        nblocks);
+                        (unsigned long long)r->delta.frees,
+                        (unsigned long long)batches, nblocks);
     }
     return 0;
 }
@@ -286,17 +309,27 @@ static PyObject *item;  /* a str, the key/item of containers; owned */
 static PyObject *klass; /* the class instantiated; owned */
 static double object_bytes;
 
-static PyObject *make_int(long i) { return PyLong_FromLong(1000000L + i); }
+static PyObject *
+make_int(long i)
+{
+    return PyLong_FromLong(1000000L + i);
+}
 
-static PyObject *make_float(long i) { return PyFloat_FromDouble((double)i + 0.5); }
+static PyObject *
+make_float(long i)
+{
+    return PyFloat_FromDouble((double)i + 0.5);
+}
 
-static PyObject *make_tuple(long i)
+static PyObject *
+make_tuple(long i)
 {
     (void)i;
     return PyTuple_Pack(2, item, item);
 }
 
-static PyObject *make_list(long i)
+static PyObject *
+make_list(long i)
 {
     (void)i;
     PyObject *l = PyList_New(2);
@@ -309,7 +342,8 @@ static PyObject *make_list(long i)
     return l;
 }
 
-static PyObject *make_dict(long i)
+static PyObject *
+make_dict(long i)
 {
     (void)i;
     PyObject *d = PyDict_New();
@@ -319,14 +353,16 @@ static PyObject *make_dict(long i)
     return d;
 }
 
-static PyObject *make_instance(long i)
+static PyObject *
+make_instance(long i)
 {
     (void)i;
     return PyObject_CallObject(klass, NULL);
 }
 
 /* Create n objects into objs[from..], then drop them unless keep. 0 or -1. */
-static int obj_batch(maker make, size_t from, size_t n, int keep)
+static int
+obj_batch(maker make, size_t from, size_t n, int keep)
 {
     size_t i = from;
     int rc = 0;
@@ -345,7 +381,8 @@ static int obj_batch(maker make, size_t from, size_t n, int keep)
     return rc;
 }
 
-static int setup_obj(int64_t param)
+static int
+setup_obj(int64_t param)
 {
     (void)param;
     const obj_spec *s = pmb_data();
@@ -359,7 +396,8 @@ static int setup_obj(int64_t param)
     if (item == NULL) {
         return -1;
     }
-    if (s->class_src != NULL && (klass = pyx_compile_function(s->class_src, "C")) == NULL) {
+    if (s->class_src != NULL &&
+        (klass = pyx_compile_function(s->class_src, "C")) == NULL) {
         return -1;
     }
     /* What one object asks of the allocator when no freelist can serve it:
@@ -373,12 +411,14 @@ static int setup_obj(int64_t param)
     for (size_t i = 0; i < nobjs; i++) {
         Py_CLEAR(objs[i]);
     }
-    object_bytes = memhook_installed() ? (double)(b.bytes - a.bytes) / OBJ_BATCH : 0;
+    object_bytes =
+        memhook_installed() ? (double)(b.bytes - a.bytes) / OBJ_BATCH : 0;
     batches_done = 0;
     return rc;
 }
 
-static void run_obj(gbs_state *st, int64_t param)
+static void
+run_obj(gbs_state *st, int64_t param)
 {
     (void)param;
     const obj_spec *s = pmb_data();
@@ -396,18 +436,21 @@ static void run_obj(gbs_state *st, int64_t param)
     }
 }
 
-static int64_t count_obj(int64_t param)
+static int64_t
+count_obj(int64_t param)
 {
     (void)param;
     const obj_spec *s = pmb_data();
-    return obj_batch(s->make, 0, OBJ_BATCH, 0) < 0 ? pmb_fail("creating objects failed")
-                                                   : OBJ_BATCH;
+    return obj_batch(s->make, 0, OBJ_BATCH, 0) < 0
+               ? pmb_fail("creating objects failed")
+               : OBJ_BATCH;
 }
 
 /* Freelists may keep up to a batch of them; more live blocks is a leak.
  * Each type allocates once its freelist is empty (object_bytes), though in
  * the loop a freelist may serve most of them: that is what a loop costs. */
-static int check_obj(const pmb_result *r)
+static int
+check_obj(const pmb_result *r)
 {
     if (pmb_check_batches(r, batches_done, OBJ_BATCH) < 0) {
         return -1;
@@ -418,7 +461,8 @@ static int check_obj(const pmb_result *r)
     return pmb_check_no_leak(r, OBJ_BATCH);
 }
 
-static void teardown_obj(void)
+static void
+teardown_obj(void)
 {
     teardown_alloc();
     Py_CLEAR(item);
@@ -445,14 +489,16 @@ typedef struct frag_reading {
  * so only the first shows what building and freeing did to the process. */
 static struct {
     int64_t param;
-    frag_reading at[5]; /* before, at peak, after freeing, after collecting, after all */
+    frag_reading at[5]; /* before, at peak, after freeing, after collecting,
+                           after all */
 } firsts[8];
 static int nfirsts;
-static frag_reading *at;       /* the running case's, in firsts */
-static int need_reading;       /* its first cycle is still to come */
-static size_t nfreed;          /* how many ints the first phase frees */
+static frag_reading *at; /* the running case's, in firsts */
+static int need_reading; /* its first cycle is still to come */
+static size_t nfreed;    /* how many ints the first phase frees */
 
-static void reading(frag_reading *r)
+static void
+reading(frag_reading *r)
 {
     if (procmem_read(&r->rss, &r->peak) < 0) {
         r->rss = 0;
@@ -463,7 +509,8 @@ static void reading(frag_reading *r)
 /* One cycle: build, free the chosen part, then the rest; with the five
  * readings (and a full collection before the fourth) when `into` is given.
  * 0, or -1 with a Python error set. */
-static int frag_cycle(frag_reading *into)
+static int
+frag_cycle(frag_reading *into)
 {
     if (into != NULL) {
         reading(&into[0]);
@@ -495,7 +542,8 @@ static int frag_cycle(frag_reading *into)
     return 0;
 }
 
-static int setup_frag(int64_t param)
+static int
+setup_frag(int64_t param)
 {
     const frag_spec *s = pmb_data();
     if (gcx_init() < 0) {
@@ -536,15 +584,17 @@ static int setup_frag(int64_t param)
     }
     firsts[nfirsts].param = param;
     at = firsts[nfirsts++].at;
-    need_reading = 1; /* in run(): unhooked, as the allocator alone leaves RSS */
+    need_reading =
+        1; /* in run(): unhooked, as the allocator alone leaves RSS */
     return 0;
 }
 
-static void run_frag(gbs_state *st, int64_t param)
+static void
+run_frag(gbs_state *st, int64_t param)
 {
     (void)param;
-    static const char *names[5] = {"before", "at_peak", "after_free", "after_collect",
-                                   "after_all"};
+    static const char *names[5] = {"before", "at_peak", "after_free",
+                                   "after_collect", "after_all"};
     char name[64];
     while (gbs_keep_running(st)) {
         if (need_reading) {
@@ -568,7 +618,8 @@ static void run_frag(gbs_state *st, int64_t param)
         gbs_counter(st, name, (double)at[i].rss, GBS_COUNTER_DEFAULT);
         if (at[i].have_pm) {
             snprintf(name, sizeof(name), "arenas_%s", names[i]);
-            gbs_counter(st, name, (double)at[i].pm.arenas, GBS_COUNTER_DEFAULT);
+            gbs_counter(st, name, (double)at[i].pm.arenas,
+                        GBS_COUNTER_DEFAULT);
         }
     }
     const size_t survivors = nobjs - nfreed;
@@ -579,13 +630,17 @@ static void run_frag(gbs_state *st, int64_t param)
      * mimalloc) has the last cycle's heap still resident: no growth to
      * divide by, so no fraction (the absolute readings still tell). */
     if (grown >= 0.25 * (double)nobjs * 32) {
-        gbs_counter(st, "retained_fraction", kept / grown, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "retained_fraction", kept / grown,
+                    GBS_COUNTER_DEFAULT);
     }
-    gbs_counter(st, "pinned_bytes_per_survivor", kept / (double)survivors, GBS_COUNTER_DEFAULT);
-    gbs_counter(st, "seconds_per_object", (double)gbs_iterations(st) * (double)nobjs,
+    gbs_counter(st, "pinned_bytes_per_survivor", kept / (double)survivors,
+                GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "seconds_per_object",
+                (double)gbs_iterations(st) * (double)nobjs,
                 GBS_COUNTER_RATE | GBS_COUNTER_INVERT);
     if (at[0].have_pm && at[2].have_pm) {
-        gbs_counter(st, "arena_bytes", (double)at[2].pm.arena_bytes, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "arena_bytes", (double)at[2].pm.arena_bytes,
+                    GBS_COUNTER_DEFAULT);
         gbs_counter(st, "pinned_arena_bytes_per_survivor",
                     (double)(at[2].pm.arenas - at[0].pm.arenas) *
                         (double)at[2].pm.arena_bytes / (double)survivors,
@@ -595,7 +650,8 @@ static void run_frag(gbs_state *st, int64_t param)
     }
 }
 
-static int64_t count_frag(int64_t param)
+static int64_t
+count_frag(int64_t param)
 {
     (void)param;
     return frag_cycle(NULL) < 0 ? pmb_fail("building the heap failed") : 1;
@@ -604,7 +660,8 @@ static int64_t count_frag(int64_t param)
 /* Every int was allocated and freed (no freelist for ints up to 3.13;
  * the slack is for versions that add one), and every reading was taken.
  * RSS need not grow: earlier cases may have left free memory to reuse. */
-static int check_frag(const pmb_result *r)
+static int
+check_frag(const pmb_result *r)
 {
     if (pmb_check_batches(r, batches_done, 1) < 0) {
         return -1;
@@ -614,7 +671,8 @@ static int check_frag(const pmb_result *r)
             return pmb_fail("reading %d of RSS is missing", i);
         }
     }
-    if (r->hook && r->delta.allocs + 128 < (uint64_t)nobjs * (uint64_t)r->iterations) {
+    if (r->hook &&
+        r->delta.allocs + 128 < (uint64_t)nobjs * (uint64_t)r->iterations) {
         return pmb_fail("the hook saw %llu allocations for %zu ints",
                         (unsigned long long)r->delta.allocs, nobjs);
     }
@@ -633,7 +691,8 @@ static int nthreads;
 static int thread_failures; /* allocations that failed; under failures_mu */
 static pthread_mutex_t failures_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void thread_job(int index, void *arg)
+static void
+thread_job(int index, void *arg)
 {
     const int kind = *(const int *)arg;
     void *(*get)(size_t) = kind == TH_RAW ? PyMem_RawMalloc : PyObject_Malloc;
@@ -670,16 +729,19 @@ static void thread_job(int index, void *arg)
     }
 }
 
-static int setup_threads(int64_t param)
+static int
+setup_threads(int64_t param)
 {
     const thread_spec *s = pmb_data();
 #ifdef Py_GIL_DISABLED
     if (s->kind == TH_OBJ_GIL) {
-        return pmb_skip("this free-threaded build has no GIL; see threads/PyObject_Malloc/nogil");
+        return pmb_skip("this free-threaded build has no GIL; see "
+                        "threads/PyObject_Malloc/nogil");
     }
 #else
     if (s->kind == TH_OBJ_NOGIL) {
-        return pmb_skip("needs a free-threaded build (Py_GIL_DISABLED); Python %s has a GIL",
+        return pmb_skip("needs a free-threaded build (Py_GIL_DISABLED); "
+                        "Python %s has a GIL",
                         PY_VERSION);
     }
 #endif
@@ -689,7 +751,8 @@ static int setup_threads(int64_t param)
     return wk_start(nthreads) < 0 ? -1 : 0;
 }
 
-static void run_threads(gbs_state *st, int64_t param)
+static void
+run_threads(gbs_state *st, int64_t param)
 {
     (void)param;
     const thread_spec *s = pmb_data();
@@ -700,7 +763,8 @@ static void run_threads(gbs_state *st, int64_t param)
     gbs_counter(st, "threads", nthreads, GBS_COUNTER_DEFAULT);
 }
 
-static int64_t count_threads(int64_t param)
+static int64_t
+count_threads(int64_t param)
 {
     (void)param;
     const thread_spec *s = pmb_data();
@@ -710,25 +774,33 @@ static int64_t count_threads(int64_t param)
 
 /* Every thread's every allocation succeeded, and the hook (one lock for
  * all threads) saw each one and each free. */
-static int check_threads(const pmb_result *r)
+static int
+check_threads(const pmb_result *r)
 {
     if (thread_failures != 0) {
         return pmb_fail("%d allocations failed", thread_failures);
     }
-    if (pmb_check_batches(r, batches_done, (int64_t)THREAD_OPS * nthreads) < 0) {
+    if (pmb_check_batches(r, batches_done, (int64_t)THREAD_OPS * nthreads) <
+        0) {
         return -1;
     }
-    if (r->hook && (r->delta.allocs != (uint64_t)r->iterations ||
-                    r->delta.frees != (uint64_t)r->iterations || r->live_blocks != 0)) {
-        return pmb_fail("the hook saw %llu allocs and %llu frees for %lld from %d threads",
+    if (r->hook &&
+        (r->delta.allocs != (uint64_t)r->iterations ||
+         r->delta.frees != (uint64_t)r->iterations || r->live_blocks != 0)) {
+        return pmb_fail("the hook saw %llu allocs and %llu frees for %lld "
+                        "from %d threads",
                         (unsigned long long)r->delta.allocs,
-                        (unsigned long long)r->delta.frees, (long long)r->iterations,
-                        nthreads);
+                        (unsigned long long)r->delta.frees,
+                        (long long)r->iterations, nthreads);
     }
     return 0;
 }
 
-static void teardown_threads(void) { wk_stop(); }
+static void
+teardown_threads(void)
+{
+    wk_stop();
+}
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -740,67 +812,112 @@ static const int64_t random_heaps[] = {1000000, 0};
 static const int64_t keep_every[] = {1000, 100000, 0};
 static const int64_t thread_counts[] = {1, 2, 0};
 
-#define RAW(api, apiname, regime, burst, ordername, order, sweep, text)                      \
-    {.name = apiname "/" regime "/" ordername, .setup = setup_raw, .run = run_blocks,       \
-     .check = check_raw, .teardown = teardown_alloc, .params = sweep, .doc = text,         \
-     .count = count_blocks, .data = &(const raw_spec){api, raw_batch, burst, order}}
+#define RAW(api, apiname, regime, burst, ordername, order, sweep, text)    \
+    {                                                                      \
+        .name = apiname "/" regime "/" ordername, .setup = setup_raw,      \
+        .run = run_blocks, .check = check_raw, .teardown = teardown_alloc, \
+        .params = sweep, .doc = text, .count = count_blocks,               \
+        .data = &(const raw_spec)                                          \
+        {                                                                  \
+            api, raw_batch, burst, order                                   \
+        }                                                                  \
+    }
 
-#define RAW_API(api, apiname, what)                                                         \
-    RAW(api, apiname, "steady", 0, "lifo", LIFO, sizes,                                     \
-        what ": 64 blocks of N bytes, freed last-in first-out; iteration = alloc + free"),  \
-    RAW(api, apiname, "burst", 1, "lifo", LIFO, burst_sizes,                                \
-        what ": 8 MiB of N-byte blocks, then all freed LIFO; iteration = alloc + free"),    \
-    RAW(api, apiname, "burst", 1, "fifo", FIFO, order_sizes, what ": the burst, freed FIFO"), \
-    RAW(api, apiname, "burst", 1, "random", RANDOM, order_sizes,                            \
-        what ": the burst, freed in random order"),                                         \
-    {.name = apiname "/realloc", .setup = setup_grow, .run = run_blocks,                    \
-     .check = check_grow, .teardown = teardown_alloc, .params = grow_sizes,                 \
-     .count = count_blocks, .data = &(const raw_spec){api, grow_batch, 0, LIFO},            \
-     .doc = what ": grow one block by 16 bytes up to N; iteration = one realloc"}
+#define RAW_API(api, apiname, what)                                          \
+    RAW(api, apiname, "steady", 0, "lifo", LIFO, sizes,                      \
+        what ": 64 blocks of N bytes, freed last-in first-out; iteration = " \
+             "alloc + free"),                                                \
+        RAW(api, apiname, "burst", 1, "lifo", LIFO, burst_sizes,             \
+            what ": 8 MiB of N-byte blocks, then all freed LIFO; iteration " \
+                 "= alloc + free"),                                          \
+        RAW(api, apiname, "burst", 1, "fifo", FIFO, order_sizes,             \
+            what ": the burst, freed FIFO"),                                 \
+        RAW(api, apiname, "burst", 1, "random", RANDOM, order_sizes,         \
+            what ": the burst, freed in random order"),                      \
+    {                                                                        \
+        .name = apiname "/realloc", .setup = setup_grow, .run = run_blocks,  \
+        .check = check_grow, .teardown = teardown_alloc,                     \
+        .params = grow_sizes, .count = count_blocks,                         \
+        .data = &(const raw_spec){api, grow_batch, 0, LIFO},                 \
+        .doc = what                                                          \
+            ": grow one block by 16 bytes up to N; iteration = one realloc"  \
+    }
 
-#define OBJ(type, make, src, text)                                                          \
-    {.name = "object/" type, .setup = setup_obj, .run = run_obj, .check = check_obj,         \
-     .teardown = teardown_obj, .count = count_obj, .doc = text,                             \
-     .data = &(const obj_spec){make, src}}
+#define OBJ(type, make, src, text)                                        \
+    {                                                                     \
+        .name = "object/" type, .setup = setup_obj, .run = run_obj,       \
+        .check = check_obj, .teardown = teardown_obj, .count = count_obj, \
+        .doc = text, .data = &(const obj_spec)                            \
+        {                                                                 \
+            make, src                                                     \
+        }                                                                 \
+    }
 
-#define INSTANCE_INIT                                                                       \
+#define INSTANCE_INIT \
     "    def __init__(self):\n        self.a = 1\n        self.b = 2\n"
 
-#define THREADS(what, kind, text)                                                           \
-    {.name = "threads/" what, .setup = setup_threads, .run = run_threads,                    \
-     .check = check_threads, .teardown = teardown_threads, .params = thread_counts,          \
-     .count = count_threads, .real_time = 1, .doc = text,                                   \
-     .data = &(const thread_spec){kind}}
+#define THREADS(what, kind, text)                                            \
+    {                                                                        \
+        .name = "threads/" what, .setup = setup_threads, .run = run_threads, \
+        .check = check_threads, .teardown = teardown_threads,                \
+        .params = thread_counts, .count = count_threads, .real_time = 1,     \
+        .doc = text, .data = &(const thread_spec)                            \
+        {                                                                    \
+            kind                                                             \
+        }                                                                    \
+    }
 
 static const pmb_case cases[] = {
-    RAW_API(&api_obj, "PyObject_Malloc", "PyObject_Malloc/Free (pymalloc <= 512 B)"),
+    RAW_API(&api_obj, "PyObject_Malloc",
+            "PyObject_Malloc/Free (pymalloc <= 512 B)"),
     RAW_API(&api_mem, "PyMem_Malloc", "PyMem_Malloc/Free"),
-    RAW_API(&api_raw, "PyMem_RawMalloc", "PyMem_RawMalloc/Free (no GIL needed)"),
+    RAW_API(&api_raw, "PyMem_RawMalloc",
+            "PyMem_RawMalloc/Free (no GIL needed)"),
     RAW_API(&api_libc, "malloc", "physical reference, libc malloc/free"),
-    OBJ("int", make_int, NULL, "PyLong_FromLong(1000000 + i); iteration = create + drop one"),
+    OBJ("int", make_int, NULL,
+        "PyLong_FromLong(1000000 + i); iteration = create + drop one"),
     OBJ("float", make_float, NULL, "PyFloat_FromDouble(i + 0.5)"),
     OBJ("tuple", make_tuple, NULL, "PyTuple_Pack(2, s, s)"),
     OBJ("list", make_list, NULL, "PyList_New(2) filled with s, s"),
     OBJ("dict", make_dict, NULL, "PyDict_New() then d[s] = s"),
     OBJ("instance", make_instance, "class C:\n" INSTANCE_INIT,
         "C() of a plain class whose __init__ sets self.a and self.b"),
-    OBJ("slots_instance", make_instance, "class C:\n    __slots__ = ('a', 'b')\n" INSTANCE_INIT,
+    OBJ("slots_instance", make_instance,
+        "class C:\n    __slots__ = ('a', 'b')\n" INSTANCE_INIT,
         "the same with __slots__ = ('a', 'b')"),
-    {.name = "fragment/random90", .setup = setup_frag, .run = run_frag, .check = check_frag,
-     .teardown = teardown_alloc, .params = random_heaps, .count = count_frag,
+    {.name = "fragment/random90",
+     .setup = setup_frag,
+     .run = run_frag,
+     .check = check_frag,
+     .teardown = teardown_alloc,
+     .params = random_heaps,
+     .count = count_frag,
      .data = &(const frag_spec){1},
-     .doc = "N ints, a random 90% freed: RSS before, at peak, after, after gc.collect()"},
-    {.name = "fragment/keep_one_in", .setup = setup_frag, .run = run_frag, .check = check_frag,
-     .teardown = teardown_alloc, .params = keep_every, .count = count_frag,
+     .doc = "N ints, a random 90% freed: RSS before, at peak, after, after "
+            "gc.collect()"},
+    {.name = "fragment/keep_one_in",
+     .setup = setup_frag,
+     .run = run_frag,
+     .check = check_frag,
+     .teardown = teardown_alloc,
+     .params = keep_every,
+     .count = count_frag,
      .data = &(const frag_spec){0},
-     .doc = "2^21 ints, all but one in every N freed: what one survivor pins (arenas)"},
+     .doc = "2^21 ints, all but one in every N freed: what one survivor pins "
+            "(arenas)"},
     THREADS("PyMem_RawMalloc", TH_RAW,
-            "threads each alloc/free 64 B through the RAW domain, no GIL; iteration = a pair"),
+            "threads each alloc/free 64 B through the RAW domain, no GIL; "
+            "iteration = a pair"),
     THREADS("PyObject_Malloc/gil", TH_OBJ_GIL,
-            "threads each alloc/free 64 B objects, holding the GIL 256 pairs at a time"),
+            "threads each alloc/free 64 B objects, holding the GIL 256 pairs "
+            "at a time"),
     THREADS("PyObject_Malloc/nogil", TH_OBJ_NOGIL,
             "the same without a GIL (free-threaded builds only)"),
     {NULL},
 };
 
-int wl_alloc_register(void) { return pmb_register_family("alloc", cases); }
+int
+wl_alloc_register(void)
+{
+    return pmb_register_family("alloc", cases);
+}

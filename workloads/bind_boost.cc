@@ -22,41 +22,61 @@ using Shared = CppResource<bp::error_already_set, 1>;
 
 PyObject *classes[BIND_NHOLDERS]; // borrowed from the module, once made
 
-template <class T> T *lvalue(PyObject *obj)
+template <class T>
+T *
+lvalue(PyObject *obj)
 {
     return static_cast<T *>(
-        bp::converter::get_lvalue_from_python(obj, bp::converter::registered<T>::converters));
+        bp::converter::get_lvalue_from_python(obj, bp::converter::registered<
+                                                       T>::converters));
 }
 
-template <class T> res_raw *raw_of(PyObject *obj)
+template <class T>
+res_raw *
+raw_of(PyObject *obj)
 {
     T *r = lvalue<T>(obj);
     return r != nullptr ? &r->raw() : nullptr;
 }
 
-template <class T> int getbuffer(PyObject *self, Py_buffer *view, int flags)
+template <class T>
+int
+getbuffer(PyObject *self, Py_buffer *view, int flags)
 {
     return res_getbuffer(raw_of<T>(self), self, view, flags);
 }
 
-template <class T> void releasebuffer(PyObject *self, Py_buffer *)
+template <class T>
+void
+releasebuffer(PyObject *self, Py_buffer *)
 {
     res_releasebuffer(raw_of<T>(self));
 }
 
-bp::object enter(bp::object self) { return self; }
+bp::object
+enter(bp::object self)
+{
+    return self;
+}
 
-template <class T> bool exit_(T &r, bp::object type, bp::object, bp::object)
+template <class T>
+bool
+exit_(T &r, bp::object type, bp::object, bp::object)
 {
     return r.exit(!type.is_none());
 }
 
-template <class T> bp::object copy(const T &r)
+template <class T>
+bp::object
+copy(const T &r)
 {
-    return bp::object(bp::handle<>(PyBytes_FromStringAndSize(r.block(), RES_BLOCK_SIZE)));
+    return bp::object(
+        bp::handle<>(PyBytes_FromStringAndSize(r.block(), RES_BLOCK_SIZE)));
 }
 
-template <class T, class Class> PyObject *finish(Class cls)
+template <class T, class Class>
+PyObject *
+finish(Class cls)
 {
     cls.def("fileno", &T::fileno)
         .def("copy", &copy<T>)
@@ -73,7 +93,8 @@ template <class T, class Class> PyObject *finish(Class cls)
 }
 
 // Both classes or neither: classes[] is set only once both exist.
-void make_classes()
+void
+make_classes()
 {
     PyObject *mod = PyModule_New("pymembench_boost");
     if (mod == nullptr) {
@@ -81,34 +102,38 @@ void make_classes()
     }
     bp::object module{bp::handle<>(bp::borrowed(mod))}; // mod is kept for good
     bp::scope in(module);
-    PyObject *value = finish<Value>(bp::class_<Value, boost::noncopyable>("Resource"));
+    PyObject *value =
+        finish<Value>(bp::class_<Value, boost::noncopyable>("Resource"));
     PyObject *shared = finish<Shared>(
-        bp::class_<Shared, std::shared_ptr<Shared>, boost::noncopyable>("SharedResource"));
+        bp::class_<Shared, std::shared_ptr<Shared>, boost::noncopyable>(
+            "SharedResource"));
     classes[BIND_HOLDER_SHARED] = shared;
     classes[BIND_HOLDER_DEFAULT] = value;
 }
 
-PyObject *boost_cls(int holder)
+PyObject *
+boost_cls(int holder)
 {
     try {
         if (classes[BIND_HOLDER_DEFAULT] == nullptr) {
             make_classes();
         }
         return classes[holder];
-    }
-    catch (...) {
+    } catch (...) {
         bp::handle_exception();
         return nullptr;
     }
 }
 
-res_raw *boost_raw_of(PyObject *obj)
+res_raw *
+boost_raw_of(PyObject *obj)
 {
     res_raw *r = raw_of<Value>(obj);
     return r != nullptr ? r : raw_of<Shared>(obj);
 }
 
-void boost_incref_spread(PyObject *const *objs, int n)
+void
+boost_incref_spread(PyObject *const *objs, int n)
 {
     for (int i = 0; i < n; i++) {
         bp::incref(objs[i]);
@@ -122,11 +147,14 @@ void boost_incref_spread(PyObject *const *objs, int n)
 // The default holder has no shared_ptr to share: extract<shared_ptr<T>>
 // makes one whose deleter holds the Python object, so the wrapper itself
 // lives on with it. The shared_ptr holder's own pointer is shared instead.
-template <class T, class Extract> int64_t keeps_from_cpp(int holder, int64_t n)
+template <class T, class Extract>
+int64_t
+keeps_from_cpp(int holder, int64_t n)
 {
     int64_t kept = 0;
     for (int64_t i = 0; i < n; i++) {
-        bp::object obj{bp::handle<>(PyObject_CallObject(classes[holder], nullptr))};
+        bp::object obj{
+            bp::handle<>(PyObject_CallObject(classes[holder], nullptr))};
         bp::extract<Extract> get(obj);
         std::shared_ptr<T> keep = get();
         int64_t live = wl_bindings_live();
@@ -137,21 +165,23 @@ template <class T, class Extract> int64_t keeps_from_cpp(int holder, int64_t n)
     return kept;
 }
 
-int64_t boost_cpp_keeps(int holder, int64_t n)
+int64_t
+boost_cpp_keeps(int holder, int64_t n)
 {
     try {
         if (holder == BIND_HOLDER_SHARED) {
-            return keeps_from_cpp<Shared, std::shared_ptr<Shared> &>(holder, n);
+            return keeps_from_cpp<Shared, std::shared_ptr<Shared> &>(holder,
+                                                                     n);
         }
         return keeps_from_cpp<Value, std::shared_ptr<Value>>(holder, n);
-    }
-    catch (...) {
+    } catch (...) {
         bp::handle_exception();
         return -1;
     }
 }
 
-int64_t boost_py_keeps(int holder, int64_t n)
+int64_t
+boost_py_keeps(int holder, int64_t n)
 {
     (void)holder; // the shared_ptr holder only
     try {
@@ -164,8 +194,7 @@ int64_t boost_py_keeps(int holder, int64_t n)
             kept += wl_bindings_live() == live;
         }
         return kept;
-    }
-    catch (...) {
+    } catch (...) {
         bp::handle_exception();
         return -1;
     }

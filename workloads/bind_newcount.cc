@@ -1,10 +1,10 @@
 // bind_newcount.cc - the global operator new and delete, replaced so that
 // the bindings family can count what C++ allocates per iteration (pybind11's
 // unique_ptr holders, its buffer_info, shared_ptr control blocks): calls and
-// bytes while wl_bindings_new_count(1) is on, on that thread only. Everything else
-// in the program goes through them too, uncounted: malloc and free, as the
-// default ones do. The aligned and nothrow forms keep their defaults, which
-// call these (nothrow) or aligned_alloc and free (aligned).
+// bytes while wl_bindings_new_count(1) is on, on that thread only. Everything
+// else in the program goes through them too, uncounted: malloc and free, as
+// the default ones do. The aligned and nothrow forms keep their defaults,
+// which call these (nothrow) or aligned_alloc and free (aligned).
 #include "bindings.h"
 
 #include <cstdlib>
@@ -13,7 +13,8 @@
 static thread_local bool counting;
 static thread_local uint64_t new_calls, new_bytes;
 
-void wl_bindings_new_count(int on)
+void
+wl_bindings_new_count(int on)
 {
     if (on) {
         new_calls = 0;
@@ -22,13 +23,15 @@ void wl_bindings_new_count(int on)
     counting = on != 0;
 }
 
-void wl_bindings_new_read(uint64_t *calls, uint64_t *bytes)
+void
+wl_bindings_new_read(uint64_t *calls, uint64_t *bytes)
 {
     *calls = new_calls;
     *bytes = new_bytes;
 }
 
-void *operator new(std::size_t n)
+void *
+operator new(std::size_t n)
 {
     if (counting) {
         new_calls++;
@@ -41,8 +44,28 @@ void *operator new(std::size_t n)
     return p;
 }
 
-void *operator new[](std::size_t n) { return ::operator new(n); }
-void operator delete(void *p) noexcept { std::free(p); }
-void operator delete[](void *p) noexcept { std::free(p); }
-void operator delete(void *p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+void *
+operator new[](std::size_t n)
+{
+    return ::operator new(n);
+}
+void
+operator delete(void *p) noexcept
+{
+    std::free(p);
+}
+void
+operator delete[](void *p) noexcept
+{
+    std::free(p);
+}
+void
+operator delete(void *p, std::size_t) noexcept
+{
+    std::free(p);
+}
+void
+operator delete[](void *p, std::size_t) noexcept
+{
+    std::free(p);
+}

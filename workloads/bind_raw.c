@@ -1,13 +1,14 @@
 /* bind_raw.c - the raw C API layer of the bindings family: the lifetime
- * family's Resource type (workloads/fixtures/resource.c) as it is, Py_INCREF and
- * Py_DECREF, a strong reference as C's way to keep an object, and a
+ * family's Resource type (workloads/fixtures/resource.c) as it is, Py_INCREF
+ * and Py_DECREF, a strong reference as C's way to keep an object, and a
  * PyCapsule as C's way to hand a resource to Python. */
 #include "bindings.h"
 #include "gbshim.h"
 
 #include <Python.h>
 
-static PyObject *raw_cls(int holder)
+static PyObject *
+raw_cls(int holder)
 {
     if (holder != BIND_HOLDER_DEFAULT) {
         PyErr_SetString(PyExc_ValueError, "the C API has no holders");
@@ -16,7 +17,8 @@ static PyObject *raw_cls(int holder)
     return (PyObject *)res_type();
 }
 
-static void raw_incref_spread(PyObject *const *objs, int n)
+static void
+raw_incref_spread(PyObject *const *objs, int n)
 {
     for (int i = 0; i < n; i++) {
         Py_INCREF(objs[i]);
@@ -30,7 +32,8 @@ static void raw_incref_spread(PyObject *const *objs, int n)
 /* The C API has no holder apart from the object: C keeps a reference of
  * its own (the reference figure for the C++ holders). Whether the resource
  * survived is read from the live counter, as the C++ layers do. */
-static int64_t raw_cpp_keeps(int holder, int64_t n)
+static int64_t
+raw_cpp_keeps(int holder, int64_t n)
 {
     int64_t kept = 0;
     (void)holder;
@@ -52,7 +55,8 @@ static int64_t raw_cpp_keeps(int holder, int64_t n)
 /* C's way to hand Python a resource it made: res_capsule_new acquires a
  * res_raw and gives it to a capsule, which C does not keep a handle to
  * beyond the call. */
-static int64_t raw_py_keeps(int holder, int64_t n)
+static int64_t
+raw_py_keeps(int holder, int64_t n)
 {
     int64_t kept = 0;
     (void)holder;

@@ -1,7 +1,7 @@
 /* bindings.c - the bindings family: one counted resource (a heap block and
- * a file descriptor, workloads/fixtures/resource.h) through each binding layer (the
- * raw C API, Boost.Python, pybind11; workloads/bindings.h), doing the same
- * jobs: create and destroy, a method call, a with block (and one that
+ * a file descriptor, workloads/fixtures/resource.h) through each binding layer
+ * (the raw C API, Boost.Python, pybind11; workloads/bindings.h), doing the
+ * same jobs: create and destroy, a method call, a with block (and one that
  * raises), a zero-copy view against a copy, INCREF/DECREF through the
  * layer's API, and the holders that let C++ or Python outlive the other.
  *
@@ -85,8 +85,16 @@ static const char bindings_src[] =
 
 /* A job: what it runs and what each iteration must do to the counters. */
 typedef enum {
-    JOB_CREATE, JOB_METHOD, JOB_WITH, JOB_WITH_RAISE, JOB_VIEW, JOB_COPY,
-    JOB_INCREF, JOB_CPP_KEEPS, JOB_PY_KEEPS, JOB_LEAK,
+    JOB_CREATE,
+    JOB_METHOD,
+    JOB_WITH,
+    JOB_WITH_RAISE,
+    JOB_VIEW,
+    JOB_COPY,
+    JOB_INCREF,
+    JOB_CPP_KEEPS,
+    JOB_PY_KEEPS,
+    JOB_LEAK,
 } bind_job;
 
 typedef struct job_spec {
@@ -109,18 +117,20 @@ typedef struct bind_row {
 static struct {
     const bind_row *row;
     pyloop loop;
-    PyObject *obj;            /* owned: the instance of on_instance jobs */
-    PyObject *objs[SPREAD];   /* owned: what the refcount job touches */
-    Py_ssize_t refs[SPREAD];  /* their counts before the run */
-    int64_t live_before;      /* resources alive before setup */
-    int64_t kept;             /* C/C++ jobs: iterations the resource outlived its handle */
+    PyObject *obj;           /* owned: the instance of on_instance jobs */
+    PyObject *objs[SPREAD];  /* owned: what the refcount job touches */
+    Py_ssize_t refs[SPREAD]; /* their counts before the run */
+    int64_t live_before;     /* resources alive before setup */
+    int64_t kept; /* C/C++ jobs: iterations the resource outlived its handle */
 } bd;
 
 static int check_counts(int64_t iterations);
 
-/* --- set-up and teardown ------------------------------------------------------ */
+/* --- set-up and teardown
+ * ------------------------------------------------------ */
 
-static void teardown_bindings(void)
+static void
+teardown_bindings(void)
 {
     pyloop_clear(&bd.loop);
     Py_CLEAR(bd.obj);
@@ -131,7 +141,8 @@ static void teardown_bindings(void)
 }
 
 /* An instance for the on_instance jobs, its block filled with PATTERN. */
-static int make_instance(const bind_row *row)
+static int
+make_instance(const bind_row *row)
 {
     PyObject *cls = row->layer->cls(row->holder);
     bd.obj = cls != NULL ? PyObject_CallObject(cls, NULL) : NULL;
@@ -145,7 +156,8 @@ static int make_instance(const bind_row *row)
 
 /* Compile the snippet, call it once untimed (warming caches and proving
  * the check's logic), then zero the counters. */
-static int setup_snippet(const bind_row *row)
+static int
+setup_snippet(const bind_row *row)
 {
     PyObject *extra = NULL, *warm = NULL;
     const job_spec *spec = row->spec;
@@ -155,8 +167,8 @@ static int setup_snippet(const bind_row *row)
     }
     PyObject *arg = spec->on_instance ? bd.obj : row->layer->cls(row->holder);
     extra = arg != NULL ? PyTuple_Pack(1, arg) : NULL;
-    if (extra == NULL || pyloop_init(&bd.loop, bindings_src, spec->fn, NULL, LOOP_CALL,
-                                     extra) < 0) {
+    if (extra == NULL || pyloop_init(&bd.loop, bindings_src, spec->fn, NULL,
+                                     LOOP_CALL, extra) < 0) {
         goto error;
     }
     Py_CLEAR(extra);
@@ -175,7 +187,8 @@ error:
     return pmb_fail("cannot prepare %s on %s", spec->fn, row->layer->library);
 }
 
-static int setup_bindings(int64_t param)
+static int
+setup_bindings(int64_t param)
 {
     (void)param;
     const bind_row *row = pmb_data();
@@ -192,7 +205,8 @@ static int setup_bindings(int64_t param)
     }
     if (row->spec->job == JOB_INCREF) {
         for (int i = 0; i < SPREAD; i++) {
-            bd.objs[i] = PyObject_CallObject((PyObject *)&PyBaseObject_Type, NULL);
+            bd.objs[i] =
+                PyObject_CallObject((PyObject *)&PyBaseObject_Type, NULL);
             if (bd.objs[i] == NULL) {
                 return pmb_fail("cannot make the objects");
             }
@@ -203,11 +217,13 @@ static int setup_bindings(int64_t param)
     return 0;
 }
 
-/* --- the checks ------------------------------------------------------------------ */
+/* --- the checks
+ * ------------------------------------------------------------------ */
 
 /* The snippet's last result is what the job must leave: the descriptor,
  * a view of the block itself, a copy of it elsewhere, or the count. */
-static int check_result(void)
+static int
+check_result(void)
 {
     const job_spec *spec = bd.row->spec;
     PyObject *last = bd.loop.last;
@@ -219,23 +235,28 @@ static int check_result(void)
     case JOB_METHOD: {
         long fd = PyLong_AsLong(last);
         if (fd != raw->fd) { /* -1 with an exception: pmb_fail appends it */
-            return pmb_fail("fileno() returned %ld, the descriptor is %d", fd, raw->fd);
+            return pmb_fail("fileno() returned %ld, the descriptor is %d", fd,
+                            raw->fd);
         }
         return 0;
     }
     case JOB_VIEW: {
         Py_buffer view;
-        if (!PyMemoryView_Check(last) || PyObject_GetBuffer(last, &view, PyBUF_SIMPLE) < 0) {
+        if (!PyMemoryView_Check(last) ||
+            PyObject_GetBuffer(last, &view, PyBUF_SIMPLE) < 0) {
             return pmb_fail("view did not return a memoryview");
         }
-        int same = view.buf == raw->block && view.len == RES_BLOCK_SIZE && view.readonly;
+        int same = view.buf == raw->block && view.len == RES_BLOCK_SIZE &&
+                   view.readonly;
         PyBuffer_Release(&view);
         if (!same) {
-            return pmb_fail("the view is not the block itself (a copy, or the wrong size)");
+            return pmb_fail("the view is not the block itself (a copy, or the "
+                            "wrong size)");
         }
         /* the last view is alive; every earlier one was released */
         if (raw->exports != 1) {
-            return pmb_fail("%d views alive on the block, expected 1", raw->exports);
+            return pmb_fail("%d views alive on the block, expected 1",
+                            raw->exports);
         }
         return 0;
     }
@@ -252,8 +273,8 @@ static int check_result(void)
     default: {
         long long got = PyLong_AsLongLong(last);
         if (got != bd.loop.per_call) {
-            return pmb_fail("%s: %lld of %lld loop bodies ended as expected", spec->fn, got,
-                            (long long)bd.loop.per_call);
+            return pmb_fail("%s: %lld of %lld loop bodies ended as expected",
+                            spec->fn, got, (long long)bd.loop.per_call);
         }
         return 0;
     }
@@ -261,7 +282,8 @@ static int check_result(void)
 }
 
 /* The resource's counters match `iterations` iterations of the job. */
-static int check_counts(int64_t iterations)
+static int
+check_counts(int64_t iterations)
 {
     const job_spec *spec = bd.row->spec;
     const res_counts *c = res_get();
@@ -271,28 +293,36 @@ static int check_counts(int64_t iterations)
         return -1;
     }
     if (c->live != bd.live_before + held) {
-        return pmb_fail("%lld resources alive, expected %lld", (long long)c->live,
+        return pmb_fail("%lld resources alive, expected %lld",
+                        (long long)c->live,
                         (long long)(bd.live_before + held));
     }
     if (c->double_releases != 0) {
-        return pmb_fail("%lld resources released twice", (long long)c->double_releases);
+        return pmb_fail("%lld resources released twice",
+                        (long long)c->double_releases);
     }
     if (c->acquired != n || c->released != n) {
-        return pmb_fail("%lld acquired and %lld released, expected %lld", (long long)c->acquired,
-                        (long long)c->released, (long long)n);
+        return pmb_fail("%lld acquired and %lld released, expected %lld",
+                        (long long)c->acquired, (long long)c->released,
+                        (long long)n);
     }
-    if (c->released_by_dealloc != n * spec->by_dealloc || c->exits != n * spec->exits ||
+    if (c->released_by_dealloc != n * spec->by_dealloc ||
+        c->exits != n * spec->exits ||
         c->exits_with_exception != n * spec->with_exception) {
-        return pmb_fail("released by deallocation %lld, by __exit__ %lld (%lld with an "
+        return pmb_fail("released by deallocation %lld, by __exit__ %lld "
+                        "(%lld with an "
                         "exception); expected %lld, %lld, %lld",
                         (long long)c->released_by_dealloc, (long long)c->exits,
-                        (long long)c->exits_with_exception, (long long)(n * spec->by_dealloc),
-                        (long long)(n * spec->exits), (long long)(n * spec->with_exception));
+                        (long long)c->exits_with_exception,
+                        (long long)(n * spec->by_dealloc),
+                        (long long)(n * spec->exits),
+                        (long long)(n * spec->with_exception));
     }
     return 0;
 }
 
-static int check_bindings(const pmb_result *r)
+static int
+check_bindings(const pmb_result *r)
 {
     const job_spec *spec = bd.row->spec;
     if (check_counts(r->iterations) < 0) {
@@ -300,15 +330,18 @@ static int check_bindings(const pmb_result *r)
     }
     if ((spec->job == JOB_CPP_KEEPS || spec->job == JOB_PY_KEEPS) &&
         bd.kept != r->timed_iterations) {
-        return pmb_fail("the resource outlived the %s handle in %lld of %lld iterations",
-                        spec->job == JOB_CPP_KEEPS ? "Python" : "C++", (long long)bd.kept,
-                        (long long)r->timed_iterations);
+        return pmb_fail("the resource outlived the %s handle in %lld of %lld "
+                        "iterations",
+                        spec->job == JOB_CPP_KEEPS ? "Python" : "C++",
+                        (long long)bd.kept, (long long)r->timed_iterations);
     }
     if (spec->job == JOB_INCREF) {
         for (int i = 0; i < SPREAD; i++) {
             if (Py_REFCNT(bd.objs[i]) != bd.refs[i]) {
-                return pmb_fail("object %d: reference count %zd after the run, %zd before", i,
-                                (Py_ssize_t)Py_REFCNT(bd.objs[i]), (Py_ssize_t)bd.refs[i]);
+                return pmb_fail("object %d: reference count %zd after the "
+                                "run, %zd before",
+                                i, (Py_ssize_t)Py_REFCNT(bd.objs[i]),
+                                (Py_ssize_t)bd.refs[i]);
             }
         }
         return pmb_check_nothing_live(r);
@@ -316,9 +349,11 @@ static int check_bindings(const pmb_result *r)
     return pmb_check_no_leak(r, NO_LEAK_SLACK);
 }
 
-/* --- the runs -------------------------------------------------------------------- */
+/* --- the runs
+ * -------------------------------------------------------------------- */
 
-static void run_c_jobs(gbs_state *st)
+static void
+run_c_jobs(gbs_state *st)
 {
     const bind_row *row = bd.row;
     switch (row->spec->job) {
@@ -348,7 +383,8 @@ static void run_c_jobs(gbs_state *st)
 
 /* C++ operator new is counted where a C++ layer is built (the raw layer's
  * rows then show its zero beside them); without one, nothing replaced it. */
-static void run_bindings(gbs_state *st, int64_t param)
+static void
+run_bindings(gbs_state *st, int64_t param)
 {
     (void)param;
     bd.kept = 0;
@@ -365,18 +401,23 @@ static void run_bindings(gbs_state *st, int64_t param)
 #ifdef PYMB_HAVE_CXX_LAYER
     wl_bindings_new_count(0);
     wl_bindings_new_read(&calls, &bytes);
-    gbs_counter(st, "cxx_new_per_iter", (double)calls, GBS_COUNTER_AVG_ITERATIONS);
-    gbs_counter(st, "cxx_new_bytes_per_iter", (double)bytes, GBS_COUNTER_AVG_ITERATIONS);
+    gbs_counter(st, "cxx_new_per_iter", (double)calls,
+                GBS_COUNTER_AVG_ITERATIONS);
+    gbs_counter(st, "cxx_new_bytes_per_iter", (double)bytes,
+                GBS_COUNTER_AVG_ITERATIONS);
 #endif
 }
 
-/* --- the rows -------------------------------------------------------------------- */
+/* --- the rows
+ * -------------------------------------------------------------------- */
 
-/*                                      job            fn            inst per dealloc exit exc */
+/*                                      job            fn            inst per
+ * dealloc exit exc */
 static const job_spec create_spec = {JOB_CREATE, "create", 0, 1, 1, 0, 0};
 static const job_spec method_spec = {JOB_METHOD, "method", 1, 0, 0, 0, 0};
 static const job_spec with_spec = {JOB_WITH, "with_block", 0, 1, 0, 1, 0};
-static const job_spec raise_spec = {JOB_WITH_RAISE, "with_raise", 0, 1, 0, 1, 1};
+static const job_spec raise_spec =
+    {JOB_WITH_RAISE, "with_raise", 0, 1, 0, 1, 1};
 static const job_spec view_spec = {JOB_VIEW, "view", 1, 0, 0, 0, 0};
 static const job_spec copy_spec = {JOB_COPY, "copy", 1, 0, 0, 0, 0};
 static const job_spec incref_spec = {JOB_INCREF, NULL, 0, 0, 0, 0, 0};
@@ -389,76 +430,95 @@ static const job_spec leak_spec = {JOB_LEAK, "leak", 0, 1, 1, 0, 0};
  * Which holders a layer has for a job is written here, row by row; the
  * holder matters for create and the holder jobs only. A layer the build
  * lacks expands to no rows. */
-#define ROW(spec_, job, doc_, layer_, holder_, suffix, note)                                  \
-    {.name = job "/" suffix, .setup = setup_bindings, .run = run_bindings,                   \
-     .check = check_bindings, .teardown = teardown_bindings,                                 \
-     .data = &(const bind_row){&spec_, &layer_, holder_}, .doc = doc_ " (" note ")"},
+#define ROW(spec_, job, doc_, layer_, holder_, suffix, note) \
+    {.name = job "/" suffix,                                 \
+     .setup = setup_bindings,                                \
+     .run = run_bindings,                                    \
+     .check = check_bindings,                                \
+     .teardown = teardown_bindings,                          \
+     .data = &(const bind_row){&spec_, &layer_, holder_},    \
+     .doc = doc_ " (" note ")"},
 
 #define SHARED_PTR ", std::shared_ptr holder"
-#define RAW(spec, job, doc)                                                                   \
-    ROW(spec, job, doc, wl_bindings_raw, BIND_HOLDER_DEFAULT, "raw", BIND_RAW_LIBRARY)
+#define RAW(spec, job, doc)                                          \
+    ROW(spec, job, doc, wl_bindings_raw, BIND_HOLDER_DEFAULT, "raw", \
+        BIND_RAW_LIBRARY)
 #ifdef PYMB_HAVE_BOOST_PYTHON
-#define BOOST(spec, job, doc)                                                                 \
-    ROW(spec, job, doc, wl_bindings_boost, BIND_HOLDER_DEFAULT, "boost",                      \
+#define BOOST(spec, job, doc)                                            \
+    ROW(spec, job, doc, wl_bindings_boost, BIND_HOLDER_DEFAULT, "boost", \
         PYMB_BOOST_PYTHON_LIBRARY)
-#define BOOST_SHARED(spec, job, doc)                                                          \
-    ROW(spec, job, doc, wl_bindings_boost, BIND_HOLDER_SHARED, "boost_shared_ptr",            \
-        PYMB_BOOST_PYTHON_LIBRARY SHARED_PTR)
+#define BOOST_SHARED(spec, job, doc)                           \
+    ROW(spec, job, doc, wl_bindings_boost, BIND_HOLDER_SHARED, \
+        "boost_shared_ptr", PYMB_BOOST_PYTHON_LIBRARY SHARED_PTR)
 #else
 #define BOOST(spec, job, doc)
 #define BOOST_SHARED(spec, job, doc)
 #endif
 #ifdef PYMB_HAVE_PYBIND11
-#define PYBIND11(spec, job, doc)                                                              \
-    ROW(spec, job, doc, wl_bindings_pybind11, BIND_HOLDER_DEFAULT, "pybind11",                \
-        PYMB_PYBIND11_LIBRARY)
-#define PYBIND11_SHARED(spec, job, doc)                                                       \
-    ROW(spec, job, doc, wl_bindings_pybind11, BIND_HOLDER_SHARED, "pybind11_shared_ptr",      \
-        PYMB_PYBIND11_LIBRARY SHARED_PTR)
+#define PYBIND11(spec, job, doc)                                   \
+    ROW(spec, job, doc, wl_bindings_pybind11, BIND_HOLDER_DEFAULT, \
+        "pybind11", PYMB_PYBIND11_LIBRARY)
+#define PYBIND11_SHARED(spec, job, doc)                           \
+    ROW(spec, job, doc, wl_bindings_pybind11, BIND_HOLDER_SHARED, \
+        "pybind11_shared_ptr", PYMB_PYBIND11_LIBRARY SHARED_PTR)
 #else
 #define PYBIND11(spec, job, doc)
 #define PYBIND11_SHARED(spec, job, doc)
 #endif
 /* A job every layer runs the same way, with its default holder. */
-#define EVERY_LAYER(spec, job, doc)                                                           \
+#define EVERY_LAYER(spec, job, doc) \
     RAW(spec, job, doc) BOOST(spec, job, doc) PYBIND11(spec, job, doc)
 
-#define CREATE_DOC "R(): make a wrapper (acquires) and drop it (destructor releases); " \
-                   "iteration = one object"
-#define CPP_KEEPS_DOC "C++ keeps the resource (shared_ptr; raw: a reference) after " \
-                      "Python's reference goes, then drops it"
-#define PY_KEEPS_DOC "C++ makes it (make_shared; raw: a capsule), hands it to Python " \
-                     "and drops its handle; Python drops it last"
+#define CREATE_DOC                                                       \
+    "R(): make a wrapper (acquires) and drop it (destructor releases); " \
+    "iteration = one object"
+#define CPP_KEEPS_DOC                                              \
+    "C++ keeps the resource (shared_ptr; raw: a reference) after " \
+    "Python's reference goes, then drops it"
+#define PY_KEEPS_DOC                                                  \
+    "C++ makes it (make_shared; raw: a capsule), hands it to Python " \
+    "and drops its handle; Python drops it last"
 
 static const pmb_case cases[] = {
-    RAW(create_spec, "create", CREATE_DOC)
-    BOOST(create_spec, "create", CREATE_DOC)
-    BOOST_SHARED(create_spec, "create", CREATE_DOC)
-    PYBIND11(create_spec, "create", CREATE_DOC)
-    PYBIND11_SHARED(create_spec, "create", CREATE_DOC)
-    EVERY_LAYER(method_spec, "method", "r.fileno(): one bound method call returning an int")
-    EVERY_LAYER(with_spec, "with", "with R() as r: pass; __exit__ releases")
-    EVERY_LAYER(raise_spec, "with_raise", "with R(): raise, caught outside; __exit__ releases")
-    EVERY_LAYER(view_spec, "buffer/view", "memoryview(r): the 4 KiB block itself, no copy")
-    EVERY_LAYER(copy_spec, "buffer/copy", "r.copy(): the 4 KiB block copied into a new bytes")
-    EVERY_LAYER(incref_spec, "incref", "one INCREF and one DECREF through the layer's API, "
-                                       "64 objects in turn (spread, not one object)")
+    RAW(create_spec, "create",
+        CREATE_DOC) BOOST(create_spec, "create",
+                          CREATE_DOC) BOOST_SHARED(create_spec, "create",
+                                                   CREATE_DOC)
+        PYBIND11(create_spec, "create",
+                 CREATE_DOC) PYBIND11_SHARED(create_spec, "create", CREATE_DOC)
+            EVERY_LAYER(method_spec, "method",
+                        "r.fileno(): one bound method call returning an int")
+                EVERY_LAYER(with_spec, "with",
+                            "with R() as r: pass; __exit__ releases")
+                    EVERY_LAYER(raise_spec, "with_raise",
+                                "with R(): raise, caught outside; __exit__ "
+                                "releases")
+                        EVERY_LAYER(view_spec, "buffer/view",
+                                    "memoryview(r): the 4 KiB block itself, "
+                                    "no copy")
+                            EVERY_LAYER(copy_spec, "buffer/copy",
+                                        "r.copy(): the 4 KiB block copied "
+                                        "into a new bytes")
+                                EVERY_LAYER(incref_spec, "incref",
+                                            "one INCREF and one DECREF "
+                                            "through the layer's API, "
+                                            "64 objects in turn (spread, not "
+                                            "one object)")
     /* pybind11's default holder, a unique_ptr, cannot be shared with C++ */
     RAW(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
-    BOOST(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
-    BOOST_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
-    PYBIND11_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+        BOOST(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+            BOOST_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+                PYBIND11_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
     /* what C++ hands over is a shared_ptr on either C++ layer */
     RAW(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
-    BOOST_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
-    PYBIND11_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
-    {NULL},
+        BOOST_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
+            PYBIND11_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC){NULL},
 };
 
 /* Registered only with PYMB_SELFTEST=1 (tests/check_bindings.py). */
 static const pmb_case selftest_cases[] = {
-    EVERY_LAYER(leak_spec, "selftest/leak", "planted fault: every resource kept alive")
-    {NULL},
+    EVERY_LAYER(leak_spec, "selftest/leak",
+                "planted fault: every resource kept alive"){NULL},
 };
 
 #if defined(PYMB_BOOST_PYTHON_SKIP) || defined(PYMB_PYBIND11_SKIP)
@@ -469,7 +529,8 @@ typedef struct unavailable_layer {
     const char *why;
 } unavailable_layer;
 
-static int setup_unavailable(int64_t param)
+static int
+setup_unavailable(int64_t param)
 {
     (void)param;
     const unavailable_layer *u = pmb_data();
@@ -477,9 +538,13 @@ static int setup_unavailable(int64_t param)
 }
 
 /* setup always skips: run and check are never reached */
-#define UNAVAILABLE(layer, library, why)                                                      \
-    {.name = "unavailable/" layer, .setup = setup_unavailable, .run = run_bindings,          \
-     .check = check_bindings, .data = &(const unavailable_layer){library, why}, .doc = why},
+#define UNAVAILABLE(layer, library, why)               \
+    {.name = "unavailable/" layer,                     \
+     .setup = setup_unavailable,                       \
+     .run = run_bindings,                              \
+     .check = check_bindings,                          \
+     .data = &(const unavailable_layer){library, why}, \
+     .doc = why},
 #endif
 
 static const pmb_case unavailable_cases[] = {
@@ -487,9 +552,9 @@ static const pmb_case unavailable_cases[] = {
     UNAVAILABLE("boost", "Boost.Python", PYMB_BOOST_PYTHON_SKIP)
 #endif
 #ifdef PYMB_PYBIND11_SKIP
-    UNAVAILABLE("pybind11", "pybind11", PYMB_PYBIND11_SKIP)
+        UNAVAILABLE("pybind11", "pybind11", PYMB_PYBIND11_SKIP)
 #endif
-    {NULL},
+            {NULL},
 };
 
 static const bind_layer *const layers[] = {
@@ -505,14 +570,17 @@ static const bind_layer *const layers[] = {
 
 /* The rows go in three tables, registered in this order, because the
  * selftest rows come between the others only when PYMB_SELFTEST=1. */
-int wl_bindings_register(void)
+int
+wl_bindings_register(void)
 {
     char layers_text[256] = "";
     size_t used = 0;
     for (size_t l = 0; l < NLAYERS; l++) {
-        int k = snprintf(layers_text + used, sizeof(layers_text) - used, "%s%s (%s)",
-                         l > 0 ? ", " : "", layers[l]->name, layers[l]->library);
-        used += k > 0 && (size_t)k < sizeof(layers_text) - used ? (size_t)k : 0;
+        int k = snprintf(layers_text + used, sizeof(layers_text) - used,
+                         "%s%s (%s)", l > 0 ? ", " : "", layers[l]->name,
+                         layers[l]->library);
+        used +=
+            k > 0 && (size_t)k < sizeof(layers_text) - used ? (size_t)k : 0;
     }
     gbs_add_context("bindings_layers", layers_text);
     if (pmb_register_family("bindings", cases) < 0) {

@@ -1,9 +1,9 @@
 /* bindings.h - what one binding layer gives the bindings family
  * (workloads/bindings.c): the raw C API (bind_raw.c), Boost.Python
  * (bind_boost.cc) and pybind11 (bind_pybind11.cc) each wrap the same counted
- * resource (workloads/fixtures/resource.h) and fill one bind_layer. The C++ layers are
- * compiled only where CMake found the library for the interpreter; it then
- * defines PYMB_HAVE_BOOST_PYTHON or PYMB_HAVE_PYBIND11, and otherwise
+ * resource (workloads/fixtures/resource.h) and fill one bind_layer. The C++
+ * layers are compiled only where CMake found the library for the interpreter;
+ * it then defines PYMB_HAVE_BOOST_PYTHON or PYMB_HAVE_PYBIND11, and otherwise
  * PYMB_BOOST_PYTHON_SKIP / PYMB_PYBIND11_SKIP: why not, in one line.
  *
  * Layer functions never throw: a C++ exception becomes a Python exception.

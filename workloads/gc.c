@@ -21,13 +21,17 @@
 
 #include <Python.h>
 
-#define MIN_GARBAGE 4096  /* objects per collection in the shape cases */
-#define LOOP_CALL 1000    /* loop bodies per snippet call */
-#define C_BATCH 1000      /* iterations per shim call in C loops */
-#define GARBAGE_CAP 10000 /* C loops collect (clock paused) at this much garbage */
-#define MEMORY_CAP 100000 /* the memory cases let this much garbage pile up */
-#define KEEP_CAP 200000   /* old_heap_build drops its survivors at this many */
-#define OLD_HEAP 100000   /* objects in the old heap of old_heap_build */
+#define MIN_GARBAGE 4096 /* objects per collection in the shape cases */
+#define LOOP_CALL 1000   /* loop bodies per snippet call */
+#define C_BATCH 1000     /* iterations per shim call in C loops */
+/* C loops collect (clock paused) at this much garbage */
+#define GARBAGE_CAP 10000
+/* the memory cases let this much garbage pile up */
+#define MEMORY_CAP 100000
+/* old_heap_build drops its survivors at this many */
+#define KEEP_CAP 200000
+/* objects in the old heap of old_heap_build */
+#define OLD_HEAP 100000
 
 /* Garbage builders, loops and finalizer classes. Every builder takes
  * (k, n): k structures of n nodes, all dropped on return. */
@@ -122,50 +126,55 @@ enum { AT_CAP_NOTHING, AT_CAP_COLLECT, AT_CAP_DROP_KEPT };
 /* What tells rows that share functions apart; each setup reads the fields
  * of its group. */
 typedef struct gc_spec {
-    const char *fn;      /* the gc_src function: a garbage builder or a loop */
+    const char *fn; /* the gc_src function: a garbage builder or a loop */
     /* collect, finalizer: the garbage's shape */
-    Py_ssize_t nodes;    /* nodes per structure; 0: the case's param */
-    Py_ssize_t tracked;  /* tracked objects per node, at least */
-    int finalizers;      /* finalizer_pairs: setup notes the calls; its n is resurrect */
-    int resurrect;       /* __del__ resurrects: no fixed count (collect() skips them) */
+    Py_ssize_t nodes;   /* nodes per structure; 0: the case's param */
+    Py_ssize_t tracked; /* tracked objects per node, at least */
+    int finalizers;     /* finalizer_pairs: setup notes the calls; its n is
+                           resurrect */
+    int resurrect; /* __del__ resurrects: no fixed count (collect() skips them)
+                    */
     /* auto, garbage_memory, old_heap_build, edge: the collector's setting */
-    int enabled;         /* the collector on */
-    int threshold;       /* gc.set_threshold(param, 10, 10) */
-    int at_cap;          /* AT_CAP_* */
-    int64_t cap;         /* allocations between batch-end steps */
-    int check_signals;   /* the C loop calls PyErr_CheckSignals() */
-    int frozen;          /* old_heap_build: the old heap moved away by gc.freeze() */
-    int weak;            /* edge: the back-link is a weakref */
+    int enabled;       /* the collector on */
+    int threshold;     /* gc.set_threshold(param, 10, 10) */
+    int at_cap;        /* AT_CAP_* */
+    int64_t cap;       /* allocations between batch-end steps */
+    int check_signals; /* the C loop calls PyErr_CheckSignals() */
+    int frozen; /* old_heap_build: the old heap moved away by gc.freeze() */
+    int weak;   /* edge: the back-link is a weakref */
 } gc_spec;
 
 static struct {
     gcx_saved saved;
-    pyloop loop;           /* the timed snippet, for loop cases */
-    PyObject *build;       /* owned: garbage builder, for collect cases */
-    PyObject *build_args;  /* owned: (k, n) */
-    PyObject *heap;        /* owned or NULL: objects kept alive for the case */
-    Py_ssize_t expected;   /* objects one collection must find; -1: not fixed */
-    Py_ssize_t objects;    /* tracked objects one build leaves */
-    int64_t found;         /* objects collected by timed collections */
-    int64_t mismatches;    /* timed collections that found != expected */
-    Py_ssize_t traversed;  /* tracked objects a full collection visits */
+    pyloop loop;          /* the timed snippet, for loop cases */
+    PyObject *build;      /* owned: garbage builder, for collect cases */
+    PyObject *build_args; /* owned: (k, n) */
+    PyObject *heap;       /* owned or NULL: objects kept alive for the case */
+    Py_ssize_t expected;  /* objects one collection must find; -1: not fixed */
+    Py_ssize_t objects;   /* tracked objects one build leaves */
+    int64_t found;        /* objects collected by timed collections */
+    int64_t mismatches;   /* timed collections that found != expected */
+    Py_ssize_t traversed; /* tracked objects a full collection visits */
     gcx_stats before, run; /* stats before the run; their change over it */
     int64_t explicit_collections; /* batch-end ones */
     int64_t finalized_before[3];
-    int at_cap;            /* AT_CAP_* */
+    int at_cap; /* AT_CAP_* */
     int64_t cap;
-    int check_signals;     /* the C loop calls PyErr_CheckSignals() */
+    int check_signals; /* the C loop calls PyErr_CheckSignals() */
     int frozen;
     Py_ssize_t frozen_count; /* gc.get_freeze_count() */
-    int64_t garbage_peak;  /* largest live-byte growth seen at a cap (hook on) */
-    int hook;              /* the counting hook is installed */
-    int want_enabled;      /* old_heap_build: the collector should be on */
+    int64_t
+        garbage_peak; /* largest live-byte growth seen at a cap (hook on) */
+    int hook;         /* the counting hook is installed */
+    int want_enabled; /* old_heap_build: the collector should be on */
 } g;
 
-/* --- shared set-up -------------------------------------------------------------- */
+/* --- shared set-up
+ * -------------------------------------------------------------- */
 
 /* A sibling of fn in its snippet's globals; borrowed or NULL with an error. */
-static PyObject *sibling(PyObject *fn, const char *name)
+static PyObject *
+sibling(PyObject *fn, const char *name)
 {
     PyObject *o = PyDict_GetItemString(PyFunction_GetGlobals(fn), name);
     if (o == NULL) {
@@ -175,14 +184,16 @@ static PyObject *sibling(PyObject *fn, const char *name)
 }
 
 /* Call sibling `name` of fn with no arguments; new reference or NULL. */
-static PyObject *call_sibling(PyObject *fn, const char *name)
+static PyObject *
+call_sibling(PyObject *fn, const char *name)
 {
     PyObject *f = sibling(fn, name);
     return f != NULL ? PyObject_CallObject(f, NULL) : NULL;
 }
 
 /* Save the collector's settings, then enable or disable it. */
-static int gc_prepare(int enabled)
+static int
+gc_prepare(int enabled)
 {
     if (gcx_init() < 0 || gcx_save(&g.saved) < 0 || gcx_enable(enabled) < 0) {
         return pmb_fail("cannot prepare the collector");
@@ -191,7 +202,8 @@ static int gc_prepare(int enabled)
     return 0;
 }
 
-static void teardown_gc(void)
+static void
+teardown_gc(void)
 {
     pyloop_clear(&g.loop);
     Py_CLEAR(g.build);
@@ -208,7 +220,8 @@ static void teardown_gc(void)
     memset(&g, 0, sizeof(g));
 }
 
-static PyObject *call_build(void)
+static PyObject *
+call_build(void)
 {
     return PyObject_Call(g.build, g.build_args, NULL);
 }
@@ -217,7 +230,8 @@ static PyObject *call_build(void)
  * collection. The objects one collection must find are counted here, as
  * the growth of gc.get_objects(), and proved by one untimed collection.
  * lower < 0: no fixed count (collect() does not count resurrected objects). */
-static int setup_shape(const char *name, Py_ssize_t k, Py_ssize_t n, Py_ssize_t lower)
+static int
+setup_shape(const char *name, Py_ssize_t k, Py_ssize_t n, Py_ssize_t lower)
 {
     if (gc_prepare(0) < 0) {
         return -1;
@@ -240,22 +254,25 @@ static int setup_shape(const char *name, Py_ssize_t k, Py_ssize_t n, Py_ssize_t 
         return 0;
     }
     if (found != t1 - t0 || found < lower) {
-        return pmb_fail("%s: collect(0) found %zd objects; the builder left %zd tracked "
-                        "objects and the shape implies at least %zd", name, found, t1 - t0,
-                        lower);
+        return pmb_fail("%s: collect(0) found %zd objects; the builder left "
+                        "%zd tracked "
+                        "objects and the shape implies at least %zd",
+                        name, found, t1 - t0, lower);
     }
     g.expected = found;
     return 0;
 }
 
 /* k structures of n nodes, k*n >= MIN_GARBAGE. */
-static Py_ssize_t structures(Py_ssize_t n)
+static Py_ssize_t
+structures(Py_ssize_t n)
 {
     return n >= MIN_GARBAGE ? 1 : (MIN_GARBAGE + n - 1) / n;
 }
 
 /* The row's shape: k structures of n nodes, k * n >= MIN_GARBAGE. */
-static int setup_collect(int64_t param)
+static int
+setup_collect(int64_t param)
 {
     const gc_spec *s = pmb_data();
     Py_ssize_t n = s->nodes > 0 ? s->nodes : (Py_ssize_t)param;
@@ -270,8 +287,8 @@ static int setup_collect(int64_t param)
     }
     counts = call_sibling(g.build, "finalizer_counts");
     if (counts == NULL ||
-        !PyArg_ParseTuple(counts, "LLL", &g.finalized_before[0], &g.finalized_before[1],
-                          &g.finalized_before[2])) {
+        !PyArg_ParseTuple(counts, "LLL", &g.finalized_before[0],
+                          &g.finalized_before[1], &g.finalized_before[2])) {
         Py_XDECREF(counts);
         return pmb_fail("cannot read the finalizer counts");
     }
@@ -279,12 +296,14 @@ static int setup_collect(int64_t param)
     return 0;
 }
 
-/* --- collecting garbage of a known shape ------------------------------------------ */
+/* --- collecting garbage of a known shape
+ * ------------------------------------------ */
 
 /* Untimed before each collection of a resurrect case: the objects the last
  * collection resurrected are dropped and freed (their finalizers must not
  * run again). */
-static int drop_resurrected(void)
+static int
+drop_resurrected(void)
 {
     PyObject *r = call_sibling(g.build, "release_saved");
     Py_XDECREF(r);
@@ -292,7 +311,8 @@ static int drop_resurrected(void)
 }
 
 /* Iteration: build the garbage (clock paused), then gc.collect(0) timed. */
-static void run_collect(gbs_state *st, int64_t param)
+static void
+run_collect(gbs_state *st, int64_t param)
 {
     (void)param;
     int resurrect = g.expected < 0;
@@ -316,32 +336,42 @@ static void run_collect(gbs_state *st, int64_t param)
         g.found += n;
         g.mismatches += !resurrect && n != g.expected;
     }
-    /* per object built: a resurrecting collection does not count its objects */
+    /* per object built: a resurrecting collection does not count its objects
+     */
     double objects = (double)g.objects * (double)gbs_iterations(st);
     gbs_set_items_processed(st, (int64_t)objects);
-    gbs_counter(st, "collected_per_iter", (double)g.found, GBS_COUNTER_AVG_ITERATIONS);
-    gbs_counter(st, "seconds_per_object", objects, GBS_COUNTER_RATE | GBS_COUNTER_INVERT);
+    gbs_counter(st, "collected_per_iter", (double)g.found,
+                GBS_COUNTER_AVG_ITERATIONS);
+    gbs_counter(st, "seconds_per_object", objects,
+                GBS_COUNTER_RATE | GBS_COUNTER_INVERT);
 }
 
-static int check_collect(const pmb_result *r)
+static int
+check_collect(const pmb_result *r)
 {
     if (g.mismatches != 0) {
-        return pmb_fail("%lld of %lld collections found other than %zd objects",
-                        (long long)g.mismatches, (long long)r->iterations, g.expected);
+        return pmb_fail("%lld of %lld collections found other than %zd "
+                        "objects",
+                        (long long)g.mismatches, (long long)r->iterations,
+                        g.expected);
     }
     if (g.found != r->iterations * g.expected) {
-        return pmb_fail("collected %lld objects in %lld collections, expected %zd each",
-                        (long long)g.found, (long long)r->iterations, g.expected);
+        return pmb_fail("collected %lld objects in %lld collections, expected "
+                        "%zd each",
+                        (long long)g.found, (long long)r->iterations,
+                        g.expected);
     }
     return 0;
 }
 
 /* Each finalizer ran exactly once; nothing reached gc.garbage. */
-static int check_finalizers(int64_t want_calls)
+static int
+check_finalizers(int64_t want_calls)
 {
     PyObject *counts = call_sibling(g.build, "finalizer_counts");
     long long calls, twice, saved;
-    if (counts == NULL || !PyArg_ParseTuple(counts, "LLL", &calls, &twice, &saved)) {
+    if (counts == NULL ||
+        !PyArg_ParseTuple(counts, "LLL", &calls, &twice, &saved)) {
         Py_XDECREF(counts);
         return pmb_fail("cannot read the finalizer counts");
     }
@@ -349,8 +379,9 @@ static int check_finalizers(int64_t want_calls)
     calls -= g.finalized_before[0];
     twice -= g.finalized_before[1];
     if (calls != want_calls || twice != 0) {
-        return pmb_fail("%lld finalizer calls (%lld repeated) for %lld objects", calls, twice,
-                        (long long)want_calls);
+        return pmb_fail("%lld finalizer calls (%lld repeated) for %lld "
+                        "objects",
+                        calls, twice, (long long)want_calls);
     }
     Py_ssize_t left = gcx_garbage_len();
     if (left != 0) {
@@ -359,7 +390,8 @@ static int check_finalizers(int64_t want_calls)
     return 0;
 }
 
-static int check_del_cycle(const pmb_result *r)
+static int
+check_del_cycle(const pmb_result *r)
 {
     if (check_collect(r) < 0) {
         return -1;
@@ -369,7 +401,8 @@ static int check_del_cycle(const pmb_result *r)
 
 /* After the last collection resurrected its objects, drop them: they are
  * freed without a second finalizer call (PEP 442). */
-static int check_resurrect(const pmb_result *r)
+static int
+check_resurrect(const pmb_result *r)
 {
     if (drop_resurrected() < 0) {
         return pmb_fail("cannot drop the resurrected objects");
@@ -377,29 +410,34 @@ static int check_resurrect(const pmb_result *r)
     return check_finalizers(r->iterations * MIN_GARBAGE);
 }
 
-/* --- a full collection over a live heap ---------------------------------------------- */
+/* --- a full collection over a live heap
+ * ---------------------------------------------- */
 
 /* N live lists; the collector enabled, so the heap ages as it would. */
-static int setup_live_heap(int64_t n)
+static int
+setup_live_heap(int64_t n)
 {
     if (gc_prepare(1) < 0) {
         return -1;
     }
     PyObject *make = pyx_compile_function(gc_src, "live_lists");
-    g.heap = make != NULL ? PyObject_CallFunction(make, "L", (long long)n) : NULL;
+    g.heap =
+        make != NULL ? PyObject_CallFunction(make, "L", (long long)n) : NULL;
     Py_XDECREF(make);
     if (g.heap == NULL || gcx_collect(2) < 0 || gcx_collect(2) < 0) {
         return pmb_fail("cannot build a heap of %lld lists", (long long)n);
     }
     g.traversed = gcx_tracked();
     if (g.traversed < n) {
-        return pmb_fail("the collector tracks %zd objects, fewer than the %lld made",
+        return pmb_fail("the collector tracks %zd objects, fewer than the "
+                        "%lld made",
                         g.traversed, (long long)n);
     }
     return 0;
 }
 
-static int setup_frozen_heap(int64_t n)
+static int
+setup_frozen_heap(int64_t n)
 {
     if (setup_live_heap(n) < 0) {
         return -1;
@@ -411,14 +449,16 @@ static int setup_frozen_heap(int64_t n)
     g.traversed = gcx_tracked(); /* the permanent generation is not listed */
     g.frozen_count = gcx_frozen();
     if (g.traversed < 0 || g.frozen_count < n) {
-        return pmb_fail("gc.freeze() moved %zd objects, fewer than the %lld made",
+        return pmb_fail("gc.freeze() moved %zd objects, fewer than the %lld "
+                        "made",
                         g.frozen_count, (long long)n);
     }
     return 0;
 }
 
 /* Iteration: one gc.collect() (full), timed. */
-static void run_full_collect(gbs_state *st, int64_t param)
+static void
+run_full_collect(gbs_state *st, int64_t param)
 {
     (void)param;
     gcx_stats after;
@@ -439,22 +479,28 @@ static void run_full_collect(gbs_state *st, int64_t param)
         return;
     }
     gcx_stats_sub(&g.run, &after, &g.before);
-    gbs_counter(st, "traversed_objects", (double)g.traversed, GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "traversed_objects", (double)g.traversed,
+                GBS_COUNTER_DEFAULT);
     if (g.traversed > 0) {
-        gbs_counter(st, "seconds_per_traversed", (double)g.traversed * (double)gbs_iterations(st),
+        gbs_counter(st, "seconds_per_traversed",
+                    (double)g.traversed * (double)gbs_iterations(st),
                     GBS_COUNTER_RATE | GBS_COUNTER_INVERT);
     }
     if (g.frozen) {
-        gbs_counter(st, "frozen_objects", (double)g.frozen_count, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "frozen_objects", (double)g.frozen_count,
+                    GBS_COUNTER_DEFAULT);
     }
 }
 
-static int check_full_collect(const pmb_result *r)
+static int
+check_full_collect(const pmb_result *r)
 {
-    /* get_stats() may trigger a young collection of its own, never a full one */
+    /* get_stats() may trigger a young collection of its own, never a full one
+     */
     if (g.run.collections[2] != r->iterations) {
         return pmb_fail("%lld full collections recorded for %lld iterations",
-                        (long long)g.run.collections[2], (long long)r->iterations);
+                        (long long)g.run.collections[2],
+                        (long long)r->iterations);
     }
     if (g.found != 0) {
         return pmb_fail("%lld objects collected from a heap without garbage",
@@ -466,23 +512,27 @@ static int check_full_collect(const pmb_result *r)
     return 0;
 }
 
-/* --- allocation loops and automatic collection ------------------------------------ */
+/* --- allocation loops and automatic collection
+ * ------------------------------------ */
 
 /* The row's collector setting (gc_spec), its threshold0 the case's param
  * where it says so; the loop is the row's snippet, or C's when it has none. */
-static int setup_auto(int64_t param)
+static int
+setup_auto(int64_t param)
 {
     const gc_spec *s = pmb_data();
     if (gc_prepare(s->enabled) < 0) {
         return -1;
     }
     if (s->threshold && gcx_set_threshold((long)param, 10, 10) < 0) {
-        return pmb_fail("gc.set_threshold(%lld, 10, 10) failed", (long long)param);
+        return pmb_fail("gc.set_threshold(%lld, 10, 10) failed",
+                        (long long)param);
     }
     g.at_cap = s->at_cap;
     g.cap = s->cap;
     g.check_signals = s->check_signals;
-    if (s->fn != NULL && pyloop_init(&g.loop, gc_src, s->fn, NULL, LOOP_CALL, NULL) < 0) {
+    if (s->fn != NULL &&
+        pyloop_init(&g.loop, gc_src, s->fn, NULL, LOOP_CALL, NULL) < 0) {
         return pmb_fail("cannot compile %s", s->fn);
     }
     return gcx_collect(2) >= 0 ? 0 : pmb_fail("gc.collect() failed");
@@ -490,7 +540,8 @@ static int setup_auto(int64_t param)
 
 /* old_heap_build: OLD_HEAP live lists aged into the oldest generation (and
  * frozen, for the frozen variant), then a loop adding survivors. */
-static int setup_old_heap(int64_t param)
+static int
+setup_old_heap(int64_t param)
 {
     (void)param;
     const gc_spec *s = pmb_data();
@@ -508,7 +559,8 @@ static int setup_old_heap(int64_t param)
     PyObject *keep = PyList_New(0);
     extra = keep != NULL ? PyTuple_Pack(1, keep) : NULL;
     Py_XDECREF(keep);
-    if (extra == NULL || pyloop_init(&g.loop, gc_src, "build_keep", NULL, LOOP_CALL, extra) < 0) {
+    if (extra == NULL || pyloop_init(&g.loop, gc_src, "build_keep", NULL,
+                                     LOOP_CALL, extra) < 0) {
         Py_XDECREF(extra);
         return pmb_fail("cannot compile build_keep");
     }
@@ -518,10 +570,12 @@ static int setup_old_heap(int64_t param)
 
 /* Batch end, clock paused: collect the young garbage (noting how much
  * live memory it held), or drop the kept survivors. */
-static int at_cap(void)
+static int
+at_cap(void)
 {
     if (g.at_cap == AT_CAP_DROP_KEPT) {
-        return PyList_SetSlice(PyTuple_GET_ITEM(g.loop.args, 1), 0, PY_SSIZE_T_MAX, NULL);
+        return PyList_SetSlice(PyTuple_GET_ITEM(g.loop.args, 1), 0,
+                               PY_SSIZE_T_MAX, NULL);
     }
     if (gcx_collect(0) < 0) {
         return -1;
@@ -531,7 +585,8 @@ static int at_cap(void)
 }
 
 /* Record the garbage's live bytes at a cap (hook on only). */
-static void note_live(int64_t base)
+static void
+note_live(int64_t base)
 {
     memhook_counts now;
     memhook_read_total(&now);
@@ -542,7 +597,8 @@ static void note_live(int64_t base)
 }
 
 /* The counters every allocation loop reports; called after the loop. */
-static void report_auto(gbs_state *st)
+static void
+report_auto(gbs_state *st)
 {
     gcx_stats after;
     if (gcx_stats_read(&after) < 0) {
@@ -552,10 +608,13 @@ static void report_auto(gbs_state *st)
     gcx_stats_sub(&g.run, &after, &g.before);
     /* batch-end collections are ours, not automatic */
     int64_t auto0 = g.run.collections[0] - g.explicit_collections;
-    gbs_counter(st, "gen0_per_1k_allocs", 1000.0 * (double)auto0, GBS_COUNTER_AVG_ITERATIONS);
-    gbs_counter(st, "gen1_per_1k_allocs", 1000.0 * (double)g.run.collections[1],
+    gbs_counter(st, "gen0_per_1k_allocs", 1000.0 * (double)auto0,
                 GBS_COUNTER_AVG_ITERATIONS);
-    gbs_counter(st, "gen2_per_1k_allocs", 1000.0 * (double)g.run.collections[2],
+    gbs_counter(st, "gen1_per_1k_allocs",
+                1000.0 * (double)g.run.collections[1],
+                GBS_COUNTER_AVG_ITERATIONS);
+    gbs_counter(st, "gen2_per_1k_allocs",
+                1000.0 * (double)g.run.collections[2],
                 GBS_COUNTER_AVG_ITERATIONS);
     long t0 = gcx_threshold0();
     if (t0 < 0) {
@@ -568,12 +627,14 @@ static void report_auto(gbs_state *st)
                     GBS_COUNTER_DEFAULT);
     }
     if (g.cap == MEMORY_CAP && g.hook) {
-        gbs_counter(st, "garbage_live_bytes", (double)g.garbage_peak, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "garbage_live_bytes", (double)g.garbage_peak,
+                    GBS_COUNTER_DEFAULT);
     }
 }
 
 /* Iteration: one loop body of the snippet (one allocation). */
-static void run_auto_py(gbs_state *st, int64_t param)
+static void
+run_auto_py(gbs_state *st, int64_t param)
 {
     (void)param;
     int64_t since = 0;
@@ -612,7 +673,8 @@ static void run_auto_py(gbs_state *st, int64_t param)
 }
 
 /* Iteration: one self-referencing list made and dropped from C. */
-static void run_auto_c(gbs_state *st, int64_t param)
+static void
+run_auto_c(gbs_state *st, int64_t param)
 {
     (void)param;
     int64_t since = 0;
@@ -652,7 +714,8 @@ static void run_auto_c(gbs_state *st, int64_t param)
  * final collection now; none twice, none missed. The statistics are read
  * again after the final collection: gc.get_stats() snapshots them before
  * building its result, whose allocations may trigger one more collection. */
-static int check_auto(const pmb_result *r)
+static int
+check_auto(const pmb_result *r)
 {
     gcx_stats end, all;
     /* full: a cycle alive during a collection was promoted */
@@ -663,15 +726,18 @@ static int check_auto(const pmb_result *r)
     gcx_stats_sub(&all, &end, &g.before);
     int64_t total = gcx_total_collected(&all);
     if (total != r->iterations) {
-        return pmb_fail("%lld cycles made, %lld objects collected (%lld by the final collection)",
-                        (long long)r->iterations, (long long)total, (long long)last);
+        return pmb_fail("%lld cycles made, %lld objects collected (%lld by "
+                        "the final collection)",
+                        (long long)r->iterations, (long long)total,
+                        (long long)last);
     }
     return 0;
 }
 
 /* With the collector on and several thresholds' worth of allocations, a
  * Python loop must have seen automatic collections. */
-static int check_auto_py(const pmb_result *r)
+static int
+check_auto_py(const pmb_result *r)
 {
     long t0 = gcx_threshold0();
     int64_t auto0 = g.run.collections[0] - g.explicit_collections;
@@ -679,18 +745,21 @@ static int check_auto_py(const pmb_result *r)
         return pmb_fail("cannot read the threshold");
     }
     if (r->iterations > 4 * (int64_t)t0 && auto0 == 0) {
-        return pmb_fail("no automatic collection in %lld allocations at threshold %ld",
+        return pmb_fail("no automatic collection in %lld allocations at "
+                        "threshold %ld",
                         (long long)r->iterations, t0);
     }
     return check_auto(r);
 }
 
 /* gc.disable(): the only collections are the case's own. */
-static int check_auto_disabled(const pmb_result *r)
+static int
+check_auto_disabled(const pmb_result *r)
 {
     int64_t others = gcx_total_collections(&g.run) - g.explicit_collections;
     if (others != 0) {
-        return pmb_fail("%lld automatic collections with the collector disabled",
+        return pmb_fail("%lld automatic collections with the collector "
+                        "disabled",
                         (long long)others);
     }
     return check_auto(r);
@@ -698,31 +767,37 @@ static int check_auto_disabled(const pmb_result *r)
 
 /* Survivors are not garbage: nothing may be collected; disabled means no
  * automatic collection at all. */
-static int check_old_heap(const pmb_result *r)
+static int
+check_old_heap(const pmb_result *r)
 {
     int64_t collected = gcx_total_collected(&g.run);
     int64_t collections = gcx_total_collections(&g.run);
     if (collected != 0) {
-        return pmb_fail("%lld objects collected from survivors", (long long)collected);
+        return pmb_fail("%lld objects collected from survivors",
+                        (long long)collected);
     }
     if (!g.want_enabled && collections != 0) {
-        return pmb_fail("%lld collections with the collector disabled", (long long)collections);
+        return pmb_fail("%lld collections with the collector disabled",
+                        (long long)collections);
     }
     if (g.want_enabled && r->iterations > 4 * (int64_t)gcx_threshold0() &&
         g.run.collections[0] == 0) {
-        return pmb_fail("no automatic collection in %lld allocations with the collector on",
+        return pmb_fail("no automatic collection in %lld allocations with the "
+                        "collector on",
                         (long long)r->iterations);
     }
     if (g.frozen && gcx_frozen() < OLD_HEAP) {
-        return pmb_fail("only %zd objects frozen, fewer than the %d old ones", gcx_frozen(),
-                        OLD_HEAP);
+        return pmb_fail("only %zd objects frozen, fewer than the %d old ones",
+                        gcx_frozen(), OLD_HEAP);
     }
     return 0;
 }
 
-/* --- breaking cycles with a weak edge ---------------------------------------------- */
+/* --- breaking cycles with a weak edge
+ * ---------------------------------------------- */
 
-static int setup_edge(int64_t param)
+static int
+setup_edge(int64_t param)
 {
     (void)param;
     const int weak = ((const gc_spec *)pmb_data())->weak;
@@ -731,7 +806,8 @@ static int setup_edge(int64_t param)
         return -1;
     }
     extra = Py_BuildValue("(O)", weak ? Py_True : Py_False);
-    if (extra == NULL || pyloop_init(&g.loop, gc_src, "edge", NULL, LOOP_CALL, extra) < 0) {
+    if (extra == NULL ||
+        pyloop_init(&g.loop, gc_src, "edge", NULL, LOOP_CALL, extra) < 0) {
         Py_XDECREF(extra);
         return pmb_fail("cannot compile edge");
     }
@@ -742,23 +818,28 @@ static int setup_edge(int64_t param)
 
 /* Iteration: one parent/child pair made and dropped; each snippet call
  * ends with gc.collect(0), timed, which frees the strong pairs. */
-static void run_edge(gbs_state *st, int64_t param)
+static void
+run_edge(gbs_state *st, int64_t param)
 {
     pyloop_run(&g.loop, st);
     (void)param;
 }
 
-static int check_edge(const pmb_result *r)
+static int
+check_edge(const pmb_result *r)
 {
-    long long total = g.loop.last != NULL ? PyLong_AsLongLong(g.loop.last) : -1;
+    long long total =
+        g.loop.last != NULL ? PyLong_AsLongLong(g.loop.last) : -1;
     if (total != r->iterations * g.expected) {
-        return pmb_fail("the collector freed %lld objects for %lld pairs, expected %zd each",
+        return pmb_fail("the collector freed %lld objects for %lld pairs, "
+                        "expected %zd each",
                         total, (long long)r->iterations, g.expected);
     }
     return 0;
 }
 
-/* --- the table ----------------------------------------------------------------------- */
+/* --- the table
+ * ----------------------------------------------------------------------- */
 
 static const int64_t ring_sizes[] = {16, 1024, 65536, 0};
 static const int64_t tree_sizes[] = {15, 1365, 87381, 0};
@@ -767,24 +848,47 @@ static const int64_t frozen_sizes[] = {1000000, 0};
 static const int64_t thresholds[] = {100, 10000, 0};
 
 /* Rows that differ only by the gc_spec in .data share these functions. */
-#define COLLECT(case_name, check_, sweep, doc_, ...)                                        \
-    {.name = case_name, .setup = setup_collect, .run = run_collect, .check = check_,        \
-     .teardown = teardown_gc, .params = sweep, .doc = doc_,                                  \
-     .data = &(const gc_spec){__VA_ARGS__}}
-#define AUTO(case_name, run_, check_, sweep, doc_, ...)                                     \
-    {.name = case_name, .setup = setup_auto, .run = run_, .check = check_,                  \
-     .teardown = teardown_gc, .params = sweep, .doc = doc_,                                  \
-     .data = &(const gc_spec){__VA_ARGS__}}
-#define OLD_HEAP_BUILD(case_name, doc_, ...)                                                \
-    {.name = case_name, .setup = setup_old_heap, .run = run_auto_py, .check = check_old_heap, \
-     .teardown = teardown_gc, .doc = doc_, .data = &(const gc_spec){__VA_ARGS__}}
-#define EDGE(case_name, doc_, ...)                                                          \
-    {.name = case_name, .setup = setup_edge, .run = run_edge, .check = check_edge,          \
-     .teardown = teardown_gc, .doc = doc_, .data = &(const gc_spec){__VA_ARGS__}}
+#define COLLECT(case_name, check_, sweep, doc_, ...)                   \
+    {                                                                  \
+        .name = case_name, .setup = setup_collect, .run = run_collect, \
+        .check = check_, .teardown = teardown_gc, .params = sweep,     \
+        .doc = doc_, .data = &(const gc_spec)                          \
+        {                                                              \
+            __VA_ARGS__                                                \
+        }                                                              \
+    }
+#define AUTO(case_name, run_, check_, sweep, doc_, ...)                       \
+    {                                                                         \
+        .name = case_name, .setup = setup_auto, .run = run_, .check = check_, \
+        .teardown = teardown_gc, .params = sweep, .doc = doc_,                \
+        .data = &(const gc_spec)                                              \
+        {                                                                     \
+            __VA_ARGS__                                                       \
+        }                                                                     \
+    }
+#define OLD_HEAP_BUILD(case_name, doc_, ...)                            \
+    {                                                                   \
+        .name = case_name, .setup = setup_old_heap, .run = run_auto_py, \
+        .check = check_old_heap, .teardown = teardown_gc, .doc = doc_,  \
+        .data = &(const gc_spec)                                        \
+        {                                                               \
+            __VA_ARGS__                                                 \
+        }                                                               \
+    }
+#define EDGE(case_name, doc_, ...)                                 \
+    {                                                              \
+        .name = case_name, .setup = setup_edge, .run = run_edge,   \
+        .check = check_edge, .teardown = teardown_gc, .doc = doc_, \
+        .data = &(const gc_spec)                                   \
+        {                                                          \
+            __VA_ARGS__                                            \
+        }                                                          \
+    }
 
 static const pmb_case cases[] = {
     COLLECT("collect/self_list", check_collect, NULL,
-            "gc.collect(0) of 4096 lists x.append(x); iteration = one collection",
+            "gc.collect(0) of 4096 lists x.append(x); iteration = one "
+            "collection",
             .fn = "self_list", .nodes = 1, .tracked = 1),
     COLLECT("collect/instance_pair", check_collect, NULL,
             "gc.collect(0) of 2048 instance pairs a.field = b; b.field = a",
@@ -799,50 +903,74 @@ static const pmb_case cases[] = {
     COLLECT("collect/tree", check_collect, tree_sizes,
             "gc.collect(0) of 4-ary trees of N nodes with parent back-links",
             .fn = "tree", .tracked = 2),
-    {.name = "live_heap", .setup = setup_live_heap, .run = run_full_collect,
-     .check = check_full_collect, .teardown = teardown_gc, .params = heap_sizes,
+    {.name = "live_heap",
+     .setup = setup_live_heap,
+     .run = run_full_collect,
+     .check = check_full_collect,
+     .teardown = teardown_gc,
+     .params = heap_sizes,
      .doc = "full gc.collect() with N live lists and no garbage"},
-    {.name = "frozen_heap", .setup = setup_frozen_heap, .run = run_full_collect,
-     .check = check_full_collect, .teardown = teardown_gc, .params = frozen_sizes,
+    {.name = "frozen_heap",
+     .setup = setup_frozen_heap,
+     .run = run_full_collect,
+     .check = check_full_collect,
+     .teardown = teardown_gc,
+     .params = frozen_sizes,
      .doc = "full gc.collect() with N live lists moved away by gc.freeze()"},
     AUTO("auto/py/default", run_auto_py, check_auto_py, NULL,
-         "Python loop x = []; x.append(x) at the default thresholds; iteration = one cycle",
+         "Python loop x = []; x.append(x) at the default thresholds; "
+         "iteration = one cycle",
          .fn = "cycles", .enabled = 1),
     AUTO("auto/py/threshold", run_auto_py, check_auto_py, thresholds,
-         "the same after gc.set_threshold(N, 10, 10)",
-         .fn = "cycles", .enabled = 1, .threshold = 1),
+         "the same after gc.set_threshold(N, 10, 10)", .fn = "cycles",
+         .enabled = 1, .threshold = 1),
     AUTO("auto/c/alloc", run_auto_c, check_auto, NULL,
-         "C loop PyList_New + append itself; automatic collections reported as they happen",
+         "C loop PyList_New + append itself; automatic collections reported "
+         "as they happen",
          .enabled = 1, .at_cap = AT_CAP_COLLECT, .cap = GARBAGE_CAP),
     AUTO("auto/c/check_signals", run_auto_c, check_auto, NULL,
          "the same C loop calling PyErr_CheckSignals() after each cycle",
-         .enabled = 1, .at_cap = AT_CAP_COLLECT, .cap = GARBAGE_CAP, .check_signals = 1),
+         .enabled = 1, .at_cap = AT_CAP_COLLECT, .cap = GARBAGE_CAP,
+         .check_signals = 1),
     EDGE("edge/strong",
          "parent/child pair with strong back-link, freed by gc.collect(0); "
          "iteration = one pair",
          .weak = 0),
-    EDGE("edge/weakref", "the same with a weakref.ref back-link, freed by refcounting",
+    EDGE("edge/weakref",
+         "the same with a weakref.ref back-link, freed by refcounting",
          .weak = 1),
     COLLECT("finalizer/del_cycle", check_del_cycle, NULL,
-            "gc.collect(0) of 2048 pairs with __del__; each finalizer must run once",
-            .fn = "finalizer_pairs", .nodes = 2, .tracked = 1, .finalizers = 1),
+            "gc.collect(0) of 2048 pairs with __del__; each finalizer must "
+            "run once",
+            .fn = "finalizer_pairs", .nodes = 2, .tracked = 1,
+            .finalizers = 1),
     COLLECT("finalizer/resurrect", check_resurrect, NULL,
-            "the same with __del__ resurrecting self; freed later without a second call",
-            .fn = "finalizer_pairs", .nodes = 2, .finalizers = 1, .resurrect = 1),
+            "the same with __del__ resurrecting self; freed later without a "
+            "second call",
+            .fn = "finalizer_pairs", .nodes = 2, .finalizers = 1,
+            .resurrect = 1),
     OLD_HEAP_BUILD("old_heap_build/enabled",
-                   "Python loop keeping new lists beside 100000 old ones; collector on",
+                   "Python loop keeping new lists beside 100000 old ones; "
+                   "collector on",
                    .enabled = 1),
-    OLD_HEAP_BUILD("old_heap_build/disabled", "the same after gc.disable()", .enabled = 0),
+    OLD_HEAP_BUILD("old_heap_build/disabled", "the same after gc.disable()",
+                   .enabled = 0),
     OLD_HEAP_BUILD("old_heap_build/frozen",
-                   "the same with the old heap moved away by gc.freeze()", .enabled = 1,
-                   .frozen = 1),
+                   "the same with the old heap moved away by gc.freeze()",
+                   .enabled = 1, .frozen = 1),
     AUTO("garbage_memory/enabled", run_auto_py, check_auto_py, NULL,
          "cycles holding 256-byte payloads; collector on; memory as counters",
-         .fn = "cycles_payload", .enabled = 1, .at_cap = AT_CAP_COLLECT, .cap = MEMORY_CAP),
+         .fn = "cycles_payload", .enabled = 1, .at_cap = AT_CAP_COLLECT,
+         .cap = MEMORY_CAP),
     AUTO("garbage_memory/disabled", run_auto_py, check_auto_disabled, NULL,
          "the same with gc.disable(): garbage piles up to 100000 cycles",
-         .fn = "cycles_payload", .enabled = 0, .at_cap = AT_CAP_COLLECT, .cap = MEMORY_CAP),
+         .fn = "cycles_payload", .enabled = 0, .at_cap = AT_CAP_COLLECT,
+         .cap = MEMORY_CAP),
     {NULL},
 };
 
-int wl_gc_register(void) { return pmb_register_family("gc", cases); }
+int
+wl_gc_register(void)
+{
+    return pmb_register_family("gc", cases);
+}

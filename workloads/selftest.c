@@ -30,7 +30,8 @@ static PyObject *kept; /* refcount/leak_per_round: a long-lived object */
 
 /* The run every case shares: BATCH pairs of bytes objects made and
  * dropped per batch, with a planted bug on one error path (see below). */
-static void run_pairs(gbs_state *st, int64_t param)
+static void
+run_pairs(gbs_state *st, int64_t param)
 {
     (void)param;
     const int planted_bug = pmb_data() != NULL; /* fault/leak_on_error only */
@@ -57,7 +58,8 @@ static void run_pairs(gbs_state *st, int64_t param)
     }
 }
 
-static int setup_pairs(int64_t param)
+static int
+setup_pairs(int64_t param)
 {
     (void)param;
     batches = 0;
@@ -65,7 +67,8 @@ static int setup_pairs(int64_t param)
 }
 
 /* The work was done, and run() itself left nothing live. */
-static int check_pairs(const pmb_result *r)
+static int
+check_pairs(const pmb_result *r)
 {
     if (pmb_check_batches(r, batches, BATCH) < 0) {
         return -1;
@@ -73,26 +76,30 @@ static int check_pairs(const pmb_result *r)
     return pmb_check_nothing_live(r);
 }
 
-static void run_segv(gbs_state *st, int64_t param)
+static void
+run_segv(gbs_state *st, int64_t param)
 {
     static int *volatile nowhere;
     run_pairs(st, param);
     *nowhere = 1;
 }
 
-static void run_abort(gbs_state *st, int64_t param)
+static void
+run_abort(gbs_state *st, int64_t param)
 {
     run_pairs(st, param);
     abort();
 }
 
-static void leak_object(void)
+static void
+leak_object(void)
 {
     PyObject *o = PyBytes_FromStringAndSize("leaked", 6);
     (void)o; /* never released */
 }
 
-static void leak_raw(void)
+static void
+leak_raw(void)
 {
     char *p = PyMem_RawMalloc(1000);
     if (p != NULL) {
@@ -100,16 +107,18 @@ static void leak_raw(void)
     }
 }
 
-static void grow_rss(void)
+static void
+grow_rss(void)
 {
     char *p = malloc(32u << 20);
     if (p != NULL) {
-        memset(p, 1, 32u << 20); /* touched, never freed */
+        memset(p, 1, 32u << 20);    /* touched, never freed */
         gbs_do_not_optimize_ptr(p); /* the compiler may not drop the block */
     }
 }
 
-static void double_release(void)
+static void
+double_release(void)
 {
     res_raw r;
     if (res_init() < 0 || res_acquire(&r) < 0) {
@@ -120,7 +129,8 @@ static void double_release(void)
     res_release(&r); /* the second one is the fault */
 }
 
-static void leak_reference(void)
+static void
+leak_reference(void)
 {
     if (kept == NULL && (kept = PyList_New(0)) == NULL) {
         PyErr_Clear(); /* no list, no leak: the refcount verdict will say so */
@@ -131,12 +141,15 @@ static void leak_reference(void)
 
 static const char planted[] = "planted";
 
-#define SELFTEST(n, r, td, text)                                                            \
-    {.name = n, .setup = setup_pairs, .run = r, .check = check_pairs, .teardown = td,       \
-     .doc = "self-test: " text}
+#define SELFTEST(n, r, td, text)                                         \
+    {                                                                    \
+        .name = n, .setup = setup_pairs, .run = r, .check = check_pairs, \
+        .teardown = td, .doc = "self-test: " text                        \
+    }
 
 static const pmb_case cases[] = {
-    SELFTEST("crash/segv", run_segv, NULL, "writes through a null pointer after its loop"),
+    SELFTEST("crash/segv", run_segv, NULL,
+             "writes through a null pointer after its loop"),
     SELFTEST("crash/abort", run_abort, NULL, "calls abort() after its loop"),
     SELFTEST("leak/object_per_round", run_pairs, leak_object,
              "leaks one bytes object in every teardown"),
@@ -148,13 +161,17 @@ static const pmb_case cases[] = {
              "releases a resource twice in every teardown"),
     SELFTEST("refcount/leak_per_round", run_pairs, leak_reference,
              "leaks one reference to a long-lived list in every teardown"),
-    {.name = "fault/leak_on_error", .setup = setup_pairs, .run = run_pairs,
-     .check = check_pairs, .data = planted,
+    {.name = "fault/leak_on_error",
+     .setup = setup_pairs,
+     .run = run_pairs,
+     .check = check_pairs,
+     .data = planted,
      .doc = "self-test: forgets a reference when its second allocation fails"},
     {NULL},
 };
 
-int wl_selftest_register(void)
+int
+wl_selftest_register(void)
 {
     const char *on = getenv("PYMB_SELFTEST");
     if (on == NULL || strcmp(on, "1") != 0) {

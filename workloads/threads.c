@@ -1,8 +1,8 @@
 /* threads.c - the threads family: stress tests, not benchmarks. Registered
  * only by pymembench --stress (as stress/threads/...), never timed.
  *
- * Several worker threads (workloads/fixtures/workers.c) at once create and drop
- * objects, reference cycles and buffer exports, and collect, taking turns
+ * Several worker threads (workloads/fixtures/workers.c) at once create and
+ * drop objects, reference cycles and buffer exports, and collect, taking turns
  * with the GIL every few loop bodies; the check proves every loop body
  * completed, every export was released and the cycles were collected.
  */
@@ -28,11 +28,13 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 /* One loop body: a list of ints, a dict, a cycle (a list holding itself
  * and the dict) and a memoryview over an Exporter, all dropped. 0 or -1
  * with an exception set. */
-static int body(int i)
+static int
+body(int i)
 {
     static const char data[256] = "pymembench";
     int rc = -1;
-    PyObject *list = PyList_New(8), *dict = NULL, *cycle = NULL, *exp = NULL, *view = NULL;
+    PyObject *list = PyList_New(8), *dict = NULL, *cycle = NULL, *exp = NULL,
+             *view = NULL;
     if (list == NULL) {
         return -1;
     }
@@ -45,7 +47,8 @@ static int body(int i)
     }
     dict = PyDict_New();
     cycle = PyList_New(0);
-    if (dict == NULL || cycle == NULL || PyDict_SetItemString(dict, "list", list) < 0 ||
+    if (dict == NULL || cycle == NULL ||
+        PyDict_SetItemString(dict, "list", list) < 0 ||
         PyList_Append(cycle, cycle) < 0 || PyList_Append(cycle, dict) < 0) {
         goto done;
     }
@@ -64,7 +67,8 @@ done:
     return rc;
 }
 
-static void job(int index, void *arg)
+static void
+job(int index, void *arg)
 {
     (void)arg;
     int64_t done = 0;
@@ -95,7 +99,8 @@ static void job(int index, void *arg)
     pthread_mutex_unlock(&mu);
 }
 
-static int setup_mixed(int64_t param)
+static int
+setup_mixed(int64_t param)
 {
     nthreads = (int)param;
     bodies_done = 0;
@@ -105,15 +110,16 @@ static int setup_mixed(int64_t param)
     return wk_start(nthreads) < 0 ? -1 : 0;
 }
 
-static void run_mixed(gbs_state *st, int64_t param)
+static void
+run_mixed(gbs_state *st, int64_t param)
 {
     (void)param;
     while (gbs_keep_running_batch(st, (int64_t)BODIES * nthreads)) {
         wk_run(job, NULL);
         batches++;
         if (thread_errors) {
-            PyErr_Format(PyExc_RuntimeError, "%d thread(s) failed: %s", thread_errors,
-                         first_error);
+            PyErr_Format(PyExc_RuntimeError, "%d thread(s) failed: %s",
+                         thread_errors, first_error);
             pmb_run_error(st);
             return;
         }
@@ -124,28 +130,44 @@ static void run_mixed(gbs_state *st, int64_t param)
  * thread collects at the end of its job, so at most what the other threads
  * made after that (under a GIL, a turn of TURN bodies each; 8 blocks a
  * body) is live after the run. */
-static int check_mixed(const pmb_result *r)
+static int
+check_mixed(const pmb_result *r)
 {
     if (pmb_check_batches(r, batches, (int64_t)BODIES * nthreads) < 0) {
         return -1;
     }
     if (bodies_done != r->timed_iterations) {
-        return pmb_fail("%lld loop bodies completed of %lld", (long long)bodies_done,
+        return pmb_fail("%lld loop bodies completed of %lld",
+                        (long long)bodies_done,
                         (long long)r->timed_iterations);
     }
     return pmb_check_no_leak(r, (int64_t)TURN * nthreads * nthreads * 8);
 }
 
-static void teardown_mixed(void) { wk_stop(); }
+static void
+teardown_mixed(void)
+{
+    wk_stop();
+}
 
 static const int64_t thread_counts[] = {2, 4, 0};
 
 static const pmb_case cases[] = {
-    {.name = "mixed", .setup = setup_mixed, .run = run_mixed, .check = check_mixed,
-     .teardown = teardown_mixed, .params = thread_counts, .real_time = 1,
-     .doc = "N threads each build and drop ints, a dict, a cycle and a buffer export, "
+    {.name = "mixed",
+     .setup = setup_mixed,
+     .run = run_mixed,
+     .check = check_mixed,
+     .teardown = teardown_mixed,
+     .params = thread_counts,
+     .real_time = 1,
+     .doc = "N threads each build and drop ints, a dict, a cycle and a buffer "
+            "export, "
             "collecting; iteration = one loop body"},
     {NULL},
 };
 
-int wl_threads_register(void) { return pmb_register_family("threads", cases); }
+int
+wl_threads_register(void)
+{
+    return pmb_register_family("threads", cases);
+}

@@ -6,17 +6,14 @@
 #include <stddef.h>
 
 static int (*const families[])(void) = {
-    wl_refcount_register,
-    wl_gc_register,
-    wl_lifetime_register,
-    wl_alloc_register,
-    wl_buffers_register,
-    wl_bindings_register,
-    wl_selftest_register,
-    NULL,
+    wl_refcount_register, wl_gc_register,
+    wl_lifetime_register, wl_alloc_register,
+    wl_buffers_register,  wl_bindings_register,
+    wl_selftest_register, NULL,
 };
 
-int wl_register_all(void)
+int
+wl_register_all(void)
 {
     if (fx_register_sentinels() < 0) {
         return -1;
@@ -29,4 +26,8 @@ int wl_register_all(void)
     return 0;
 }
 
-int wl_register_stress(void) { return wl_threads_register(); }
+int
+wl_register_stress(void)
+{
+    return wl_threads_register();
+}

@@ -1,6 +1,7 @@
 /* workloads.h - the workload families. Adding a family: one .c file here,
  * one line below, one line in wl_register_all (workloads.c), one line in
- * CMakeLists.txt, one section in docs/families.md (docs/cases.md is generated). */
+ * CMakeLists.txt, one section in docs/families.md (docs/cases.md is
+ * generated). */
 #ifndef PYMB_WORKLOADS_H
 #define PYMB_WORKLOADS_H
 

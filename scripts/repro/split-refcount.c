@@ -4,7 +4,8 @@
  * word, which the CPU cannot forward from the narrower store. This loop does
  * only that, beside the same pair with 64-bit accesses on both sides.
  *
- *   cc -O2 scripts/repro/split-refcount.c -o split-refcount && ./split-refcount
+ *   cc -O2 scripts/repro/split-refcount.c -o split-refcount &&
+ * ./split-refcount
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,14 +16,16 @@ typedef union refcnt {
     uint32_t half[2]; /* [0]: the low half on little-endian machines */
 } refcnt;
 
-static double now(void)
+static double
+now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-int main(void)
+int
+main(void)
 {
     volatile refcnt r = {.full = 5};
     const long n = 200000000;
@@ -44,8 +47,10 @@ int main(void)
         r.full = r.full - 1;
     }
     double t2 = now();
-    printf("32-bit store then 64-bit load: %.2f ns per pair; 64-bit both: %.2f ns per pair "
+    printf("32-bit store then 64-bit load: %.2f ns per pair; 64-bit both: "
+           "%.2f ns per pair "
            "(final count %lld, started at 5)\n",
-           (t1 - t0) / (double)n * 1e9, (t2 - t1) / (double)n * 1e9, (long long)r.full);
+           (t1 - t0) / (double)n * 1e9, (t2 - t1) / (double)n * 1e9,
+           (long long)r.full);
     return r.full == 5 ? 0 : 1;
 }

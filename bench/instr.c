@@ -13,6 +13,7 @@
 #include "instr.h"
 
 #include "cases.h"
+#include "clock.h"
 #include "child.h"
 #include "filter.h"
 #include "gbshim.h"
@@ -404,7 +405,7 @@ plan_body(void *arg, void *report)
     const instr_options *o = arg;
     plan *p = report;
     pmb_filter flt;
-    char err[256], families[512];
+    char err[256];
     p->status = 2;
     if (pmb_filter_init(&flt, o->filter, err, sizeof(err)) < 0) {
         fprintf(stderr, "pymembench: %s\n", err);
@@ -421,12 +422,7 @@ plan_body(void *arg, void *report)
         }
     }
     if (p->status == 0 && p->selected == 0) {
-        pmb_family_summary(families, sizeof(families));
-        fprintf(stderr,
-                "pymembench: no case matches the filter '%s'; the families "
-                "are %s; "
-                "run pymembench --list for every name\n",
-                o->filter, families);
+        pmb_say_no_match(o->filter, "case", "pymembench --list");
         p->status = 2;
     }
     pmb_filter_clear(&flt);
@@ -453,26 +449,18 @@ choose_rows(const instr_options *o, plan *pl, size_t size)
  * part. Only rows' children run loops, and every round of theirs counts. */
 static double real_sum, cpu_sum, real_at, cpu_at;
 
-static double
-now(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void
 on_loop(int running)
 {
     if (running) {
-        real_at = now(CLOCK_MONOTONIC);
-        cpu_at = now(CLOCK_THREAD_CPUTIME_ID);
+        real_at = pmb_seconds(CLOCK_MONOTONIC);
+        cpu_at = pmb_seconds(CLOCK_THREAD_CPUTIME_ID);
         CALLGRIND_TOGGLE_COLLECT;
     }
     else {
         CALLGRIND_TOGGLE_COLLECT;
-        cpu_sum += now(CLOCK_THREAD_CPUTIME_ID) - cpu_at;
-        real_sum += now(CLOCK_MONOTONIC) - real_at;
+        cpu_sum += pmb_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu_at;
+        real_sum += pmb_seconds(CLOCK_MONOTONIC) - real_at;
     }
 }
 

@@ -207,15 +207,7 @@ mode_bench(options *o)
         gbs_run_specified(o->out != NULL && o->out_json, peak_context);
     memhook_uninstall();
     if (ran == 0) {
-        char families[512];
-        pmb_family_summary(families, sizeof(families));
-        fprintf(stderr,
-                "pymembench: no case matches the filter '%s' "
-                "(--benchmark_filter or "
-                "BENCHMARK_FILTER); the families are %s; run pymembench "
-                "--list for "
-                "every name\n",
-                o->filter ? o->filter : "", families);
+        pmb_say_no_match(o->filter, "case", "pymembench --list");
         return 2;
     }
     rc = pmb_failures() > 0 ? 1 : 0;

@@ -15,6 +15,7 @@
 
 #include "cases.h"
 #include "child.h"
+#include "clock.h"
 #include "filter.h"
 #include "gbshim.h"
 #include "memhook.h"
@@ -86,16 +87,6 @@ typedef struct fault_report {
     int64_t left[PMB_MAX_SENTINELS]; /* sentinels: after minus before */
     char why[300];
 } fault_report;
-
-/* CLOCK_MONOTONIC: wall time; CLOCK_PROCESS_CPUTIME_ID: this process's
- * CPU time (a report row's cpu_time). */
-static double
-clock_seconds(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* sys.gettotalrefcount(), on debug builds only. 0, or -1 without it. */
 static int
@@ -227,7 +218,7 @@ run_rounds(rounds *r, const stress_options *o, case_report *rep)
     const double round_target =
         o->seconds / 10 > 0.002 ? o->seconds / 10 : 0.002;
     for (;;) {
-        const double r0 = clock_seconds(CLOCK_MONOTONIC);
+        const double r0 = pmb_seconds(CLOCK_MONOTONIC);
         if (one_round(r, rep) < 0) {
             return -1;
         }
@@ -235,7 +226,7 @@ run_rounds(rounds *r, const stress_options *o, case_report *rep)
             return 1;
         }
         if (r->measured == 0 &&
-            clock_seconds(CLOCK_MONOTONIC) - r0 < round_target &&
+            pmb_seconds(CLOCK_MONOTONIC) - r0 < round_target &&
             r->iters < ((int64_t)1 << 40)) {
             r->iters *= 2; /* still calibrating: the round is too short */
             rep->warmup_rounds++;
@@ -258,7 +249,7 @@ run_rounds(rounds *r, const stress_options *o, case_report *rep)
         }
         r->measured++;
         if (r->measured >= 3 &&
-            clock_seconds(CLOCK_MONOTONIC) - r->t0 >= o->seconds) {
+            pmb_seconds(CLOCK_MONOTONIC) - r->t0 >= o->seconds) {
             return 0;
         }
     }
@@ -347,16 +338,16 @@ stress_rows(size_t lo, size_t hi, const stress_options *o, case_report *rep)
     rounds r = {.lo = lo,
                 .hi = hi,
                 .iters = 1,
-                .t0 = clock_seconds(CLOCK_MONOTONIC)};
-    const double cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+                .t0 = pmb_seconds(CLOCK_MONOTONIC)};
+    const double cpu0 = pmb_seconds(CLOCK_PROCESS_CPUTIME_ID);
     take_snap(&r.start);
     procmem_reset_peak();
     if (run_rounds(&r, o, rep) == 0) {
         judge_rounds(&r, rep);
         count_sequence(lo, hi, o->fault_mask, rep);
     }
-    rep->seconds = clock_seconds(CLOCK_MONOTONIC) - r.t0;
-    rep->cpu_seconds = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+    rep->seconds = pmb_seconds(CLOCK_MONOTONIC) - r.t0;
+    rep->cpu_seconds = pmb_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
     procmem_process_peak(&rep->peak_rss);
 }
 
@@ -875,7 +866,7 @@ run_cases(const stress_options *o, const pmb_filter *f)
 {
     totals t = {0};
     char name[200];
-    const double t0 = clock_seconds(CLOCK_MONOTONIC);
+    const double t0 = pmb_seconds(CLOCK_MONOTONIC);
     scratch = tmpfile(); /* NULL: a crashed child's last words are lost,
                             nothing else */
     child_set_scratch(scratch);
@@ -897,7 +888,7 @@ run_cases(const stress_options *o, const pmb_filter *f)
     printf("stress: %d cases (%d skipped), %lld rounds in %.0f s: %d broke an "
            "invariant (%d crashed); leaked %lld blocks (%lld bytes)\n",
            t.cases, t.skipped, (long long)t.rounds,
-           clock_seconds(CLOCK_MONOTONIC) - t0, t.broken, t.crashed,
+           pmb_seconds(CLOCK_MONOTONIC) - t0, t.broken, t.crashed,
            (long long)t.leaked_blocks, (long long)t.leaked_bytes);
     if (o->fault_points > 0) {
         printf("faults: %d points in %d cases: %d MemoryError, %d failed "
@@ -924,13 +915,8 @@ start_run(const stress_options *o, const pmb_filter *f)
 {
     const int selected = count_selected(f);
     if (selected == 0) {
-        char families[512];
-        pmb_family_summary(families, sizeof(families));
-        fprintf(stderr,
-                "pymembench: the filter '%s' matches no stress case; the "
-                "families are %s; run pymembench --stress --list for every "
-                "name\n",
-                o->filter ? o->filter : "", families);
+        pmb_say_no_match(o->filter, "stress case",
+                         "pymembench --stress --list");
         return 2;
     }
     add_context(o);

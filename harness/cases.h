@@ -72,8 +72,11 @@ int pmb_register_family(const char *family, const pmb_case *table);
 /* Print every registered name the filter selects (NULL: all) with its doc.
  * 0, or -1 with one line on stderr for a bad filter. */
 int pmb_list(const char *filter);
-/* "family (N cases), ..." over the registered rows, into buf. */
-void pmb_family_summary(char *buf, size_t len);
+/* The one line every mode says when its filter selects nothing: the
+ * families there are, and the --list that names every case (`what` is
+ * "case" or "stress case"; `list` "pymembench --list" or "pymembench
+ * --stress --list"). */
+void pmb_say_no_match(const char *filter, const char *what, const char *list);
 /* How many registered cases failed setup, run or check so far. */
 int pmb_failures(void);
 /* How cases use the counting hook; set before registering families.

@@ -172,8 +172,9 @@ pmb_register_family(const char *family, const pmb_case *table)
     return 0;
 }
 
-void
-pmb_family_summary(char *buf, size_t len)
+/* "family (N), ..." over the registered rows, into buf. */
+static void
+family_summary(char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -188,6 +189,17 @@ pmb_family_summary(char *buf, size_t len)
         }
         used += (size_t)n;
     }
+}
+
+void
+pmb_say_no_match(const char *filter, const char *what, const char *list)
+{
+    char families[512];
+    family_summary(families, sizeof(families));
+    fprintf(stderr,
+            "pymembench: no %s matches the filter '%s' (--benchmark_filter or "
+            "BENCHMARK_FILTER); the families are %s; run %s for every name\n",
+            what, filter != NULL ? filter : "", families, list);
 }
 
 int

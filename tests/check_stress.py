@@ -160,7 +160,7 @@ def bad_input(binary, tmp):
         (["--fault-domains=heap"], {}, "unknown domain"),
         (["--stress-seconds=-1"], {}, "positive number of seconds"),
         (["--fault-points=many"], {}, "number of points"),
-        (["--benchmark_filter=^nothing_matches$"], {}, "matches no stress case"),
+        (["--benchmark_filter=^nothing_matches$"], {}, "no stress case matches the filter"),
         (["--benchmark_out=" + out], {}, "--stress-out"),
         ([], {"STRESS_SECONDS": "soon"}, "STRESS_SECONDS"),
         (["--stress-out=/nonexistent/dir/r.json", "--benchmark_filter=incdec_same/mortal"], {},

@@ -16,10 +16,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-/* The interpreter: version (on one line), executable, tag, build facts.
- * 0, or -1 with the reason on stderr. */
+/* The interpreter: version (on one line), executable, tag, and with
+ * `facts` its build facts (which imports sysconfig: stress runs leave them
+ * out, so that the children they fork start as small as before). 0, or -1
+ * with the reason on stderr. */
 static int
-python_context(void)
+python_context(int facts)
 {
     char buf[1024];
     /* Py_GetVersion() may hold a newline before the compiler part */
@@ -32,18 +34,21 @@ python_context(void)
     gbs_add_context("python_version", buf);
     gbs_add_context("python_executable", PYMB_PYTHON_EXECUTABLE);
     gbs_add_context("python_tag", PYMB_TAG);
-    PyObject *facts = pyx_build_facts();
-    const char *text = facts != NULL ? PyUnicode_AsUTF8(facts) : NULL;
+    if (!facts) {
+        return 0;
+    }
+    PyObject *build = pyx_build_facts();
+    const char *text = build != NULL ? PyUnicode_AsUTF8(build) : NULL;
     if (text == NULL) {
         pyx_error_text(buf, sizeof(buf));
         fprintf(stderr,
                 "pymembench: cannot read the build facts (sysconfig): %s\n",
                 buf);
-        Py_XDECREF(facts);
+        Py_XDECREF(build);
         return -1;
     }
     gbs_add_context("python_build", text);
-    Py_DECREF(facts);
+    Py_DECREF(build);
     return 0;
 }
 
@@ -73,7 +78,6 @@ host_context(void)
     char host[256] = "unknown";
     char buf[1024];
     struct utsname u;
-    uint64_t rss, peak;
     gbs_add_context("pymembench_commit", PYMB_COMMIT);
     gethostname(host, sizeof(host) - 1);
     if (uname(&u) == 0) {
@@ -85,6 +89,14 @@ host_context(void)
     }
     gbs_add_context("host", buf);
     gbs_add_context("compiler", PYMB_COMPILER);
+}
+
+/* Whether rows' peak_bytes are their own: the probe resets the peak, so
+ * never in a process that forks children who measure theirs (stress). */
+static void
+peak_scope_context(void)
+{
+    uint64_t rss, peak;
     int resettable =
         procmem_reset_peak() == 0 && procmem_read(&rss, &peak) == 0;
     gbs_add_context("peak_bytes_scope",
@@ -95,12 +107,62 @@ host_context(void)
 int
 bench_add_context(const options *o)
 {
-    if (python_context() < 0) {
+    if (python_context(1) < 0) {
         return -1;
     }
     allocator_context(o);
     host_context();
+    peak_scope_context();
     return 0;
+}
+
+void
+bench_add_stress_context(const options *o)
+{
+    (void)python_context(0); /* cannot fail without the build facts */
+    allocator_context(o);
+    host_context();
+}
+
+/* Rewrites a JSON file with one more context entry, through Python's json
+ * module: the document is parsed and written whole, never patched as text
+ * (strict JSON out: allow_nan=False). */
+static const char end_context_src[] =
+    "import json\n"
+    "def add(path, key, value):\n"
+    "    with open(path, encoding='utf-8') as f:\n"
+    "        doc = json.load(f)\n"
+    "    doc['context'][key] = value\n"
+    "    text = json.dumps(doc, indent=2, allow_nan=False) + '\\n'\n"
+    "    with open(path, 'w', encoding='utf-8') as f:\n"
+    "        f.write(text)\n";
+
+int
+bench_add_end_context(const char *path, const char *key,
+                      unsigned long long value)
+{
+    PyObject *add = NULL, *pypath = NULL, *res = NULL;
+    int rc = -1;
+    add = pyx_compile_function(end_context_src, "add");
+    pypath = add != NULL ? PyUnicode_DecodeFSDefault(path) : NULL;
+    if (pypath == NULL) {
+        goto error;
+    }
+    res = PyObject_CallFunction(add, "OsK", pypath, key, value);
+    rc = res != NULL ? 0 : -1;
+error:
+    if (rc < 0) {
+        char why[512];
+        pyx_error_text(why, sizeof(why));
+        fprintf(stderr,
+                "pymembench: warning: could not add %s to the results "
+                "(they are kept as written): %s\n",
+                key, why);
+    }
+    Py_XDECREF(res);
+    Py_XDECREF(pypath);
+    Py_XDECREF(add);
+    return rc;
 }
 
 int

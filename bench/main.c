@@ -90,7 +90,8 @@ register_cases(const options *o)
     if (wl_register_all() < 0 || (o->stress && wl_register_stress() < 0)) {
         return 2;
     }
-    for (int i = 0; i < o->ncrashed; i++) {
+    /* (stress runs isolate every case in a child of its own) */
+    for (int i = 0; i < o->ncrashed && !o->stress; i++) {
         char name[200], reason[96];
         const char *sig = strrchr(o->crashed[i], '=');
         snprintf(name, sizeof(name), "%.*s", (int)(sig - o->crashed[i]),
@@ -146,9 +147,7 @@ mode_stress(options *o)
     if (rc != 0 || (rc = install_hook()) != 0) {
         return rc;
     }
-    if (bench_add_context(o) < 0) {
-        return 2;
-    }
+    bench_add_stress_context(o);
     o->so.filter = o->filter;
     rc = stress_run(&o->so);
     memhook_uninstall();
@@ -175,19 +174,6 @@ mode_instructions(options *o)
     return rc != 2 && bench_out_commit(o) != 0 ? 2 : rc;
 }
 
-/* Known only once every row has run: the process's peak RSS (across the
- * per-case resets), added to the result file's context. */
-static void
-peak_context(void)
-{
-    uint64_t peak = 0;
-    char buf[32];
-    if (procmem_process_peak(&peak) == 0) {
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)peak);
-        gbs_add_context("process_peak_rss_bytes", buf);
-    }
-}
-
 /* Google Benchmark runs: every selected case timed, counted by the hook in
  * its untimed pass. */
 static int
@@ -203,8 +189,7 @@ mode_bench(options *o)
     if (o->hook == PMB_HOOK_ON && (rc = install_hook()) != 0) {
         return rc;
     }
-    size_t ran =
-        gbs_run_specified(o->out != NULL && o->out_json, peak_context);
+    size_t ran = gbs_run_specified(o->out != NULL && o->out_json);
     memhook_uninstall();
     if (ran == 0) {
         pmb_say_no_match(o->filter, "case", "pymembench --list");
@@ -217,12 +202,17 @@ mode_bench(options *o)
                 "results\n",
                 pmb_failures());
     }
+    /* the process's peak RSS (across the per-case resets) is known only
+     * now: added to the finished file's context */
     uint64_t peak = 0;
     if (procmem_process_peak(&peak) == 0) {
         fprintf(stderr,
                 "pymembench: peak RSS of the process %.1f MiB (malloc from "
                 "%s)\n",
                 (double)peak / 1048576.0, mlib_malloc_path());
+        if (o->out != NULL && o->out_json) {
+            bench_add_end_context(o->out_tmp, "process_peak_rss_bytes", peak);
+        }
     }
     return bench_out_commit(o) != 0 ? 2 : rc;
 }

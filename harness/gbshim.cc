@@ -14,7 +14,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 namespace {
@@ -67,28 +66,8 @@ manual_keep(int64_t n)
 // that is always 0) as a bare NaN, which strict JSON parsers refuse. This
 // reporter leaves such a counter out of its row instead: result files are
 // strict JSON, and Google Benchmark's own tools read a row without it.
-//
-// With `at_end`, the context is written last, though first in the file:
-// rows are kept in memory, and at Finalize at_end() adds what is known only
-// once every row ran (the process's peak RSS) to the custom context, then
-// the context, the rows and the end are written. No text is patched.
 class StrictJSONReporter : public benchmark::JSONReporter {
   public:
-    explicit StrictJSONReporter(void (*at_end)(void) = nullptr)
-        : at_end_(at_end)
-    {}
-
-    bool ReportContext(const Context &context) override
-    {
-        if (at_end_ == nullptr) {
-            return benchmark::JSONReporter::ReportContext(context);
-        }
-        context_.reset(new Context(context));
-        file_ = &GetOutputStream();
-        SetOutputStream(&rows_);
-        return true;
-    }
-
     void ReportRuns(const std::vector<Run> &reports) override
     {
         std::vector<Run> clean(reports);
@@ -104,23 +83,6 @@ class StrictJSONReporter : public benchmark::JSONReporter {
         }
         benchmark::JSONReporter::ReportRuns(clean);
     }
-
-    void Finalize() override
-    {
-        if (context_) {
-            at_end_();
-            SetOutputStream(file_);
-            benchmark::JSONReporter::ReportContext(*context_);
-            *file_ << rows_.str();
-        }
-        benchmark::JSONReporter::Finalize();
-    }
-
-  private:
-    void (*at_end_)(void);
-    std::unique_ptr<Context> context_;
-    std::ostream *file_ = nullptr;
-    std::ostringstream rows_;
 };
 
 benchmark::State *
@@ -154,12 +116,12 @@ gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void))
 }
 
 size_t
-gbs_run_specified(int json_out, void (*at_end)(void))
+gbs_run_specified(int json_out)
 {
     if (!json_out) {
         return benchmark::RunSpecifiedBenchmarks();
     }
-    StrictJSONReporter file(at_end);
+    StrictJSONReporter file;
     return benchmark::RunSpecifiedBenchmarks(nullptr, &file);
 }
 

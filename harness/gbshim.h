@@ -41,11 +41,8 @@ enum {
 int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void));
 /* Run the benchmarks selected by --benchmark_filter; returns how many ran.
  * json_out: --benchmark_out names a JSON file, to be written as strict JSON
- * (a figure Google Benchmark cannot compute is left out, not NaN). at_end
- * (json_out only; may be NULL) is called once every row has run, before
- * the file's context is written: what it adds with gbs_add_context is in
- * the file. */
-size_t gbs_run_specified(int json_out, void (*at_end)(void));
+ * (a figure Google Benchmark cannot compute is left out, not NaN). */
+size_t gbs_run_specified(int json_out);
 void gbs_shutdown(void);
 
 /* Register `fn` under `name`; the name is copied. Returns NULL on failure. */

@@ -195,25 +195,11 @@ def read_results(path):
         if key in doc["context"] and not isinstance(doc["context"][key], str):
             raise BadFile("%s: context.%s is %s, not a string"
                           % (path, key, _kind(doc["context"][key])))
-    _peak_as_number(path, doc["context"])
     for i, row in enumerate(doc["benchmarks"]):
         wrong = _check_row(i, row)
         if wrong:
             raise BadFile("%s: %s" % (path, wrong))
     return doc
-
-
-def _peak_as_number(path, context):
-    """context.process_peak_rss_bytes as an int: pymembench adds it once
-    every row ran, through Google Benchmark's custom context, whose values
-    are strings ("13488128"); merged files hold the number itself."""
-    peak = context.get("process_peak_rss_bytes")
-    if peak is None or (isinstance(peak, int) and not isinstance(peak, bool) and peak >= 0):
-        return
-    if not isinstance(peak, str) or not peak.isdigit() or len(peak) > 20:
-        raise BadFile("%s: context.process_peak_rss_bytes is %r, not a number of bytes"
-                      % (path, peak))
-    context["process_peak_rss_bytes"] = int(peak)
 
 
 def case_filter(spec):

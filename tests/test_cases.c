@@ -166,7 +166,7 @@ main(int argc, char **argv)
     if (memhook_install() < 0) {
         return 2;
     }
-    gbs_run_specified(0, NULL);
+    gbs_run_specified(0);
     if (kept_valid) {
         PyBuffer_Release(&kept);
     }

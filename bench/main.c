@@ -240,16 +240,12 @@ choose_mode(const options *o)
     return mode_bench;
 }
 
-/* Everything before the interpreter starts: --instructions counts in a
- * copy of this program under callgrind; the allocator may re-execute it;
- * Google Benchmark takes its flags; the result file is opened. `argv` has
- * room for one more entry (the temporary --benchmark_out). 0, 2, or
+/* Before the interpreter starts: --instructions counts in a copy of this
+ * program under callgrind; the allocator may re-execute it. 0, 2, or
  * -(status + 1) when the run is over (the relaunched copy's status). */
 static int
-prepare(options *o, int *argc, char **argv, char **orig_argv,
-        const char **python_alloc)
+prepare_process(options *o, char **orig_argv, const char **python_alloc)
 {
-    static char flag[4200];
     if (o->instructions && !o->list && !instr_in_callgrind()) {
         return -(instr_relaunch(orig_argv, o->io.profiles) + 1);
     }
@@ -260,9 +256,18 @@ prepare(options *o, int *argc, char **argv, char **orig_argv,
         instr_fix_env();
     }
     bench_catch_crashes();
-    int rc = choose_allocator(o, orig_argv, python_alloc); /* may re-execute */
+    return choose_allocator(o, orig_argv, python_alloc); /* may re-execute */
+}
+
+/* Google Benchmark takes its flags; the result file is opened. `argv` has
+ * room for one more entry (the temporary --benchmark_out). 0 or 2. */
+static int
+prepare_output(options *o, int *argc, char **argv)
+{
+    static char flag[4200];
     unsetenv("BENCHMARK_OUT"); /* the flag added below is the only output */
-    if (rc != 0 || (rc = bench_out_prepare(o)) != 0) {
+    int rc = bench_out_prepare(o);
+    if (rc != 0) {
         return rc;
     }
     if (o->out != NULL && !o->instructions) { /* instr_run writes its own */
@@ -278,44 +283,59 @@ prepare(options *o, int *argc, char **argv, char **orig_argv,
     return bench_out_open(o);
 }
 
+/* The interpreter's life: started, one mode, finalized. */
+static int
+run_mode(options *o, const char *python_alloc)
+{
+    char err[512];
+    if (pyx_start(python_alloc, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pymembench: %s\n", err);
+        return 2; /* an allocator it lacks, or a broken install */
+    }
+    int rc = choose_mode(o)(o);
+    gbs_shutdown();
+    if (pyx_finish() < 0) {
+        fprintf(stderr, "pymembench: Py_FinalizeEx failed (buffered data "
+                        "could not be flushed)\n");
+        rc = rc == 0 ? 1 : rc;
+    }
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
     options o;
-    char err[512];
     const char *python_alloc = NULL;
-    /* argv copies of one size whatever the arguments: --instructions counts
-     * from this process's heap, which must not depend on how many there are */
+    /* argv copies of one size whatever the arguments, made and freed in
+     * this order: --instructions counts from this process's heap, which
+     * must not depend on the arguments */
     const size_t slots = (size_t)argc + 2 > 64 ? (size_t)argc + 2 : 64;
     char **orig_argv = calloc(slots, sizeof(char *));
-    char **gb_argv = calloc(slots, sizeof(char *));
-    if (orig_argv == NULL || gb_argv == NULL) {
+    if (orig_argv == NULL) {
         fprintf(stderr, "pymembench: out of memory\n");
         return 2;
     }
     memcpy(orig_argv, argv, (size_t)argc * sizeof(char *));
     int rc = bench_parse_args(&argc, argv, &o);
-    memcpy(gb_argv, argv, (size_t)argc * sizeof(char *));
     if (rc == 0) {
-        rc = prepare(&o, &argc, gb_argv, orig_argv, &python_alloc);
+        rc = prepare_process(&o, orig_argv, &python_alloc);
     }
     free(orig_argv);
-    if (rc == 0 &&
-        pyx_start(python_alloc, PYMB_PYTHON_HOME, err, sizeof(err)) != 0) {
-        fprintf(stderr, "pymembench: %s\n", err);
-        rc = 2; /* an allocator it lacks, or a broken install: environment */
+    if (rc != 0) {
+        return rc < 0 ? -rc - 1 : rc;
     }
-    else if (rc == 0) {
-        rc = choose_mode(&o)(&o);
-        gbs_shutdown();
-        if (pyx_finish() < 0) {
-            fprintf(stderr, "pymembench: Py_FinalizeEx failed (buffered data "
-                            "could not be "
-                            "flushed)\n");
-            rc = rc == 0 ? 1 : rc;
-        }
+    char **gb_argv = calloc(slots, sizeof(char *));
+    if (gb_argv == NULL) {
+        fprintf(stderr, "pymembench: out of memory\n");
+        return 2;
+    }
+    memcpy(gb_argv, argv, (size_t)argc * sizeof(char *));
+    rc = prepare_output(&o, &argc, gb_argv);
+    if (rc == 0) {
+        rc = run_mode(&o, python_alloc);
     }
     bench_out_discard(&o);
     free(gb_argv);
-    return rc < 0 ? -rc - 1 : rc;
+    return rc;
 }

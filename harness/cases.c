@@ -191,7 +191,7 @@ row_failed(gbs_state *st, const pmb_reg *r, const char *why, int loud)
 {
     failures++;
     if (loud) {
-        fprintf(stderr, "pymembench: %s: %s\n", r->full, why);
+        fprintf(stderr, "pymembench: %s: %s\n", pmb_reg_full_name(r), why);
     }
     if (!gbs_error_occurred(st)) {
         gbs_skip_with_error(st, why);
@@ -429,8 +429,8 @@ after_teardown(gbs_state *st, const pmb_reg *r, const found *was)
     if (PyErr_Occurred()) {
         char text[256];
         pyx_error_text(text, sizeof(text));
-        fprintf(stderr, "pymembench: %s left an exception set: %s\n", r->full,
-                text);
+        fprintf(stderr, "pymembench: %s left an exception set: %s\n",
+                pmb_reg_full_name(r), text);
         failures++;
     }
 }

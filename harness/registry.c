@@ -48,9 +48,18 @@ pmb_row_name(size_t i)
 }
 
 const char *
+pmb_reg_full_name(const pmb_reg *r)
+{
+    static char buf[sizeof(r->name) + 16];
+    snprintf(buf, sizeof(buf), "%s%s", r->name,
+             r->c->real_time ? "/real_time" : "");
+    return buf;
+}
+
+const char *
 pmb_row_full_name(size_t i)
 {
-    return regs[i]->full;
+    return pmb_reg_full_name(regs[i]);
 }
 
 const char *
@@ -80,8 +89,6 @@ name_row(pmb_reg *r, int has_param, const char *suffix)
                 r->c->name);
         return -1;
     }
-    snprintf(r->full, sizeof(r->full), "%s%s", r->name,
-             r->c->real_time ? "/real_time" : "");
     for (size_t i = 0; i < nregs; i++) {
         if (strcmp(regs[i]->name, r->name) == 0) {
             fprintf(stderr, "pymembench: duplicate case name %s\n", r->name);
@@ -212,8 +219,9 @@ pmb_list(const char *filter)
         return -1;
     }
     for (size_t i = 0; i < nregs; i++) {
-        if (pmb_filter_match(&f, regs[i]->full)) {
-            printf("%-44s %s\n", regs[i]->full, regs[i]->c->doc);
+        const char *full = pmb_reg_full_name(regs[i]);
+        if (pmb_filter_match(&f, full)) {
+            printf("%-44s %s\n", full, regs[i]->c->doc);
         }
     }
     pmb_filter_clear(&f);
@@ -225,7 +233,7 @@ pmb_mark_crashed(const char *name, const char *reason)
 {
     for (size_t i = 0; i < nregs; i++) {
         if (strcmp(regs[i]->name, name) == 0 ||
-            strcmp(regs[i]->full, name) == 0) {
+            strcmp(pmb_reg_full_name(regs[i]), name) == 0) {
             snprintf(regs[i]->crashed, sizeof(regs[i]->crashed), "%s", reason);
             return 0;
         }

@@ -13,12 +13,15 @@ typedef struct pmb_reg {
     int hook;         /* the hook counts during this case's runs */
     int hook_per_run; /* install it around each run (PMB_HOOK_BOTH) */
     char name[160];   /* family/case[/param][/memhook:on|off] */
-    char full[176];   /* name, and /real_time for wall-clock cases */
     char crashed[96]; /* why it is not run (pmb_mark_crashed), or "" */
 } pmb_reg;
 
-/* Row i (i < pmb_nrows()). */
+/* Row i (i < pmb_nrows()). Its size is part of the heap every case starts
+ * from (instruction counts see malloc's state): keep it as it is. */
 const pmb_reg *pmb_reg_at(size_t i);
+/* The name Google Benchmark reports for r (see pmb_row_full_name); valid
+ * until the next call. */
+const char *pmb_reg_full_name(const pmb_reg *r);
 /* The lifecycle of one row (cases.c): the Google Benchmark function of
  * every row, and what pmb_run_row drives by hand. ctx is a pmb_reg. */
 void pmb_case_run(gbs_state *st, void *ctx);

@@ -99,6 +99,20 @@ def main(binary, libdir):
         expect(p.returncode == 2 and len(lines) >= 1 and what in lines[-1],
                "%s: expected exit 2 and %r, got %d %r" % (args, what, p.returncode, p.stderr))
 
+    # --list applies Google Benchmark's filter rules: a match, a negation
+    every = [line.split()[0] for line in run(binary, "--list").stdout.splitlines()]
+    some = [line.split()[0] for line in
+            run(binary, "--list", "--benchmark_filter=^gc/collect/").stdout.splitlines()]
+    rest = [line.split()[0] for line in
+            run(binary, "--list", "--benchmark_filter=-^gc/collect/").stdout.splitlines()]
+    expect(some and all(n.startswith("gc/collect/") for n in some)
+           and sorted(some + rest) == sorted(every) and not set(some) & set(rest),
+           "--list with a filter: %d selected, %d left, of %d" % (len(some), len(rest), len(every)))
+    p = run(binary, "--list", "--benchmark_filter=((")
+    expect(p.returncode == 2 and not p.stdout and len(p.stderr.strip().splitlines()) == 1
+           and "not a valid regular expression" in p.stderr,
+           "--list with a bad filter: exit %d, %r" % (p.returncode, p.stderr))
+
     ldd = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
     lib = re.search(r"libpython\S*\s+=>\s+(\S+)", ldd)
     expect(lib is not None and os.path.realpath(os.path.dirname(lib.group(1)))

@@ -479,47 +479,46 @@ static const job_spec leak_spec = {JOB_LEAK, "leak", 0, 1, 1, 0, 0};
     "C++ makes it (make_shared; raw: a capsule), hands it to Python " \
     "and drops its handle; Python drops it last"
 
+/* Each macro expands to its rows, each ending in a comma, which
+ * clang-format cannot lay out: the tables are laid out by hand. */
+// clang-format off
 static const pmb_case cases[] = {
-    RAW(create_spec, "create",
-        CREATE_DOC) BOOST(create_spec, "create",
-                          CREATE_DOC) BOOST_SHARED(create_spec, "create",
-                                                   CREATE_DOC)
-        PYBIND11(create_spec, "create",
-                 CREATE_DOC) PYBIND11_SHARED(create_spec, "create", CREATE_DOC)
-            EVERY_LAYER(method_spec, "method",
-                        "r.fileno(): one bound method call returning an int")
-                EVERY_LAYER(with_spec, "with",
-                            "with R() as r: pass; __exit__ releases")
-                    EVERY_LAYER(raise_spec, "with_raise",
-                                "with R(): raise, caught outside; __exit__ "
-                                "releases")
-                        EVERY_LAYER(view_spec, "buffer/view",
-                                    "memoryview(r): the 4 KiB block itself, "
-                                    "no copy")
-                            EVERY_LAYER(copy_spec, "buffer/copy",
-                                        "r.copy(): the 4 KiB block copied "
-                                        "into a new bytes")
-                                EVERY_LAYER(incref_spec, "incref",
-                                            "one INCREF and one DECREF "
-                                            "through the layer's API, "
-                                            "64 objects in turn (spread, not "
-                                            "one object)")
+    RAW(create_spec, "create", CREATE_DOC)
+    BOOST(create_spec, "create", CREATE_DOC)
+    BOOST_SHARED(create_spec, "create", CREATE_DOC)
+    PYBIND11(create_spec, "create", CREATE_DOC)
+    PYBIND11_SHARED(create_spec, "create", CREATE_DOC)
+    EVERY_LAYER(method_spec, "method",
+                "r.fileno(): one bound method call returning an int")
+    EVERY_LAYER(with_spec, "with", "with R() as r: pass; __exit__ releases")
+    EVERY_LAYER(raise_spec, "with_raise",
+                "with R(): raise, caught outside; __exit__ releases")
+    EVERY_LAYER(view_spec, "buffer/view",
+                "memoryview(r): the 4 KiB block itself, no copy")
+    EVERY_LAYER(copy_spec, "buffer/copy",
+                "r.copy(): the 4 KiB block copied into a new bytes")
+    EVERY_LAYER(incref_spec, "incref",
+                "one INCREF and one DECREF through the layer's API, "
+                "64 objects in turn (spread, not one object)")
     /* pybind11's default holder, a unique_ptr, cannot be shared with C++ */
     RAW(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
-        BOOST(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
-            BOOST_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
-                PYBIND11_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    BOOST(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    BOOST_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    PYBIND11_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
     /* what C++ hands over is a shared_ptr on either C++ layer */
     RAW(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
-        BOOST_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
-            PYBIND11_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC){NULL},
+    BOOST_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
+    PYBIND11_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
+    {NULL},
 };
 
 /* Registered only with PYMB_SELFTEST=1 (tests/check_bindings.py). */
 static const pmb_case selftest_cases[] = {
     EVERY_LAYER(leak_spec, "selftest/leak",
-                "planted fault: every resource kept alive"){NULL},
+                "planted fault: every resource kept alive")
+    {NULL},
 };
+// clang-format on
 
 #if defined(PYMB_BOOST_PYTHON_SKIP) || defined(PYMB_PYBIND11_SKIP)
 /* A layer this build lacks (CMakeLists.txt, cmake/bindings.cmake) has one
@@ -547,15 +546,17 @@ setup_unavailable(int64_t param)
      .doc = why},
 #endif
 
+// clang-format off
 static const pmb_case unavailable_cases[] = {
 #ifdef PYMB_BOOST_PYTHON_SKIP
     UNAVAILABLE("boost", "Boost.Python", PYMB_BOOST_PYTHON_SKIP)
 #endif
 #ifdef PYMB_PYBIND11_SKIP
-        UNAVAILABLE("pybind11", "pybind11", PYMB_PYBIND11_SKIP)
+    UNAVAILABLE("pybind11", "pybind11", PYMB_PYBIND11_SKIP)
 #endif
-            {NULL},
+    {NULL},
 };
+// clang-format on
 
 static const bind_layer *const layers[] = {
     &wl_bindings_raw,

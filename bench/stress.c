@@ -565,8 +565,8 @@ write_report(const stress_options *o, int finished)
 }
 
 /* What the report's context says of the stress run; the interpreter, the
- * allocator, the commit and the host are main's (bench_add_context), and
- * Google Benchmark adds the date and the CPUs. */
+ * allocator, the commit and the host are main's (bench_add_stress_context),
+ * and Google Benchmark adds the date and the CPUs. */
 static void
 add_context(const stress_options *o)
 {

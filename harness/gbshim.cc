@@ -135,11 +135,10 @@ gbs_bench *
 gbs_register(const char *name, gbs_fn fn, void *ctx)
 {
     try {
-        auto *b =
-            benchmark::RegisterBenchmark(name, [fn,
-                                                ctx](benchmark::State &st) {
-                fn(reinterpret_cast<gbs_state *>(&st), ctx);
-            });
+        auto run = [fn, ctx](benchmark::State &st) {
+            fn(reinterpret_cast<gbs_state *>(&st), ctx);
+        };
+        auto *b = benchmark::RegisterBenchmark(name, run);
         return reinterpret_cast<gbs_bench *>(b);
     } catch (...) {
         return nullptr;

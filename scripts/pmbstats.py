@@ -1,0 +1,347 @@
+"""pmbstats - the one statistics module of pymembench: scripts/compare,
+scripts/regress-verdict, scripts/plots (through summary.md.json) and
+scripts/bench's adaptive sampling take every interval, p-value and verdict
+from here. Pure standard library, deterministic (a fixed seed: the same
+samples give the same figures). docs/statistics.md describes the method.
+
+Samples are "groups": a list of per-process lists of numbers > 0 (e.g. real
+ns per iteration of each repetition), one list per process. A single group
+is a single process; its repetitions are then the units (hyperfine: one
+group of runs, each run a process).
+
+  median_interval(groups) -> (median, lo, hi)
+      the pooled median and its percentile interval from a hierarchical
+      bootstrap: processes drawn with replacement, then repetitions within
+      each drawn process, the median of the pooled draw.
+  ratio_interval(groups, base_groups) -> (ratio, lo, hi, p)
+      ratio of pooled medians, its percentile interval (both sides
+      resampled independently), and a two-sided p-value for ratio == 1:
+      the log ratio over its bootstrap standard error (widened by k/(k-1)
+      for k processes), against Student's t with Welch-Satterthwaite
+      degrees of freedom counted in processes. Few processes give heavy
+      tails, as they should; the p-value is not floored at 1/resamples, so
+      one case among hundreds can still pass the FDR control.
+  bh_adjust(pvalues) -> adjusted p-values (Benjamini-Hochberg).
+  judge(cases, margin, q) -> {case: {ratio, lo, hi, p, p_adj, verdict}}
+      verdicts, in this order: "same" when the interval lies inside
+      [1/(1+margin), 1+margin]; else "slower" (ratio > 1) or "faster" when
+      the BH-adjusted p <= q across the cases of this one comparison and
+      the interval excludes 1; else "unsure".
+  needs_more(groups, target) -> (bool, what)
+      the adaptive stop rule: True while the median interval's half-width
+      exceeds target x median (or there is one process); what is
+      "processes" or "repetitions" (which would narrow it; see _what_helps),
+      None when no more are needed.
+Bad samples (no process, an empty process, a value that is not a finite
+number > 0) raise BadSamples (a ValueError) with one line saying what.
+"""
+import functools
+import math
+import operator
+import random
+from array import array
+
+SEED = 20261121  # fixed: the same samples give the same figures
+RESAMPLES = 2000
+LEVEL = 0.95
+MARGIN = 0.02  # the equivalence margin: +-2% is "same"
+FDR = 0.05  # the false-discovery rate controlled across one comparison
+TARGET = 0.01  # the stop rule: an interval of +-1% of the median
+VERDICTS = ("faster", "slower", "same", "unsure")
+
+
+class BadSamples(ValueError):
+    """Samples the module refuses; str() is one line."""
+
+
+def _check(groups, what="samples"):
+    """groups as a tuple of tuples of floats, or BadSamples."""
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
+        raise BadSamples("%s: a list of per-process lists of numbers is needed" % what)
+    out = []
+    for i, g in enumerate(groups):
+        if isinstance(g, (str, bytes)) or not hasattr(g, "__iter__"):
+            raise BadSamples("%s: process %d is not a list of numbers" % (what, i))
+        g = tuple(g)
+        if not g:
+            raise BadSamples("%s: process %d has no sample" % (what, i))
+        for x in g:
+            if isinstance(x, bool) or not isinstance(x, (int, float)) \
+                    or not math.isfinite(x) or x <= 0:
+                raise BadSamples("%s: process %d holds %r, not a number > 0" % (what, i, x))
+        out.append(tuple(float(x) for x in g))
+    if not out:
+        raise BadSamples("%s: no process" % what)
+    return tuple(out)
+
+
+def _median_sorted(xs):
+    n = len(xs)
+    h = n // 2
+    return xs[h] if n % 2 else (xs[h - 1] + xs[h]) / 2.0
+
+
+def _pooled(groups):
+    return [x for g in groups for x in g]
+
+
+@functools.lru_cache(maxsize=64)
+def _patterns(sizes, resamples, seed):
+    """The bootstrap's draws for a shape (the sizes of the processes), as
+    index pickers into the pooled samples: each draws len(sizes) processes
+    with replacement, then as many repetitions as each drawn process has,
+    with replacement within it. They depend on the shape and the seed only,
+    so cases of one shape share them (fast: itemgetter and sorted run in C)."""
+    rng = random.Random(seed)
+    rnd = rng.random
+    k = len(sizes)
+    starts = [sum(sizes[:j]) for j in range(k)]
+    pickers = []
+    for _ in range(resamples):
+        idx = []
+        for _ in range(k):
+            j = int(rnd() * k)
+            s, n = starts[j], sizes[j]
+            idx += [s + int(rnd() * n) for _ in range(n)]
+        if len(idx) == 1:
+            i0 = idx[0]
+            pickers.append(lambda xs, i0=i0: (xs[i0],))
+        else:
+            pickers.append(operator.itemgetter(*idx))
+    return pickers
+
+
+@functools.lru_cache(maxsize=2048)
+def _boot(groups, resamples, seed):
+    """The bootstrap medians of groups (a tuple of tuples), in draw order,
+    as an array of doubles."""
+    pooled = _pooled(groups)
+    sizes = tuple(len(g) for g in groups)
+    pickers = _patterns(sizes, resamples, seed)
+    if len(set(sizes)) == 1 and len(pooled) % 2:  # every draw as long, odd: one index
+        h = len(pooled) // 2
+        return array("d", [sorted(pick(pooled))[h] for pick in pickers])
+    return array("d", [_median_sorted(sorted(pick(pooled))) for pick in pickers])
+
+
+def _percentiles(sorted_values, level):
+    """(lo, hi) of the percentile interval at level."""
+    b = len(sorted_values)
+    tail = (1.0 - level) / 2.0
+    lo = sorted_values[min(b - 1, int(tail * b))]
+    hi = sorted_values[max(0, int(math.ceil((1.0 - tail) * b)) - 1)]
+    return lo, hi
+
+
+def _check_options(level, resamples):
+    if not 0 < level < 1:
+        raise BadSamples("level %r is not between 0 and 1" % (level,))
+    if not isinstance(resamples, int) or resamples < 10:
+        raise BadSamples("resamples %r is not a whole number of 10 or more" % (resamples,))
+
+
+def median_interval(groups, level=LEVEL, resamples=RESAMPLES, seed=SEED):
+    """(median of the pooled samples, lo, hi): the hierarchical bootstrap's
+    percentile interval at level."""
+    _check_options(level, resamples)
+    groups = _check(groups)
+    med = _median_sorted(sorted(_pooled(groups)))
+    lo, hi = _percentiles(sorted(_boot(groups, resamples, seed)), level)
+    return med, lo, hi
+
+
+def _units(groups):
+    """The independent units of a side: its processes, or the repetitions
+    of its one process."""
+    return len(groups) if len(groups) > 1 else len(groups[0])
+
+
+def _log_variance(boot):
+    logs = [math.log(x) for x in boot]
+    mean = math.fsum(logs) / len(logs)
+    return math.fsum((x - mean) ** 2 for x in logs) / (len(logs) - 1)
+
+
+def _betacf(a, b, x):
+    """The continued fraction of the incomplete beta function (modified
+    Lentz's method, Numerical Recipes 6.4)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 500):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)),
+                   -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a, b, x):
+    """The regularised incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_two_sided(t, df):
+    """P(|T| >= |t|) for Student's t with df degrees of freedom (df > 0,
+    not necessarily whole)."""
+    return min(1.0, _betainc(df / 2.0, 0.5, df / (df + t * t)))
+
+
+def _p_value(log_ratio, ga, boot_a, gb, boot_b):
+    """Two-sided p for log ratio == 0: log_ratio / se against Student's t,
+    se^2 = sum over the sides of c * (bootstrap variance of the log median),
+    c = k/(k-1) for k units (the bootstrap's variance of a mean of k draws
+    is (k-1)/k of the sample's); Welch-Satterthwaite degrees of freedom.
+    1.0 when a side has fewer than 2 units (nothing to judge the spread
+    by); 0.0 for a difference where neither side varies at all."""
+    ka, kb = _units(ga), _units(gb)
+    if ka < 2 or kb < 2:
+        return 1.0
+    va = _log_variance(boot_a) * ka / (ka - 1.0)
+    vb = _log_variance(boot_b) * kb / (kb - 1.0)
+    se2 = va + vb
+    if se2 <= 0.0:
+        return 1.0 if log_ratio == 0.0 else 0.0
+    df = se2 * se2 / (va * va / (ka - 1.0) + vb * vb / (kb - 1.0))
+    return t_two_sided(log_ratio / math.sqrt(se2), df)
+
+
+def ratio_interval(groups, base_groups, level=LEVEL, resamples=RESAMPLES, seed=SEED):
+    """(ratio, lo, hi, p): the ratio of pooled medians (groups over
+    base_groups), its percentile interval (each side resampled on its own,
+    hierarchically) and the two-sided p-value for ratio == 1 (_p_value).
+    The p-value is symmetric: swapping the sides gives the same p."""
+    _check_options(level, resamples)
+    ga, gb = _check(groups, "samples"), _check(base_groups, "base samples")
+    ma, mb = _median_sorted(sorted(_pooled(ga))), _median_sorted(sorted(_pooled(gb)))
+    boot_a, boot_b = _boot(ga, resamples, seed), _boot(gb, resamples, seed)
+    # one seed for both sides, so each side's draws are its own whatever the
+    # other; draw i of one side meets draw i+1 of the other: where both have
+    # one shape, the same processes are not drawn together
+    n = len(boot_a)
+    boot = sorted(boot_a[i] / boot_b[(i + 1) % n] for i in range(n))
+    lo, hi = _percentiles(boot, level)
+    return ma / mb, lo, hi, _p_value(math.log(ma) - math.log(mb), ga, boot_a, gb, boot_b)
+
+
+def bh_adjust(pvalues):
+    """Benjamini-Hochberg adjusted p-values, in the order given: p_(i) * m /
+    i, made monotone from the largest down, capped at 1."""
+    ps = list(pvalues)
+    for p in ps:
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise BadSamples("p-value %r is not a number from 0 to 1" % (p,))
+    m = len(ps)
+    order = sorted(range(m), key=lambda i: ps[i])
+    out = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, ps[i] * m / rank)
+        out[i] = min(1.0, running)
+    return out
+
+
+def verdict(ratio, lo, hi, p_adj, margin=MARGIN, q=FDR):
+    """One case's verdict from its figures (the rules in judge)."""
+    if 1.0 / (1.0 + margin) <= lo and hi <= 1.0 + margin:
+        return "same"
+    if p_adj <= q and ratio > 1.0 and lo > 1.0:
+        return "slower"
+    if p_adj <= q and ratio < 1.0 and hi < 1.0:
+        return "faster"
+    return "unsure"
+
+
+def judge(cases, margin=MARGIN, q=FDR, level=LEVEL, resamples=RESAMPLES, seed=SEED):
+    """{case: {"ratio", "lo", "hi", "p", "p_adj", "verdict"}} for cases
+    {case: (groups, base_groups)}, the cases of ONE comparison (one column
+    against its base). Verdicts, in this order:
+      1. "same": the interval lies inside the equivalence margin
+         [1/(1+margin), 1+margin] (margin 0.02: within about +-2%);
+      2. "slower" (ratio > 1) or "faster" (ratio < 1): the p-value,
+         Benjamini-Hochberg adjusted across all the cases given, is at most
+         q, and the interval excludes 1;
+      3. "unsure": neither (too few samples, or too much noise, to tell).
+    So at most a share q of the cases called faster or slower are expected
+    to be false discoveries."""
+    if not (isinstance(margin, (int, float)) and 0 <= margin < 1):
+        raise BadSamples("margin %r is not a fraction from 0 to 1 (0.02 is 2%%)" % (margin,))
+    if not (isinstance(q, (int, float)) and 0 < q < 1):
+        raise BadSamples("q %r is not a false-discovery rate between 0 and 1" % (q,))
+    out = {}
+    for name, (groups, base) in cases.items():
+        try:
+            r, lo, hi, p = ratio_interval(groups, base, level, resamples, seed)
+        except BadSamples as e:
+            raise BadSamples("%s: %s" % (name, e))
+        out[name] = {"ratio": r, "lo": lo, "hi": hi, "p": p}
+    names = list(out)
+    for name, adj in zip(names, bh_adjust(out[n]["p"] for n in names)):
+        c = out[name]
+        c["p_adj"] = adj
+        c["verdict"] = verdict(c["ratio"], c["lo"], c["hi"], adj, margin, q)
+    return out
+
+
+def _what_helps(groups):
+    """"repetitions" or "processes": which would narrow the interval more.
+    On the log scale (times are relative), one-way analysis of variance:
+    w = the pooled within-process variance of the repetitions, n the mean
+    number of repetitions per process, v = the variance of the process
+    means; the spread between processes is b = max(0, v - w/n). The
+    variance of the overall estimate is about (b + w/n) / k: more
+    processes shrink both terms, more repetitions only w/n. So
+    "repetitions" when w/n > b (the within-process spread dominates), else
+    "processes". With no process of 2 or more repetitions there is no w
+    yet: "repetitions"."""
+    logs = [[math.log(x) for x in g] for g in groups]
+    ss, df = 0.0, 0
+    for g in logs:
+        if len(g) > 1:
+            m = math.fsum(g) / len(g)
+            ss += math.fsum((x - m) ** 2 for x in g)
+            df += len(g) - 1
+    if df == 0:
+        return "repetitions"
+    w = ss / df
+    n = sum(len(g) for g in logs) / float(len(logs))
+    means = [math.fsum(g) / len(g) for g in logs]
+    mm = math.fsum(means) / len(means)
+    v = math.fsum((x - mm) ** 2 for x in means) / (len(means) - 1)
+    b = max(0.0, v - w / n)
+    return "repetitions" if w / n > b else "processes"
+
+
+def needs_more(groups, target=TARGET, level=LEVEL, resamples=RESAMPLES, seed=SEED,
+               min_processes=2):
+    """(True, what) while the median interval's half-width, (hi - lo) / 2,
+    exceeds target x median, or there are fewer than min_processes
+    processes (then what is "processes": one process cannot show the
+    spread between processes); (False, None) when the samples suffice.
+    what: "processes" or "repetitions" (_what_helps)."""
+    if not (isinstance(target, (int, float)) and target > 0):
+        raise BadSamples("target %r is not a fraction above 0 (0.01 is +-1%%)" % (target,))
+    groups = _check(groups)
+    if len(groups) < min_processes:
+        return True, "processes"
+    med, lo, hi = median_interval(groups, level, resamples, seed)
+    if (hi - lo) / 2.0 <= target * med:
+        return False, None
+    return True, _what_helps(groups)

@@ -113,15 +113,20 @@ def _patterns(sizes, resamples, seed):
 
 @functools.lru_cache(maxsize=2048)
 def _boot(groups, resamples, seed):
-    """The bootstrap medians of groups (a tuple of tuples), in draw order,
-    as an array of doubles."""
+    """(the bootstrap medians of groups (a tuple of tuples) in draw order,
+    as an array of doubles; the variance of their logarithms)."""
     pooled = _pooled(groups)
     sizes = tuple(len(g) for g in groups)
     pickers = _patterns(sizes, resamples, seed)
     if len(set(sizes)) == 1 and len(pooled) % 2:  # every draw as long, odd: one index
         h = len(pooled) // 2
-        return array("d", [sorted(pick(pooled))[h] for pick in pickers])
-    return array("d", [_median_sorted(sorted(pick(pooled))) for pick in pickers])
+        meds = array("d", [sorted(pick(pooled))[h] for pick in pickers])
+    else:
+        meds = array("d", [_median_sorted(sorted(pick(pooled))) for pick in pickers])
+    logs = list(map(math.log, meds))
+    mean = math.fsum(logs) / len(logs)
+    dev = [x - mean for x in logs]
+    return meds, math.fsum(map(operator.mul, dev, dev)) / (len(logs) - 1)
 
 
 def _percentiles(sorted_values, level):
@@ -146,7 +151,7 @@ def median_interval(groups, level=LEVEL, resamples=RESAMPLES, seed=SEED):
     _check_options(level, resamples)
     groups = _check(groups)
     med = _median_sorted(sorted(_pooled(groups)))
-    lo, hi = _percentiles(sorted(_boot(groups, resamples, seed)), level)
+    lo, hi = _percentiles(sorted(_boot(groups, resamples, seed)[0]), level)
     return med, lo, hi
 
 
@@ -154,12 +159,6 @@ def _units(groups):
     """The independent units of a side: its processes, or the repetitions
     of its one process."""
     return len(groups) if len(groups) > 1 else len(groups[0])
-
-
-def _log_variance(boot):
-    logs = [math.log(x) for x in boot]
-    mean = math.fsum(logs) / len(logs)
-    return math.fsum((x - mean) ** 2 for x in logs) / (len(logs) - 1)
 
 
 def _betacf(a, b, x):
@@ -203,7 +202,7 @@ def t_two_sided(t, df):
     return min(1.0, _betainc(df / 2.0, 0.5, df / (df + t * t)))
 
 
-def _p_value(log_ratio, ga, boot_a, gb, boot_b):
+def _p_value(log_ratio, ga, var_a, gb, var_b):
     """Two-sided p for log ratio == 0: log_ratio / se against Student's t,
     se^2 = sum over the sides of c * (bootstrap variance of the log median),
     c = k/(k-1) for k units (the bootstrap's variance of a mean of k draws
@@ -213,8 +212,8 @@ def _p_value(log_ratio, ga, boot_a, gb, boot_b):
     ka, kb = _units(ga), _units(gb)
     if ka < 2 or kb < 2:
         return 1.0
-    va = _log_variance(boot_a) * ka / (ka - 1.0)
-    vb = _log_variance(boot_b) * kb / (kb - 1.0)
+    va = var_a * ka / (ka - 1.0)
+    vb = var_b * kb / (kb - 1.0)
     se2 = va + vb
     if se2 <= 0.0:
         return 1.0 if log_ratio == 0.0 else 0.0
@@ -230,14 +229,13 @@ def ratio_interval(groups, base_groups, level=LEVEL, resamples=RESAMPLES, seed=S
     _check_options(level, resamples)
     ga, gb = _check(groups, "samples"), _check(base_groups, "base samples")
     ma, mb = _median_sorted(sorted(_pooled(ga))), _median_sorted(sorted(_pooled(gb)))
-    boot_a, boot_b = _boot(ga, resamples, seed), _boot(gb, resamples, seed)
+    (boot_a, var_a), (boot_b, var_b) = _boot(ga, resamples, seed), _boot(gb, resamples, seed)
     # one seed for both sides, so each side's draws are its own whatever the
     # other; draw i of one side meets draw i+1 of the other: where both have
     # one shape, the same processes are not drawn together
-    n = len(boot_a)
-    boot = sorted(boot_a[i] / boot_b[(i + 1) % n] for i in range(n))
+    boot = sorted(map(operator.truediv, boot_a, boot_b[1:] + boot_b[:1]))
     lo, hi = _percentiles(boot, level)
-    return ma / mb, lo, hi, _p_value(math.log(ma) - math.log(mb), ga, boot_a, gb, boot_b)
+    return ma / mb, lo, hi, _p_value(math.log(ma) - math.log(mb), ga, var_a, gb, var_b)
 
 
 def bh_adjust(pvalues):

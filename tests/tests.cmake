@@ -30,6 +30,10 @@ add_test(NAME scripts/hook_overhead_and_variation
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_result_scripts.py
                  ${CMAKE_SOURCE_DIR}/scripts/figures)
 
+add_test(NAME scripts/stats_verdicts_fdr_stop_rule
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_stats.py
+                 ${CMAKE_SOURCE_DIR}/scripts)
+
 add_test(NAME scripts/compare_ratios_intervals_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_compare.py
                  ${CMAKE_SOURCE_DIR}/scripts)

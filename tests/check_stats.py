@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""check_stats.py SCRIPTS_DIR - scripts/pmbstats.py on made-up samples with
+known answers (no timing: every sample comes from a seeded generator):
+an A/A comparison of 400 cases with per-process offsets calls none faster or
+slower (while an uncorrected "interval excludes 1" rule flags several: the
+negative control) and its p-values are not degenerate; planted +5% and -5%
+shifts are called slower and faster in every case, also among 400 unchanged
+ones; a tight interval at +0.5% is "same" within the default margin and
+"slower" under a smaller one; Benjamini-Hochberg on hand-computed vectors;
+the p-value is symmetric; Student's t against tabled values; the stop rule
+on made-up spreads (tight: stop; wide within processes: repetitions; wide
+between: processes; one process: processes); the same input gives the same
+output, in another process too; bad samples are refused in one line."""
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__))))
+from pmbtest import expect, failed  # noqa: E402
+
+pmbstats = None
+
+
+def side(rng, mu, shift=1.0, procs=3, reps=3, between=0.01, within=0.003):
+    """Groups of made-up times: procs processes, each offset by a
+    multiplicative N(0, between), reps repetitions each with N(0, within)."""
+    out = []
+    for _ in range(procs):
+        off = mu * shift * (1.0 + rng.gauss(0.0, between))
+        out.append([off * (1.0 + rng.gauss(0.0, within)) for _ in range(reps)])
+    return out
+
+
+def counts(judged):
+    c = dict.fromkeys(pmbstats.VERDICTS, 0)
+    for v in judged.values():
+        c[v["verdict"]] += 1
+    return c
+
+
+def aa(rng, n=400, **kw):
+    """n cases, both sides from one distribution (mu from 10 ns to 10 us)."""
+    cases = {}
+    for i in range(n):
+        mu = 10.0 ** rng.uniform(1, 4)
+        cases["aa/%d" % i] = (side(rng, mu, **kw), side(rng, mu, **kw))
+    return cases
+
+
+def check_aa():
+    for seed, kw in ((1, {}), (2, {"procs": 5, "reps": 5}), (3, {"between": 0.03})):
+        rng = random.Random(seed)
+        cases = aa(rng, **kw)
+        judged = pmbstats.judge(cases)
+        c = counts(judged)
+        expect(c["faster"] == 0 and c["slower"] == 0,
+               "A/A (seed %d, %s): %s, wanted 0 faster and 0 slower" % (seed, kw, c))
+        # negative control: the old rule (the 95% interval excludes 1) on the
+        # same figures flags cases; FDR control and the process-counted
+        # p-value are what keep them out
+        naive = sum(1 for v in judged.values() if v["lo"] > 1 or v["hi"] < 1)
+        expect(naive >= 5, "A/A (seed %d): the uncorrected rule flags only %d cases: the "
+                           "test could not fail" % (seed, naive))
+        # the p-values are not degenerate (all 1 would pass the A/A)
+        small = sum(1 for v in judged.values() if v["p"] < 0.05) / float(len(judged))
+        expect(0.01 <= small <= 0.15, "A/A (seed %d): %.1f%% of p-values below 0.05, wanted "
+                                      "near 5%%" % (seed, 100 * small))
+        print("A/A seed %d %s: %s; uncorrected rule would flag %d; %.1f%% of p < 0.05"
+              % (seed, kw, c, naive, 100 * small))
+
+
+def check_planted():
+    rng = random.Random(4)
+    small = {"between": 0.003, "within": 0.002}
+    for shift, want in ((1.05, "slower"), (0.95, "faster")):
+        cases = {}
+        for i in range(50):
+            mu = 10.0 ** rng.uniform(1, 4)
+            cases["p/%d" % i] = (side(rng, mu, shift, **small), side(rng, mu, **small))
+        c = counts(pmbstats.judge(cases))
+        expect(c[want] == 50, "planted %+.0f%% in 50 cases: %s, wanted 50 %s"
+               % (100 * (shift - 1), c, want))
+    # 10 planted +5% among 400 unchanged: the planted found, nothing else
+    cases = aa(rng, **small)
+    for i in range(10):
+        mu = 10.0 ** rng.uniform(1, 4)
+        cases["plant/%d" % i] = (side(rng, mu, 1.05, **small), side(rng, mu, **small))
+    judged = pmbstats.judge(cases)
+    slow = sorted(n for n, v in judged.items() if v["verdict"] == "slower")
+    other = [n for n, v in judged.items() if v["verdict"] == "faster"]
+    expect(slow == sorted("plant/%d" % i for i in range(10)) and not other,
+           "10 planted +5%% among 400: slower %s, faster %s" % (slow, other))
+    # a lone planted case among 400 is found too, given 5 processes (a
+    # bootstrap p-value, floored at 1/2001, could never pass BH's 0.05/401)
+    cases = aa(rng, **small)
+    cases["lone"] = (side(rng, 100.0, 1.05, procs=5, **small),
+                     side(rng, 100.0, procs=5, **small))
+    judged = pmbstats.judge(cases)
+    flagged = [n for n, v in judged.items() if v["verdict"] in ("slower", "faster")]
+    expect(flagged == ["lone"], "one planted +5%% (5 processes) among 400: flagged %s; "
+           "its figures %s" % (flagged, judged["lone"]))
+    print("planted: +5%/-5% called slower/faster in 50 of 50; 10 planted among 400 found "
+          "alone; one planted among 400 found alone")
+
+
+def check_margin():
+    rng = random.Random(5)
+    tight = {"between": 0.0005, "within": 0.0005, "procs": 5, "reps": 5}
+    case = {"m": (side(rng, 100.0, 1.005, **tight), side(rng, 100.0, **tight))}
+    v = pmbstats.judge(case)["m"]
+    expect(v["verdict"] == "same" and 1.003 < v["ratio"] < 1.007,
+           "+0.5%% with a tight interval, margin 2%%: %s, wanted same" % v)
+    v1 = pmbstats.judge(case, margin=0.001)["m"]
+    expect(v1["verdict"] == "slower", "+0.5%% tight, margin 0.1%%: %s, wanted slower" % v1)
+    v0 = pmbstats.judge(case, margin=0.0)["m"]
+    expect(v0["verdict"] == "slower", "+0.5%% tight, margin 0: %s, wanted slower" % v0)
+    # a wide interval around +0.5% is not "same": it is unsure
+    wide = {"between": 0.05, "within": 0.01}
+    w = pmbstats.judge({"w": (side(rng, 100.0, 1.005, **wide), side(rng, 100.0, **wide))})["w"]
+    expect(w["verdict"] == "unsure", "+0.5%% with a wide interval: %s, wanted unsure" % w)
+    # the rules on given figures: margin first, then FDR and the interval
+    rules = [((1.01, 1.005, 1.015, 0.001), "same"), ((1.01, 1.005, 1.025, 0.001), "slower"),
+             ((0.97, 0.95, 0.99, 0.01), "faster"), ((1.05, 1.01, 1.09, 0.2), "unsure"),
+             ((1.05, 0.99, 1.09, 0.001), "unsure"), ((0.98, 0.981, 0.99, 0.5), "same")]
+    for (r, lo, hi, p), want in rules:
+        got = pmbstats.verdict(r, lo, hi, p)
+        expect(got == want, "verdict(%s, [%s, %s], p_adj %s) = %s, wanted %s"
+               % (r, lo, hi, p, got, want))
+    print("margin: +0.5% tight is same at 2%, slower at 0.1% and 0; wide is unsure")
+
+
+def check_bh():
+    vectors = [([0.01, 0.04, 0.03, 0.005], [0.02, 0.04, 0.04, 0.02]),
+               ([0.5, 0.9, 0.001], [0.75, 0.9, 0.003]),
+               ([0.02, 0.03, 0.04, 0.05], [0.05, 0.05, 0.05, 0.05]),
+               ([0.9, 0.8], [0.9, 0.9]),
+               ([1.0, 0.0], [1.0, 0.0]),
+               ([], [])]
+    for ps, want in vectors:
+        got = pmbstats.bh_adjust(ps)
+        expect(len(got) == len(want) and all(abs(a - b) < 1e-12 for a, b in zip(got, want)),
+               "bh_adjust(%s) = %s, wanted %s" % (ps, got, want))
+    try:
+        pmbstats.bh_adjust([0.5, 1.5])
+        expect(False, "bh_adjust took a p-value of 1.5")
+    except pmbstats.BadSamples:
+        pass
+    print("Benjamini-Hochberg: %d hand-computed vectors" % len(vectors))
+
+
+def check_symmetry_and_t():
+    rng = random.Random(6)
+    a, b = side(rng, 50.0, 1.02), side(rng, 50.0)
+    r1, lo1, hi1, p1 = pmbstats.ratio_interval(a, b)
+    r2, lo2, hi2, p2 = pmbstats.ratio_interval(b, a)
+    expect(p1 == p2, "p(a, b) = %r but p(b, a) = %r" % (p1, p2))
+    expect(abs(r1 * r2 - 1) < 1e-12 and abs(lo1 * hi2 - 1) < 0.01 and abs(hi1 * lo2 - 1) < 0.01,
+           "swapped sides: %s against %s are not reciprocal" % ((r1, lo1, hi1), (r2, lo2, hi2)))
+    same = pmbstats.ratio_interval(a, a)
+    expect(same[0] == 1.0 and same[3] == 1.0 and same[1] < 1 < same[2],
+           "a side against itself: %s" % (same,))
+    # a single group (hyperfine: each run a process) works, and is judged
+    h = pmbstats.ratio_interval([[10.0, 10.1, 9.9, 10.2, 9.8] * 2],
+                                [[5.0, 5.05, 4.95, 5.1, 4.9] * 2])
+    expect(abs(h[0] - 2) < 1e-12 and h[1] > 1.9 and h[3] < 1e-6, "single groups: %s" % (h,))
+    tables = [(2.776445, 4, 0.05), (12.7062, 1, 0.05), (1.959964, 1e7, 0.05), (0.0, 3, 1.0),
+              (4.604095, 4, 0.01), (2.364624, 7, 0.05), (3.499483, 7, 0.01)]
+    # closed forms: df 1 (Cauchy) and df 2, down to tiny p
+    for t in (0.3, 1.0, 7.0, 300.0, 1e5):
+        tables.append((t, 1, 1 - 2 / math.pi * math.atan(t)))
+        tables.append((t, 2, 1 - t / math.sqrt(2 + t * t)))
+    for t, df, want in tables:
+        got = pmbstats.t_two_sided(t, df)
+        expect(abs(got - want) <= 1e-6 * want, "t_two_sided(%s, %s) = %r, wanted %r"
+               % (t, df, got, want))
+    between = [pmbstats.t_two_sided(2.5, df) for df in (7, 7.5, 8)]
+    expect(between[0] > between[1] > between[2], "t_two_sided(2.5, 7 / 7.5 / 8) not in order: "
+           "%s" % between)
+    # hierarchical: processes that differ widen the interval beyond what
+    # their repetitions pooled as one process give
+    g = [[c * (1 + 0.001 * (k % 5)) for k in range(20)] for c in (100.0, 104.0, 97.0)]
+    h_lo, h_hi = pmbstats.median_interval(g)[1:]
+    f_lo, f_hi = pmbstats.median_interval([sum(g, [])])[1:]
+    expect(h_hi - h_lo > f_hi - f_lo, "hierarchical interval [%s, %s] not wider than pooled "
+                                      "[%s, %s]" % (h_lo, h_hi, f_lo, f_hi))
+    print("symmetry: p(a, b) == p(b, a), reciprocal ratios; t against tables; hierarchical "
+          "intervals wider than pooled")
+
+
+def check_stop_rule():
+    rng = random.Random(7)
+    tight = side(rng, 100.0, between=0.001, within=0.001, procs=3, reps=5)
+    got = pmbstats.needs_more(tight)
+    expect(got == (False, None), "tight samples: needs_more %s, wanted (False, None)" % (got,))
+    spread = [90.0, 95.0, 100.0, 105.0, 110.0]
+    within = [rng.sample(spread, len(spread)) for _ in range(3)]  # same centre each
+    got = pmbstats.needs_more(within)
+    expect(got == (True, "repetitions"), "wide within processes: %s" % (got,))
+    between = [[c * (1 + 0.0005 * k) for k in range(5)] for c in (90.0, 100.0, 112.0)]
+    got = pmbstats.needs_more(between)
+    expect(got == (True, "processes"), "wide between processes: %s" % (got,))
+    got = pmbstats.needs_more([[100.0, 100.1, 99.9, 100.05]])
+    expect(got == (True, "processes"), "one process: %s" % (got,))
+    got = pmbstats.needs_more(within, target=0.5)
+    expect(got == (False, None), "wide within, target 50%%: %s" % (got,))
+    got = pmbstats.needs_more([[100.0], [120.0], [80.0]])
+    expect(got[0] and got[1] in ("processes", "repetitions"), "one repetition each: %s"
+           % (got,))
+    print("stop rule: tight stops; wide within -> repetitions; wide between -> processes; "
+          "one process -> processes; the target is settable")
+
+
+CHILD = """
+import json, random, sys
+sys.path.insert(0, sys.argv[1])
+import pmbstats
+rng = random.Random(8)
+cases = {}
+for i in range(40):
+    cases["c/%d" % i] = ([[rng.uniform(90, 110) for _ in range(3)] for _ in range(3)],
+                         [[rng.uniform(90, 110) for _ in range(3)] for _ in range(3)])
+print(json.dumps(pmbstats.judge(cases), sort_keys=True))
+"""
+
+
+def check_determinism(scripts):
+    rng = random.Random(8)
+    cases = aa(rng, n=60)
+    one = pmbstats.judge(cases)
+    pmbstats._boot.cache_clear()
+    pmbstats._patterns.cache_clear()
+    two = pmbstats.judge(cases)
+    expect(one == two, "judge twice on the same cases: different figures")
+    sub = pmbstats.judge(dict(list(cases.items())[:7]))
+    expect(all(sub[n][k] == one[n][k] for n in sub for k in ("ratio", "lo", "hi", "p")),
+           "a case's interval and p depend on the other cases judged with it")
+    mi = [pmbstats.median_interval(cases["aa/3"][0]) for _ in range(2)]
+    expect(mi[0] == mi[1], "median_interval twice: %s" % mi)
+    outs = []
+    for hashseed in ("0", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=hashseed)
+        p = subprocess.run([sys.executable, "-c", CHILD, scripts], capture_output=True,
+                           text=True, env=env)
+        outs.append(p.stdout)
+        expect(p.returncode == 0, "child: %s" % p.stderr)
+    expect(outs[0] == outs[1] and json.loads(outs[0] or "{}"),
+           "two processes (other hash seeds) gave different figures")
+    print("determinism: the same figures twice, with cleared caches, among other cases, "
+          "and in two processes")
+
+
+def check_bad_input():
+    for bad in ([], [[]], [[0.0]], [[1.0, -2.0]], [[float("nan")]], [["1"]], "abc", [[True]],
+                [[float("inf")]], None):
+        try:
+            pmbstats.median_interval(bad)
+            expect(False, "median_interval took %r" % (bad,))
+        except pmbstats.BadSamples as e:
+            expect("\n" not in str(e), "a message of more than one line: %r" % str(e))
+    for kw in ({"margin": -0.1}, {"q": 0}, {"q": 1.5}, {"level": 1.0}, {"resamples": 3}):
+        try:
+            pmbstats.judge({"c": ([[1.0, 2.0]], [[1.0, 2.0]])}, **kw)
+            expect(False, "judge took %s" % kw)
+        except pmbstats.BadSamples:
+            pass
+    try:
+        pmbstats.judge({"c/x": ([[1.0]], [[0.0]])})
+        expect(False, "judge took a time of 0")
+    except pmbstats.BadSamples as e:
+        expect("c/x" in str(e), "judge's message does not name the case: %s" % e)
+    print("bad samples refused in one line")
+
+
+def main(scripts):
+    global pmbstats
+    sys.path.insert(0, scripts)
+    import pmbstats as mod
+    pmbstats = mod
+    check_aa()
+    check_planted()
+    check_margin()
+    check_bh()
+    check_symmetry_and_t()
+    check_stop_rule()
+    check_determinism(scripts)
+    check_bad_input()
+    return failed()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -38,6 +38,10 @@ add_test(NAME scripts/compare_ratios_intervals_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_compare.py
                  ${CMAKE_SOURCE_DIR}/scripts)
 
+add_test(NAME scripts/describe_one_run_summary_charts_bad_input
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_describe.py
+                 ${CMAKE_SOURCE_DIR}/scripts)
+
 add_test(NAME scripts/processes_summary_plots_hyperfine
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_processes.py
                  ${CMAKE_SOURCE_DIR}/scripts)

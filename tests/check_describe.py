@@ -75,7 +75,8 @@ def made_up_run():
             rows("buffers/memcpy/1024", const(100.0)) +
             rows("buffers/copy/bytes/exporter/1024", const(250.0), allocs_per_iter=1.0,
                  bytes_per_iter=1057.0) +
-            rows("buffers/view/memoryview/bytes/65536", const(30.0)) +
+            rows("buffers/view/memoryview/bytes/65536", const(30.0), allocs_per_iter=2.0,
+                 bytes_per_iter=65570.0) +
             rows("lifetime/raw", const(0.5), unit="us") +
             rows("lifetime/nested/raise", const(3000.0)) +
             rows("lifetime/exit_stack/16", const(16.0), unit="us") +
@@ -181,8 +182,11 @@ def check_summary(describe, tmp):
                  "16 x `lifetime/raw` (500 ns) | 2 |",
                  "| `lifetime/nested/raise` | 3 us | [3, 3] us ±0.0% | - | - | "
                  "3 x `lifetime/raw` (500 ns) | 2 |",
-                 "`buffers/memcpy/65536` (not in this run) | - |",
-                 "| `refcount/c_increment` | 1 ns | [1, 1] ns ±0.0% | 0 | 0 | - | - |"):
+                 "| `refcount/c_increment` | 1 ns | [1, 1] ns ±0.0% | 0 | 0 | "
+                 "physical reference of 2 case(s) | - |",
+                 "| `refcount/tuple_build/8` | 40 ns | [40, 40] ns ±0.0% | 1 | 104 | - | - |",
+                 "| `buffers/view/memoryview/bytes/65536` | 30 ns | [30, 30] ns ±0.0% | 2 | "
+                 "65570 | `buffers/memcpy/65536` (not in this run) | - |"):
         expect(any(want in l for l in lines), "no %r in summary.md" % want)
     expect(text.count("refcount/py_rebind") == 1 and
            "- skipped or failed (error rows), 1 case(s): `refcount/py_rebind`: skipped: "

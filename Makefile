@@ -2,7 +2,9 @@
 # Variables: PYTHONS (paths, commands, versions like 3.12 or 3.13t, or all),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
 # case names), SUITE (quick, full), PROCESSES (per configuration),
-# RESULTS (output folder), BASE (the column `make compare` divides by);
+# RESULTS (output folder), BASE (the column `make compare` divides by),
+# MARGIN (percent: "same" within it, default 2), FDR (false-discovery rate,
+# default 0.05; scripts/compare reads both from the environment);
 # for make stress: STRESS_SECONDS, FAULT_POINTS, FAULT_DOMAINS;
 # for make regress: BASE_REF, BASELINE, UPDATE=1, THRESHOLD, TIME_THRESHOLD,
 # GATE, TIME=0, HISTORY. See README.md.
@@ -20,7 +22,7 @@
 # command-line variable (any, not only ours) to a recipe's environment.
 PYMB_VARS := PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE \
     STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS BASE_REF BASELINE UPDATE THRESHOLD \
-    TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD
+    TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD MARGIN FDR
 $(foreach v,$(PYMB_VARS),$(if $(filter undefined,$(origin $(v))),,\
     $(eval override $(v) := $$(value $(v)))))
 $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),\

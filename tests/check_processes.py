@@ -3,7 +3,8 @@
 benchmarks, on made-up results: merge-processes keeps every process's rows
 (tagged, renumbered) and recomputes the aggregates over all of them;
 compare reads merged files (processes x repetitions in its header, a 2x case
-significant, the same processes against themselves not), writes
+slower, the same processes against themselves neither slower nor faster),
+writes
 summary.md.json and the hyperfine section; plots draws PNG and SVG charts
 from them; hyperfine-runs without hyperfine says so in one line and exits 0;
 bad input to each exits 2."""
@@ -89,18 +90,23 @@ def main(scripts):
         r = run("compare", run_dir)
         text = r.stdout
         for want in ("3 process(es) x 3 repetitions", "| `buffers/memcpy/16` | ",
-                     "2.00 [", "## Whole-process timings (hyperfine)",
+                     "2.000 [", "## Whole-process timings (hyperfine)",
                      "| startup/python -I -S -c pass | "):
             if want not in text:
                 problems.append("compare: no %r in:\n%s%s" % (want, text, r.stderr))
-        if "~ |" in text.split("## Whole")[0].split("| family")[0]:
-            problems.append("a 2x case marked not significant:\n" + text)
+        table = [l for l in text.split("## Whole")[0].splitlines() if l.startswith("| `")]
+        if len(table) != 4 or not all(l.endswith("] slower |") for l in table):
+            problems.append("a 2x case not called slower:\n" + text)
+        startup = [l for l in text.splitlines() if l.startswith("| startup/")]
+        if not startup or "2.000 [" not in startup[0] or "] slower |" not in startup[0]:
+            problems.append("hyperfine: 2x not called slower: %r" % startup)
         with open(os.path.join(run_dir, "summary.md.json")) as f:
             data = json.load(f)
         cell = data["cases"]["gc/live_heap/1000"]["cpython-3.12.0/default"]
-        if not (cell["lo"] <= 2.0 <= cell["hi"]) or not cell["significant"]:
+        if not (cell["lo"] <= 2.0 <= cell["hi"]) or cell["verdict"] != "slower" \
+                or not cell["p_adj"] <= 0.05:
             problems.append("summary.md.json cell %r" % cell)
-        # the same processes against themselves: nothing significant
+        # the same processes against themselves: nothing slower or faster
         aa = os.path.join(tmp, "aa")
         os.mkdir(aa)
         src = os.path.join(run_dir, "cpython-3.9.1-default.json")
@@ -108,7 +114,8 @@ def main(scripts):
         shutil.copy(src, os.path.join(aa, "b.json"))
         r = run("compare", aa)
         body = [l for l in r.stdout.splitlines() if l.startswith("| `")]
-        if r.returncode != 0 or len(body) != 4 or not all(l.endswith("~ |") for l in body):
+        if r.returncode != 0 or len(body) != 4 or \
+                not all(l.endswith(("] unsure |", "] same |")) for l in body):
             problems.append("A/A: %r %s" % (body, r.stderr))
         r = run("plots", run_dir)
         made = sorted(os.listdir(os.path.join(run_dir, "plots")))

@@ -8,7 +8,8 @@ same size, 3 and 16 x lifetime/raw, a reference missing from the run said
 so); an error row is named once; a file of one process gets a note; a
 RESULT.json beside others leaves compare's summary.md alone; bad input
 exits 2 with one line and writes nothing; plots draws the time charts of
-one file. No timing: every figure is made up."""
+one file, and nothing (exit 0) when every case was skipped. No timing:
+every figure is made up."""
 import json
 import math
 import os
@@ -291,6 +292,23 @@ def check_plots(plots, run_dir):
                "gc's chart: linear, no reference: %s" % text)
 
 
+def check_all_skipped(describe, plots, tmp):
+    """A run whose every case was skipped: describe names them and exits
+    0; plots has nothing to draw and says so, exit 0 (no empty chart for
+    gnuplot to fail on)."""
+    d = os.path.join(tmp, "skipped")
+    os.mkdir(d)
+    write(d, "r.json", error_rows("a/b", "skipped: not here", 1) +
+          error_rows("a/c", "skipped: not here", 1))
+    p = run(describe, d)
+    expect(p.returncode == 0 and "- skipped or failed (error rows), 2 case(s): `a/b`, `a/c`: "
+           "skipped: not here" in p.stdout, "every case skipped: named once: %d %s %s"
+           % (p.returncode, p.stdout, p.stderr))
+    p = run(plots, d)
+    expect(p.returncode == 0 and "0 charts" in p.stderr,
+           "plots with every case skipped: exit 0, no chart: %d %s" % (p.returncode, p.stderr))
+
+
 def main(scripts):
     describe, plots = os.path.join(scripts, "describe"), os.path.join(scripts, "plots")
     with tempfile.TemporaryDirectory() as tmp:
@@ -301,6 +319,7 @@ def main(scripts):
             expect(False, "gnuplot is not installed (apt-get install gnuplot-nox)")
         else:
             check_plots(plots, run_dir)
+            check_all_skipped(describe, plots, tmp)
     print("describe: %s" % ("FAILED" if failed() else "ok"))
     return failed()
 

@@ -1,7 +1,8 @@
 /* cases.c - the lifecycle of one case, whatever drives it (Google
- * Benchmark, a stress round, an instruction count): setup, a counted and
- * timed run, check, teardown, then what the case left behind; and the
- * counters every row carries (docs/results.md).
+ * Benchmark, a stress round, an instruction count): setup, a timed run,
+ * check, teardown, a counted pass where the hook's counts are wanted (see
+ * count_mode), then what the case left behind; and the counters every row
+ * carries (docs/results.md).
  */
 #include "registry.h"
 
@@ -291,37 +292,54 @@ typedef struct measured {
     uint64_t rss, peak;
 } measured;
 
-/* The timed run, then the counted one. Allocation-bound cases (those with
- * count()) are timed without the hook and counted by count(), untimed,
- * right after; other cases are counted during run(). In stress mode the
- * hook stays in (the live counts must carry across rounds), but count()
- * still counts. 0, or -1 with the row's error set. */
+/* Where a row's counts come from. Google Benchmark runs (the bench mode):
+ * never from the timed run, whose loop runs with the hook uninstalled -
+ * from count() right after it (allocation-bound cases), or else from a
+ * counted pass of the row's own (count_pass). A row of --memhook=both's
+ * :on half keeps the hook in its timed run (it measures the hook), and in
+ * stress mode the hook stays in (the live counts carry across rounds):
+ * both count during run(), or with count() where the case has one. */
+enum { COUNT_IN_RUN, COUNT_AFTER_RUN, COUNT_PASS };
+
+static int
+count_mode(const pmb_reg *r)
+{
+    if (r->c->count != NULL) {
+        return COUNT_AFTER_RUN;
+    }
+    return r->hook_per_run || stress_mode ? COUNT_IN_RUN : COUNT_PASS;
+}
+
+/* The timed run; for COUNT_AFTER_RUN, the counted one right after. The
+ * hook is out of the timed loop unless it counts there (COUNT_IN_RUN).
+ * 0, or -1 with the row's error set. */
 static int
 measure(gbs_state *st, const pmb_reg *r, measured *m)
 {
     const pmb_case *c = r->c;
-    const int unhooked = r->hook && c->count != NULL;
-    const int uninstall = unhooked && !stress_mode;
+    const int in_run = r->hook && count_mode(r) == COUNT_IN_RUN;
+    const int uninstall = r->hook && !in_run && !stress_mode;
     if (uninstall) {
         memhook_uninstall(); /* gives back a grown side table: before the reset
                               */
     }
     procmem_reset_peak();
-    if (r->hook && !unhooked) {
+    if (in_run) {
         memhook_reset_peak();
         memhook_read_total(&m->before);
     }
     c->run(st, r->param);
-    if (r->hook && !unhooked) {
+    if (in_run) {
         memhook_read_total(&m->after);
     }
     m->have_rss = procmem_read(&m->rss, &m->peak) == 0;
-    if (unhooked && uninstall && memhook_install() < 0) {
+    if (uninstall && memhook_install() < 0) {
         gbs_skip_with_error(st, "cannot reinstall the counting hook (out of "
                                 "memory)");
         return -1;
     }
-    if (unhooked && !gbs_error_occurred(st)) {
+    if (r->hook && count_mode(r) == COUNT_AFTER_RUN &&
+        !gbs_error_occurred(st)) {
         memhook_reset_peak();
         memhook_read_total(&m->before);
         m->counted = c->count(r->param);
@@ -330,36 +348,53 @@ measure(gbs_state *st, const pmb_reg *r, measured *m)
     return gbs_error_occurred(st) ? -1 : 0;
 }
 
-/* The counters every row carries; per-iteration values are divided here
- * (by count()'s iterations when the counts come from it). RSS was read
- * right after the timed run, before the check or count() could move it. */
+/* The hook's counters; per-iteration values are divided here (by the
+ * iterations the counts cover). */
 static void
-add_counters(gbs_state *st, const pmb_result *res, const measured *m)
+add_hook_counters(gbs_state *st, const pmb_result *res, const measured *m)
 {
-    if (res->hook && res->iterations > 0) {
-        const double n = (double)res->iterations;
-        const uint64_t peak_above =
-            m->after.peak_bytes > m->before.live_bytes
-                ? m->after.peak_bytes - m->before.live_bytes
-                : 0;
-        gbs_counter(st, "allocs_per_iter", (double)res->delta.allocs / n,
-                    GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "frees_per_iter", (double)res->delta.frees / n,
-                    GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "reallocs_per_iter", (double)res->delta.reallocs / n,
-                    GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "bytes_per_iter", (double)res->delta.bytes / n,
-                    GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "heap_peak_bytes", (double)peak_above,
-                    GBS_COUNTER_DEFAULT);
+    if (!res->hook || res->iterations <= 0) {
+        return;
     }
-    if (m->have_rss) {
-        gbs_counter(st, "rss_bytes", (double)m->rss, GBS_COUNTER_DEFAULT);
-        gbs_counter(st, "peak_bytes", (double)m->peak, GBS_COUNTER_DEFAULT);
+    const double n = (double)res->iterations;
+    const uint64_t peak_above =
+        m->after.peak_bytes > m->before.live_bytes
+            ? m->after.peak_bytes - m->before.live_bytes
+            : 0;
+    gbs_counter(st, "allocs_per_iter", (double)res->delta.allocs / n,
+                GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "frees_per_iter", (double)res->delta.frees / n,
+                GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "reallocs_per_iter", (double)res->delta.reallocs / n,
+                GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "bytes_per_iter", (double)res->delta.bytes / n,
+                GBS_COUNTER_DEFAULT);
+    gbs_counter(st, "heap_peak_bytes", (double)peak_above,
+                GBS_COUNTER_DEFAULT);
+}
+
+/* What the hook saw between m's two snapshots, for the check. */
+static void
+fill_result(pmb_result *res, const pmb_reg *r, const measured *m,
+            int64_t iterations, int64_t timed_iterations, int hook)
+{
+    memset(res, 0, sizeof(*res));
+    res->param = r->param;
+    res->iterations = iterations;
+    res->timed_iterations = timed_iterations;
+    res->hook = hook;
+    if (hook) {
+        counts_sub(&res->delta, &m->after, &m->before);
+        res->live_blocks =
+            (int64_t)m->after.live_blocks - (int64_t)m->before.live_blocks;
+        res->live_bytes =
+            (int64_t)m->after.live_bytes - (int64_t)m->before.live_bytes;
     }
 }
 
-/* Measure a set-up case, check it, and give its row the counters. */
+/* Measure a set-up case, check it, and give its row the counters (RSS was
+ * read right after the timed run, before the check or count() could move
+ * it; a COUNT_PASS row gets the hook's counters from count_pass). */
 static void
 measure_and_check(gbs_state *st, const pmb_reg *r)
 {
@@ -369,19 +404,10 @@ measure_and_check(gbs_state *st, const pmb_reg *r)
         failures++;
         return;
     }
-    const int unhooked = r->hook && r->c->count != NULL;
-    memset(&res, 0, sizeof(res));
-    res.param = r->param;
-    res.iterations = unhooked ? m.counted : gbs_iterations(st);
-    res.timed_iterations = gbs_iterations(st);
-    res.hook = r->hook;
-    if (r->hook) {
-        counts_sub(&res.delta, &m.after, &m.before);
-        res.live_blocks =
-            (int64_t)m.after.live_blocks - (int64_t)m.before.live_blocks;
-        res.live_bytes =
-            (int64_t)m.after.live_bytes - (int64_t)m.before.live_bytes;
-    }
+    const int mode = count_mode(r);
+    const int after = r->hook && mode == COUNT_AFTER_RUN;
+    fill_result(&res, r, &m, after ? m.counted : gbs_iterations(st),
+                gbs_iterations(st), r->hook && mode != COUNT_PASS);
     if (m.counted < 0 || r->c->check(&res) != 0) {
         char text[sizeof(msg) + 32];
         snprintf(text, sizeof(text), "%s failed: %s",
@@ -390,7 +416,11 @@ measure_and_check(gbs_state *st, const pmb_reg *r)
         row_failed(st, r, text, 1);
         return;
     }
-    add_counters(st, &res, &m);
+    add_hook_counters(st, &res, &m);
+    if (m.have_rss) {
+        gbs_counter(st, "rss_bytes", (double)m.rss, GBS_COUNTER_DEFAULT);
+        gbs_counter(st, "peak_bytes", (double)m.peak, GBS_COUNTER_DEFAULT);
+    }
 }
 
 /* Setup, measured run and check; the teardown is the caller's. Fault
@@ -413,6 +443,91 @@ run_set_up(gbs_state *st, const pmb_reg *r)
         }
     }
     gbs_skip_with_error(st, msg);
+}
+
+/* The counted pass (COUNT_PASS rows): the row's own setup, `n` iterations
+ * of run() under the hook with no clock (a manual state), check, teardown.
+ * Its counts are kept for the row's later runs: Google Benchmark calls a
+ * row once per repetition and while it sizes the loop, and the counts of
+ * n iterations do not change with the clock. */
+#define COUNT_PASS_MAX                                   \
+    ((int64_t)1 << 16) /* iterations; enough to amortise \
+                        */
+
+static struct {
+    const pmb_reg *r; /* whose counts these are, or NULL */
+    int64_t n;        /* the iterations they cover */
+    pmb_result res;
+    measured m;
+} last_count;
+
+/* 0, or -1 with the reason in msg and the failed step in *what ("check"
+ * like the timed run's, or "counted pass"). */
+static int
+count_pass(const pmb_reg *r, int64_t n, const char **what)
+{
+    const pmb_case *c = r->c;
+    last_count.r = NULL;
+    *what = "counted pass";
+    int rc = c->setup ? c->setup(r->param) : 0;
+    if (rc != 0) {
+        return msg[0] ? -1 : pmb_fail("setup failed");
+    }
+    measured *m = &last_count.m;
+    memset(m, 0, sizeof(*m));
+    gbs_manual_keep_counters(1);
+    gbs_state *ms = gbs_manual_begin(n);
+    memhook_reset_peak();
+    memhook_read_total(&m->before);
+    c->run(ms, r->param);
+    memhook_read_total(&m->after);
+    const int64_t done = gbs_iterations(ms);
+    const char *err = gbs_manual_error(ms);
+    if (err != NULL) {
+        rc = pmb_fail("%s", err);
+    }
+    else {
+        fill_result(&last_count.res, r, m, done, done, 1);
+        *what = "check";
+        rc = c->check(&last_count.res);
+    }
+    gbs_manual_end(ms);
+    gbs_manual_keep_counters(0);
+    if (c->teardown) {
+        c->teardown();
+    }
+    if (rc == 0) {
+        last_count.r = r;
+        last_count.n = n;
+    }
+    return rc;
+}
+
+/* A COUNT_PASS row's counters: counted anew when the row has none yet or
+ * ran more iterations than they cover (up to COUNT_PASS_MAX). */
+static void
+add_counted(gbs_state *st, const pmb_reg *r)
+{
+    int64_t n = gbs_iterations(st);
+    if (n > COUNT_PASS_MAX) {
+        n = COUNT_PASS_MAX;
+    }
+    if (n < 1) {
+        n = 1;
+    }
+    if (last_count.r != r || last_count.n < n) {
+        const char *what;
+        msg[0] = '\0';
+        if (count_pass(r, n, &what) < 0) {
+            char text[sizeof(msg) + 32];
+            snprintf(text, sizeof(text), "%s failed: %s", what,
+                     msg[0] ? msg : "(no reason)");
+            row_failed(st, r, text, 1);
+            return;
+        }
+    }
+    add_hook_counters(st, &last_count.res, &last_count.m);
+    gbs_manual_counters_to(st);
 }
 
 /* After the teardown: what the case left behind, and whether it left an
@@ -458,6 +573,9 @@ pmb_case_run(gbs_state *st, void *ctx)
     memhook_fail_pause(0);
     if (r->c->teardown) {
         r->c->teardown();
+    }
+    if (r->hook && count_mode(r) == COUNT_PASS && !gbs_error_occurred(st)) {
+        add_counted(st, r);
     }
     memhook_fail_pause(1);
     running = NULL;

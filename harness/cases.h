@@ -1,10 +1,13 @@
 /* cases.h - what a workload case is, and how families register their tables.
  *
  * A case is {name, setup, run, check, teardown, params, doc}. The harness
- * wraps every case: setup (untimed), counters snapshot, run (the timed loop),
- * counters snapshot, check (untimed: proves the work was done and nothing
- * leaked), teardown. Families keep their per-case state file-static: one
- * case runs at a time, on the main thread, with the GIL held.
+ * wraps every case: setup (untimed), run (the timed loop, without the
+ * counting hook), check (untimed: proves the work was done and nothing
+ * leaked), teardown; then, for the hook's counters, a counted pass: setup,
+ * counters snapshot, run under the hook for as many iterations (no clock),
+ * counters snapshot, check, teardown (or count(), below). Families keep
+ * their per-case state file-static: one case runs at a time, on the main
+ * thread, with the GIL held.
  */
 #ifndef PYMB_CASES_H
 #define PYMB_CASES_H

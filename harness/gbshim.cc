@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,9 +25,12 @@ struct Manual {
     int64_t done = 0;
     bool error = false;
     std::string message;
-    void (*watch)(int) = nullptr; // gbs_manual_watch
-    bool measuring = false;       // between watch(1) and watch(0)
-    bool in_loop = false;         // between the loop's first and last keep
+    void (*watch)(int) = nullptr;   // gbs_manual_watch
+    bool measuring = false;         // between watch(1) and watch(0)
+    bool in_loop = false;           // between the loop's first and last keep
+    bool keep_counters = false;     // gbs_manual_keep_counters
+    int64_t counted_iterations = 0; // the iterations `counters` cover
+    std::map<std::string, std::pair<double, int>> counters; // value, flags
 };
 Manual manual;
 
@@ -219,6 +223,9 @@ void
 gbs_counter(gbs_state *st, const char *name, double value, int flags)
 {
     if (is_manual(st)) {
+        if (manual.keep_counters) {
+            manual.counters[name] = {value, flags};
+        }
         return;
     }
     int gb = flags & ~GBS_COUNTER_INVERT;
@@ -255,6 +262,9 @@ gbs_manual_begin(int64_t iterations)
     manual.error = false;
     manual.in_loop = false;
     manual.message.clear();
+    if (manual.keep_counters) {
+        manual.counters.clear();
+    }
     return reinterpret_cast<gbs_state *>(&manual);
 }
 
@@ -271,6 +281,39 @@ gbs_manual_end(gbs_state *st)
         manual.in_loop = false;
         manual_measure(false);
         manual.max = 0;
+        if (manual.keep_counters) {
+            manual.counted_iterations = manual.done;
+        }
+    }
+}
+
+void
+gbs_manual_keep_counters(int on)
+{
+    manual.keep_counters = on != 0;
+}
+
+void
+gbs_manual_counters_to(gbs_state *st)
+{
+    if (is_manual(st)) {
+        return;
+    }
+    for (const auto &kv : manual.counters) {
+        double value = kv.second.first;
+        int flags = kv.second.second;
+        if (S(st)->counters.count(kv.first) != 0 ||
+            (flags & GBS_COUNTER_RATE) != 0) {
+            continue;
+        }
+        if ((flags & GBS_COUNTER_AVG_ITERATIONS) != 0) {
+            if (manual.counted_iterations <= 0) {
+                continue;
+            }
+            value /= static_cast<double>(manual.counted_iterations);
+            flags &= ~GBS_COUNTER_AVG_ITERATIONS;
+        }
+        gbs_counter(st, kv.first.c_str(), value, flags);
     }
 }
 

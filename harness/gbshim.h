@@ -79,6 +79,14 @@ void gbs_manual_end(gbs_state *st);
  * gbs_manual_end if still on. Calls alternate, starting with on(1). NULL
  * to stop watching. (Instruction counting: bench/instr.c.) */
 void gbs_manual_watch(void (*on)(int running));
+/* Keep the counters a case sets on the manual state (1), or ignore them
+ * (0, the default: instruction counts never see the bookkeeping). Kept
+ * counters live until the next gbs_manual_begin with keeping on. */
+void gbs_manual_keep_counters(int on);
+/* Give st every kept counter it does not have itself: a counter averaged
+ * over iterations is divided by the manual run's iterations first; a rate
+ * (per second) has no meaning without a clock and is left out. */
+void gbs_manual_counters_to(gbs_state *st);
 
 /* Writing result rows measured outside Google Benchmark in its formats:
  * its console table on stdout and, given a path, its JSON file (context

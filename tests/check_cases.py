@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""check_cases.py BINARY - run test_cases and check what reached its JSON."""
+"""check_cases.py BINARY - run test_cases and check what reached its JSON:
+exact counters from a counted pass while the timed loop ran without the hook
+(and, with TEST_HOOK_BOTH=1, a /memhook:on row that times with it), error
+rows for failed checks, leaks, skips and unreleased exports."""
 import json
 import os
 import subprocess
@@ -7,21 +10,46 @@ import sys
 import tempfile
 
 
+def run(binary, tmp, both):
+    out = os.path.join(tmp, "cases%d.json" % both)
+    env = dict(os.environ, TEST_HOOK_BOTH=str(both))
+    p = subprocess.run([binary, "--benchmark_min_time=0.01", "--benchmark_out=" + out],
+                       capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        print("FAIL: exit %d: %s %s" % (p.returncode, p.stdout, p.stderr))
+        return p, None
+    with open(out) as f:
+        return p, {r["name"]: r for r in json.load(f)["benchmarks"]}
+
+
+def check_both(rows, problems):
+    """--memhook=both: the :on row times with the hook in (the counter that
+    says the timed loop ran without it can fail), the :off row without, and
+    only the :on row has the hook's counters."""
+    on = rows.get("t/two_allocs/3/memhook:on", {})
+    off = rows.get("t/two_allocs/3/memhook:off", {})
+    if on.get("hook_in_timed_loop") != 1 or on.get("allocs_per_iter") != 2:
+        problems.append("memhook:on row: %r" % on)
+    if off.get("hook_in_timed_loop") != 0 or "allocs_per_iter" in off:
+        problems.append("memhook:off row: %r" % off)
+
+
 def main(binary):
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "cases.json")
-        p = subprocess.run([binary, "--benchmark_min_time=0.01", "--benchmark_out=" + out],
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            print("FAIL: exit %d: %s %s" % (p.returncode, p.stdout, p.stderr))
+        p, rows = run(binary, tmp, 0)
+        if rows is None:
             return 1
-        with open(out) as f:
-            rows = {r["name"]: r for r in json.load(f)["benchmarks"]}
+        _, both = run(binary, tmp, 1)
+        if both is None:
+            return 1
     problems = []
     ok = rows.get("t/two_allocs/3", {})
     if ok.get("allocs_per_iter") != 2 or ok.get("frees_per_iter") != 2 \
             or ok.get("bytes_per_iter") != 200 or ok.get("error_occurred"):
         problems.append("two_allocs: counters %r" % ok)
+    if ok.get("hook_in_timed_loop") != 0:
+        problems.append("two_allocs: the timed loop ran with the counting hook in: %r" % ok)
+    check_both(both, problems)
     for name, text in (("t/leaks", "check failed: "), ("t/fails", "check failed: deliberately"),
                        ("t/skips", "skipped: not on this interpreter"),
                        ("t/keeps_export", "left 1 buffer export(s) unreleased")):
@@ -36,7 +64,8 @@ def main(binary):
     for prob in problems:
         print("FAIL: " + prob)
     if not problems:
-        print("ok: exact per-iteration counters; failed checks, leaks, skips and "
+        print("ok: exact per-iteration counters from the counted pass, the timed loop "
+              "without the hook (with it in memhook:on rows); failed checks, leaks, skips and "
               "unreleased exports reported")
     return 1 if problems else 0
 

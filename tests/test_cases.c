@@ -1,6 +1,8 @@
 /* test_cases.c - the case wrapper end to end: a case that makes exactly two
  * 100-byte allocations per iteration must report allocs_per_iter 2 and
- * bytes_per_iter 200; a failing check, a leak, a skip and a buffer export
+ * bytes_per_iter 200, counted while its timed loop ran without the hook
+ * (hook_in_timed_loop 0; with TEST_HOOK_BOTH=1 its /memhook:on row times
+ * with the hook, 1); a failing check, a leak, a skip and a buffer export
  * left unreleased must reach the JSON as error rows; duplicate names are
  * refused. Driven by check_cases.py. */
 #include "cases.h"
@@ -10,6 +12,8 @@
 #include "sentinels.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void
 run_two_allocs(gbs_state *st, int64_t param)
@@ -25,6 +29,8 @@ run_two_allocs(gbs_state *st, int64_t param)
             PyMem_Free(a);
         }
     }
+    gbs_counter(st, "hook_in_timed_loop", memhook_installed() ? 1.0 : 0.0,
+                GBS_COUNTER_DEFAULT);
 }
 
 static void *leaked[1 << 20];
@@ -155,7 +161,9 @@ main(int argc, char **argv)
         printf("cannot start Python: %s\n", err);
         return 2;
     }
-    pmb_set_hook(PMB_HOOK_ON);
+    const char *both = getenv("TEST_HOOK_BOTH");
+    const int hook_both = both != NULL && strcmp(both, "1") == 0;
+    pmb_set_hook(hook_both ? PMB_HOOK_BOTH : PMB_HOOK_ON);
     if (fx_register_sentinels() < 0 || pmb_register_family("t", cases) < 0) {
         return 2;
     }
@@ -163,7 +171,7 @@ main(int argc, char **argv)
         printf("FAIL: a duplicate name was accepted\n");
         return 1;
     }
-    if (memhook_install() < 0) {
+    if (!hook_both && memhook_install() < 0) {
         return 2;
     }
     gbs_run_specified(0);

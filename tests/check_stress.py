@@ -59,7 +59,7 @@ def planted(binary, tmp):
     expect(p.returncode == 1, "planted faults: exit %d, expected 1\n%s" % (p.returncode, p.stderr))
     context, cases = read_report(out)
     expect(context.get("finished") == "true", "the report is not marked finished")
-    expect(len(cases) == 8, "%d selftest cases reported, expected 8: %s" % (len(cases), sorted(cases)))
+    expect(len(cases) == 9, "%d selftest cases reported, expected 9: %s" % (len(cases), sorted(cases)))
     debug = any("refs_growth" in c for c in cases.values())
 
     def planted_problem(name):
@@ -83,6 +83,9 @@ def planted(binary, tmp):
     for name, want in wants.items():
         expect(want in planted_problem(name), "selftest/%s: problem %r, expected %r"
                % (name, planted_problem(name), want))
+    expect(planted_problem("planted/slowdown") == "",
+           "selftest/planted/slowdown (no fault planted) flagged: %r"
+           % planted_problem("planted/slowdown"))
     if not debug:
         expect(planted_problem("refcount/leak_per_round") == "",
                "a release build flagged refcount/leak_per_round: %r"
@@ -145,7 +148,7 @@ def negative_filter(binary, tmp):
     case but one selftest case (a case's row names never start with
     stress/, so keeping a case for a name RE misses would keep them all)."""
     out = os.path.join(tmp, "negative.json")
-    p = stress(binary, ["--benchmark_filter=-^stress/[^s]|/(crash|rss|leak|resource|refcount)/",
+    p = stress(binary, ["--benchmark_filter=-^stress/[^s]|/(crash|rss|leak|resource|refcount|planted)/",
                         "--stress-seconds=0.05", "--fault-points=0", "--stress-out=" + out],
                {"PYMB_SELFTEST": "1"})
     names = sorted(read_report(out)[1]) if os.path.exists(out) else []

@@ -13,6 +13,9 @@
  *                             debug interpreter's total refcount sees it)
  *   fault/leak_on_error       an error path that forgets a reference (only
  *                             fault injection reaches it)
+ *   planted/slowdown          100 units of calibrated work per iteration,
+ *                             plus PYMB_SELFTEST_SLOWDOWN percent more (the
+ *                             verdicts' planted slowdowns: docs/statistics.md)
  */
 #include "cases.h"
 #include "resource.h"
@@ -20,6 +23,7 @@
 
 #include <Python.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +145,53 @@ leak_reference(void)
 
 static const char planted[] = "planted";
 
+/* planted/slowdown: UNITS units of work per iteration, plus `extra` (the
+ * percentage PYMB_SELFTEST_SLOWDOWN asks for, 0 to 100), each unit the
+ * same 8 dependent multiply-adds, so a run with N% more units does N% more
+ * instructions and takes about N% longer. */
+#define UNITS 100
+static int64_t extra;
+static uint64_t work_state;
+
+static int
+setup_slowdown(int64_t param)
+{
+    (void)param;
+    const char *v = getenv("PYMB_SELFTEST_SLOWDOWN");
+    char *end = NULL;
+    extra = 0;
+    work_state = 1;
+    if (v != NULL && *v != '\0') {
+        extra = strtoll(v, &end, 10);
+        if (*end != '\0' || extra < 0 || extra > 100) {
+            return pmb_fail("PYMB_SELFTEST_SLOWDOWN='%s' is not a whole "
+                            "percentage from 0 to 100",
+                            v);
+        }
+    }
+    batches = 0;
+    return 0;
+}
+
+static void
+run_slowdown(gbs_state *st, int64_t param)
+{
+    (void)param;
+    uint64_t x = work_state;
+    while (gbs_keep_running_batch(st, BATCH)) {
+        for (int i = 0; i < BATCH; i++) {
+            for (int64_t u = 0; u < UNITS + extra; u++) {
+                for (int k = 0; k < 8; k++) {
+                    x = x * 6364136223846793005u + 1442695040888963407u;
+                }
+                gbs_do_not_optimize(x);
+            }
+        }
+        batches++;
+    }
+    work_state = x;
+}
+
 #define SELFTEST(n, r, td, text)                                         \
     {                                                                    \
         .name = n, .setup = setup_pairs, .run = r, .check = check_pairs, \
@@ -167,6 +218,12 @@ static const pmb_case cases[] = {
      .check = check_pairs,
      .data = planted,
      .doc = "self-test: forgets a reference when its second allocation fails"},
+    {.name = "planted/slowdown",
+     .setup = setup_slowdown,
+     .run = run_slowdown,
+     .check = check_pairs,
+     .doc = "self-test: 100 units of calibrated work per iteration, plus "
+            "PYMB_SELFTEST_SLOWDOWN percent more"},
     {NULL},
 };
 

@@ -108,12 +108,12 @@ def main(scripts):
                  ([bad], "cannot read", '{"context": {}, "benchmarks": ['),
                  ([bad], "is empty", ""),
                  (["--bogus", tmp], "unknown option --bogus", None),
-                 (["--margin", "-1", tmp], "--margin (MARGIN) '-1' is not a number", None),
-                 (["--margin", "two", tmp], "--margin (MARGIN) 'two' is not a number", None),
-                 (["--fdr", "1", tmp], "--fdr (FDR) '1' is not a number", None),
-                 (["--fdr", "nan", tmp], "--fdr (FDR) 'nan' is not a number", None),
+                 (["--margin", "-1", tmp], "--margin (MARGIN) '-1' is not a percentage", None),
+                 (["--margin", "two", tmp], "--margin (MARGIN) 'two' is not a percentage", None),
+                 (["--fdr", "1", tmp], "--fdr (FDR) '1' is not a false-discovery rate", None),
+                 (["--fdr", "nan", tmp], "--fdr (FDR) 'nan' is not a false-discovery rate", None),
                  ([tmp, "--margin"], "--margin needs a value", None),
-                 (["MARGIN=x", tmp], "--margin (MARGIN) 'x' is not a number", None)]
+                 (["MARGIN=x", tmp], "--margin (MARGIN) 'x' is not a percentage", None)]
         for args, want, corrupt in cases:
             if corrupt is not None:
                 with open(os.path.join(bad, "corrupt.json"), "w") as f:

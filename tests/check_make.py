@@ -30,7 +30,7 @@ REFUSED = {
     "bench": ("PYTHONS", "FILTER", "ALLOCATORS", "SUITE", "PROCESSES"),
     "stress": ("PYTHONS", "ALLOCATORS", "STRESS_SECONDS", "FAULT_POINTS", "FAULT_DOMAINS"),
     "regress": ("PYTHONS", "THRESHOLD", "GATE", "PROCESSES", "BASE_REF", "BASELINE"),
-    "compare": ("RESULTS", "BASE"),
+    "compare": ("RESULTS", "BASE", "MARGIN", "FDR"),
     "plots": ("RESULTS",),
     "test": ("PYTHONS", "SANITIZE"),
 }

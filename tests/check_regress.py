@@ -331,7 +331,7 @@ def bad_input(binary, python, tmp):
         ({"GATE": "time", "TIME": "0"}, "needs the timed run"),
         ({"BASELINE": other}, "instruction counts differ between builds"),
         ({"PYTHONS": python + " " + python}, "a verdict is for one"),
-        ({"GATE": "time", "PROCESSES": "1"}, "smallest possible p is 0.1"),
+        ({"GATE": "time", "PROCESSES": "1"}, "one process against one"),
         ({"BASELINE": corrupt}, "corrupt/instructions.json"),
         ({"BASE_REF": "no-such-ref-anywhere"}, "BASE_REF='no-such-ref-anywhere' is not a commit"),
         ({"BASE_REF": "HEAD", "BASELINE": other}, "BASE_REF and BASELINE both given"),

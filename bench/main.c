@@ -12,6 +12,7 @@
 
 #include "build_info.h"
 #include "cases.h"
+#include "filter.h"
 #include "gbshim.h"
 #include "malloclib.h"
 #include "memhook.h"
@@ -174,6 +175,24 @@ mode_instructions(options *o)
     return rc != 2 && bench_out_commit(o) != 0 ? 2 : rc;
 }
 
+/* How many rows `filter` selects (Google Benchmark's rule on the names it
+ * reports): the N of --progress's "K/N". */
+static size_t
+count_selected(const char *filter)
+{
+    char err[256];
+    pmb_filter f;
+    size_t n = 0;
+    if (pmb_filter_init(&f, filter, err, sizeof(err)) < 0) {
+        return 0; /* Google Benchmark says so when it runs */
+    }
+    for (size_t i = 0; i < pmb_nrows(); i++) {
+        n += pmb_filter_match(&f, pmb_row_full_name(i)) ? 1 : 0;
+    }
+    pmb_filter_clear(&f);
+    return n;
+}
+
 /* Google Benchmark runs: every selected case timed, counted by the hook in
  * its untimed pass. */
 static int
@@ -188,6 +207,9 @@ mode_bench(options *o)
     }
     if (o->hook == PMB_HOOK_ON && (rc = install_hook()) != 0) {
         return rc;
+    }
+    if (o->progress) {
+        gbs_progress(count_selected(o->filter));
     }
     size_t ran = gbs_run_specified(o->out != NULL && o->out_json);
     memhook_uninstall();

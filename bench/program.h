@@ -19,6 +19,7 @@ typedef struct options {
     const char *out;    /* --benchmark_out (or BENCHMARK_OUT) as given */
     char out_tmp[4096]; /* where the results are written until whole */
     int list_tests;     /* --benchmark_list_tests: names only, no results */
+    int progress;       /* --progress: a line on stderr per case */
     int out_json; /* the output file is JSON (Google Benchmark's default) */
     const char *filter;      /* --benchmark_filter (or BENCHMARK_FILTER) */
     const char *crashed[64]; /* --crashed=NAME=SIGNAL values */

@@ -9,13 +9,17 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
+
+#include <unistd.h>
 
 namespace {
 
@@ -89,6 +93,39 @@ class StrictJSONReporter : public benchmark::JSONReporter {
     }
 };
 
+// gbs_progress: the console table as Google Benchmark prints it, and a
+// line on stderr once per case (its first report: a case's repetitions
+// and aggregates may come in several).
+class ProgressReporter : public benchmark::ConsoleReporter {
+  public:
+    ProgressReporter(OutputOptions opts, size_t total)
+        : ConsoleReporter(opts), total_(total),
+          since_(std::chrono::steady_clock::now())
+    {}
+    void ReportRuns(const std::vector<Run> &reports) override
+    {
+        ConsoleReporter::ReportRuns(reports);
+        if (reports.empty() || reports[0].run_name.str() == last_) {
+            return;
+        }
+        last_ = reports[0].run_name.str();
+        auto now = std::chrono::steady_clock::now();
+        std::chrono::duration<double> took = now - since_;
+        since_ = now;
+        std::fflush(stdout);
+        std::fprintf(stderr, "pymembench: progress %zu/%zu %.3f %s\n", ++done_,
+                     total_, took.count(), last_.c_str());
+    }
+
+  private:
+    size_t total_;
+    size_t done_ = 0;
+    std::string last_;
+    std::chrono::steady_clock::time_point since_;
+};
+size_t progress_total;
+bool progress_on;
+
 benchmark::State *
 S(gbs_state *st)
 {
@@ -122,11 +159,27 @@ gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void))
 size_t
 gbs_run_specified(int json_out)
 {
+    std::unique_ptr<ProgressReporter> shown;
+    if (progress_on) {
+        shown.reset(
+            new (std::nothrow)
+                ProgressReporter(isatty(STDOUT_FILENO)
+                                     ? benchmark::ConsoleReporter::OO_Color
+                                     : benchmark::ConsoleReporter::OO_None,
+                                 progress_total));
+    }
     if (!json_out) {
-        return benchmark::RunSpecifiedBenchmarks();
+        return benchmark::RunSpecifiedBenchmarks(shown.get());
     }
     StrictJSONReporter file;
-    return benchmark::RunSpecifiedBenchmarks(nullptr, &file);
+    return benchmark::RunSpecifiedBenchmarks(shown.get(), &file);
+}
+
+void
+gbs_progress(size_t total)
+{
+    progress_on = true;
+    progress_total = total;
 }
 
 void

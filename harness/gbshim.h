@@ -43,6 +43,12 @@ int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void));
  * json_out: --benchmark_out names a JSON file, to be written as strict JSON
  * (a figure Google Benchmark cannot compute is left out, not NaN). */
 size_t gbs_run_specified(int json_out);
+/* From now on gbs_run_specified also says on stderr, as each case's report
+ * comes in, "pymembench: progress K/N SECONDS NAME": K cases done of
+ * `total`, SECONDS since the previous case was reported (the case's own
+ * setup, counted pass, repetitions and teardown). Its console table is
+ * then always Google Benchmark's console format (coloured on a terminal). */
+void gbs_progress(size_t total);
 void gbs_shutdown(void);
 
 /* Register `fn` under `name`; the name is copied. Returns NULL on failure. */

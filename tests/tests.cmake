@@ -42,6 +42,10 @@ add_test(NAME scripts/describe_one_run_summary_charts_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_describe.py
                  ${CMAKE_SOURCE_DIR}/scripts)
 
+add_test(NAME scripts/adaptive_sampling_next_round_progress
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_adaptive.py
+                 ${CMAKE_SOURCE_DIR})
+
 add_test(NAME scripts/processes_summary_plots_hyperfine
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_processes.py
                  ${CMAKE_SOURCE_DIR}/scripts)

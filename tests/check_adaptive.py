@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""check_adaptive.py REPO - make bench's adaptive sampling and console, on
+made-up files and lines (no timing, no binary):
+
+1. scripts/next-round plans a round from merged result files: a case whose
+   interval meets the target gets nothing; one whose processes disagree
+   gets an ordinary process, one whose repetitions scatter gets one with
+   twice the repetitions; skipped cases, cases at the process cap and cases
+   past their own budget get none; --budget-left keeps the cheapest cases
+   that fit and leaves the rest "run budget"; each process's filter names
+   exactly its cases (anchored, special characters escaped); --summary says
+   all of it, each skipped case once with its configurations; --json is
+   strict JSON; the cache gives the same answers; bad input is one line,
+   exit 2.
+2. scripts/merge-processes merges processes that hold different subsets of
+   the cases (an extra process of some cases): rows tagged and numbered per
+   case, aggregates over every repetition, strict JSON.
+3. scripts/progress keeps every stderr line in its log, draws the line in
+   place on a terminal and clears it, prints plain lines at most every
+   --every seconds otherwise, gives the time to go, and outlives Ctrl-C.
+4. scripts/bench (and make bench) refuse bad TARGET, BUDGET, MAX_PROCESSES,
+   CASE_BUDGET and VERBOSE values in one line, exit 2, before anything is
+   built or written; a value holding $(...) or backquotes never runs.
+"""
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from pmbtest import expect, failed, make_env  # noqa: E402
+
+CTX = {"python_version": "3.12.0 (main)", "python_tag": "cpython-3.12.0",
+       "python_executable": "/nonexistent/python3.12", "allocator": "default",
+       "host": "test", "suite": "quick", "pymembench_commit": "abc"}
+
+
+def rows(case, per_process, start=0):
+    """Iteration rows of case: per_process is a list of lists of ns."""
+    out = []
+    for p, times in enumerate(per_process):
+        for t in times:
+            out.append({"name": case, "run_name": case, "run_type": "iteration",
+                        "repetitions": len(times), "threads": 1, "iterations": 1000,
+                        "real_time": t, "cpu_time": t, "time_unit": "ns",
+                        "process_index": start + p})
+    return out
+
+
+def error_rows(case, message, processes=2):
+    return [{"name": case, "run_name": case, "run_type": "iteration", "error_occurred": True,
+             "error_message": message, "process_index": p} for p in range(processes)]
+
+
+def dump(path, doc):
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+def strict(path):
+    def refuse(text):
+        raise ValueError("%s in %s" % (text, path))
+    with open(path) as f:
+        return json.load(f, parse_constant=refuse)
+
+
+OURS = ("TARGET", "BUDGET", "MAX_PROCESSES", "CASE_BUDGET", "VERBOSE")
+TIGHT = [[100.0, 100.1, 99.9], [100.05, 99.95, 100.0]]
+APART = [[100.0, 100.1, 99.9], [120.0, 120.1, 119.9]]  # the processes disagree
+SCATTER = [[60.0, 100.0, 160.0, 100.0], [61.0, 101.0, 159.0, 100.5]]  # the repetitions do
+ODD = "odd/a+b.c(1)[x]{2}|y^$*?\\"
+
+
+def next_round(scripts, *args):
+    return subprocess.run([sys.executable, os.path.join(scripts, "next-round")] + list(args),
+                          capture_output=True, text=True)
+
+
+def plan_lines(text):
+    out = {}
+    for line in text.splitlines():
+        cell, reps, count, flt = line.split(" ", 3)
+        out[(cell, int(reps))] = (int(count), flt)
+    return out
+
+
+def check_next_round(scripts, tmp):
+    a = os.path.join(tmp, "cpython-3.12.0-default.json")
+    b = os.path.join(tmp, "cpython-3.13.0-default.json")
+    dump(a, {"context": CTX, "benchmarks":
+             rows("x/tight", TIGHT) + rows("x/apart", APART) + rows("x/scatter", SCATTER)
+             + rows(ODD, APART) + rows("x/capped", APART + [APART[0]])
+             + rows("x/costly", APART) + error_rows("x/pep688", "skipped: needs 3.12+")
+             + error_rows("x/crashy", "crashed an earlier process (SIGSEGV); not run again")})
+    dump(b, {"context": dict(CTX, python_tag="cpython-3.13.0"), "benchmarks":
+             rows("x/tight", APART) + error_rows("x/pep688", "skipped: needs 3.12+")})
+    costs = os.path.join(tmp, "costs")
+    os.mkdir(costs)
+    with open(os.path.join(costs, "cpython-3.12.0-default.costs"), "w") as f:
+        for p in range(2):
+            for k, case in enumerate(("x/tight", "x/apart", "x/scatter", ODD, "x/costly")):
+                seconds = 6.0 if case == "x/costly" else 0.1 * (k + 1)
+                f.write("pymembench: progress %d/9 %.3f %s\n" % (k + 1, seconds, case))
+    common = ["--target", "1", "--repetitions", "3", "--max-processes", "3",
+              "--case-budget", "10", "--costs", costs]
+    r = next_round(scripts, *common, a, b)
+    expect(r.returncode == 0 and not r.stderr, "next-round: exit %d %s" % (r.returncode, r.stderr))
+    got = plan_lines(r.stdout)
+    want_a3 = ["x/apart", ODD]
+    expect(set(got) == {("cpython-3.12.0-default", 3), ("cpython-3.12.0-default", 6),
+                        ("cpython-3.13.0-default", 3)},
+           "next-round: planned processes %s\n%s" % (sorted(got), r.stdout))
+    if ("cpython-3.12.0-default", 3) in got:
+        count, flt = got[("cpython-3.12.0-default", 3)]
+        rx = re.compile(flt)
+        expect(count == 2 and sorted(n for n in ["x/tight", "x/apart", "x/scatter", ODD,
+                                                 "x/capped", "x/costly", "x/pep688", ODD + "x",
+                                                 "y" + ODD, "x/apartx"]
+                                     if rx.search(n)) == sorted(want_a3),
+               "next-round: the 3-repetition process's filter %r selects the wrong cases" % flt)
+        print("filter: %s" % flt)
+    if ("cpython-3.12.0-default", 6) in got:
+        count, flt = got[("cpython-3.12.0-default", 6)]
+        expect((count, flt) == (1, "^(x/scatter)$"),
+               "next-round: scattered repetitions: %r, want 6 repetitions of x/scatter" % ((count, flt),))
+    if ("cpython-3.13.0-default", 3) in got:
+        expect(got[("cpython-3.13.0-default", 3)] == (1, "^(x/tight)$"),
+               "next-round: second file: %r" % (got[("cpython-3.13.0-default", 3)],))
+    print("next-round: plans %s" % ", ".join("%s x%d: %d case(s)" % (c, n, got[(c, n)][0])
+                                              for c, n in sorted(got)))
+
+    # the run's budget: the cheapest first (x/apart 0.2 s, x/tight 0.1+...),
+    # each process started counted once
+    # x/apart 0.2 s + 0.3 s to start its process; x/scatter 0.3 + 0.3; ODD 0.4
+    r = next_round(scripts, *common, "--budget-left", "0.8", a)
+    got = plan_lines(r.stdout)
+    names = sorted(n for (_, flt) in got.values() for n in ["x/apart", "x/scatter", ODD]
+                   if re.search(flt, n))
+    expect(r.returncode == 0 and names == ["x/apart"],
+           "next-round --budget-left 0.8: planned %s, want only x/apart\n%s%s"
+           % (names, r.stdout, r.stderr))
+    r = next_round(scripts, *common, "--budget-left", "0", a)
+    expect(r.returncode == 0 and r.stdout == "", "next-round --budget-left 0 planned %r" % r.stdout)
+
+    # the summary and its JSON
+    js = os.path.join(tmp, "sampling.json")
+    cache = os.path.join(tmp, "cache.json")
+    r = next_round(scripts, *common, "--budget-left", "1.0", "--summary", "--json", js,
+                   "--cache", cache, a, b)
+    text = r.stdout
+    expect(r.returncode == 0, "next-round --summary: exit %d %s" % (r.returncode, r.stderr))
+    for want in ("cpython-3.12.0-default: 6 case(s) measured, 1 within +-1%",
+                 "5 still wider than +-1%", "x/capped", "at the process cap",
+                 "x/costly", "out of the case budget", "out of the run's BUDGET",
+                 "skipped x/pep688 (every configuration): skipped: needs 3.12+",
+                 "failed x/crashy (cpython-3.12.0-default): crashed an earlier process"):
+        expect(want in text, "next-round --summary: no %r in:\n%s" % (want, text))
+    expect(text.count("x/pep688") == 1, "a skipped case said more than once:\n" + text)
+    try:
+        doc = strict(js)
+        status = {(c["config"], c["case"]): c["status"] for c in doc["cases"]}
+        expect(status.get(("cpython-3.12.0-default", "x/tight")) == "ok"
+               and status.get(("cpython-3.12.0-default", "x/capped")) == "process cap"
+               and status.get(("cpython-3.12.0-default", "x/costly")) == "case budget"
+               and status.get(("cpython-3.12.0-default", "x/pep688")) == "skipped"
+               and status.get(("cpython-3.12.0-default", "x/crashy")) == "failed"
+               and status.get(("cpython-3.12.0-default", "x/scatter")) == "run budget",
+               "sampling.json statuses: %s" % status)
+        widths = [c["half_width"] for c in doc["cases"] if "half_width" in c]
+        expect(all(isinstance(w, float) and math.isfinite(w) for w in widths) and widths,
+               "sampling.json half-widths: %s" % widths)
+    except (OSError, ValueError, KeyError) as e:
+        expect(False, "sampling.json: %s" % e)
+    print("next-round --summary:\n  " + "\n  ".join(text.splitlines()))
+    # the cache answers as the computation did
+    r2 = next_round(scripts, *common, "--budget-left", "1.0", "--summary", "--cache", cache, a, b)
+    expect(r2.stdout == text, "next-round with its cache said something else:\n%s" % r2.stdout)
+
+    # bad input: one line, exit 2
+    bad_costs = os.path.join(tmp, "bad-costs")
+    os.mkdir(bad_costs)
+    with open(os.path.join(bad_costs, "cpython-3.12.0-default.costs"), "w") as f:
+        f.write("not a progress line\n")
+    bad_cache = os.path.join(tmp, "bad-cache.json")
+    with open(bad_cache, "w") as f:
+        f.write("{NaN")
+    nan = os.path.join(tmp, "nan.json")
+    with open(nan, "w") as f:
+        f.write('{"context": {}, "benchmarks": [{"name": "a", "real_time": NaN}]}')
+    for args, want in ((["--target", "0", a], "--target"), (["--target", "x", a], "--target"),
+                       (["--max-processes", "1.5", a], "--max-processes"),
+                       ([os.path.join(tmp, "none.json")], "cannot read"),
+                       ([nan], "NaN"), (["--costs", bad_costs, a], "not a progress line"),
+                       (["--cache", bad_cache, a], "bad-cache.json"),
+                       (["--json", js, a], "--json goes with --summary"), ([], "")):
+        r = next_round(scripts, *args)
+        lines = r.stderr.splitlines()
+        expect(r.returncode == 2 and len(lines) == 1 and want in r.stderr
+               and "Traceback" not in r.stderr,
+               "next-round %s: exit %d %r (want 2, %r)" % (args, r.returncode, r.stderr, want))
+    print("next-round: bad input refused in one line, exit 2")
+
+
+def check_merge(scripts, tmp):
+    parts = []
+    for p, per_case in enumerate(({"a": [10.0, 10.1, 10.2], "b": [20.0, 20.1, 20.2]},
+                                  {"a": [10.3, 10.4, 10.5], "b": [21.0, 21.1, 21.2]},
+                                  {"b": [22.0, 22.1, 22.2, 22.3, 22.4, 22.5]})):
+        doc = {"context": dict(CTX, process_peak_rss_bytes=100 + p),
+               "benchmarks": [r for case, ts in per_case.items() for r in rows(case, [ts])]}
+        for r in doc["benchmarks"]:
+            del r["process_index"]
+        parts.append(os.path.join(tmp, "part.%d.json" % p))
+        dump(parts[-1], doc)
+    out = os.path.join(tmp, "merged.json")
+    r = subprocess.run([sys.executable, os.path.join(scripts, "merge-processes"), out] + parts,
+                       capture_output=True, text=True)
+    expect(r.returncode == 0, "merge-processes of subsets: exit %d %s" % (r.returncode, r.stderr))
+    try:
+        doc = strict(out)
+    except (OSError, ValueError) as e:
+        expect(False, "merge-processes of subsets: %s" % e)
+        return
+    it = {c: [x for x in doc["benchmarks"] if x["run_name"] == c and x["run_type"] == "iteration"]
+          for c in "ab"}
+    expect([x["process_index"] for x in it["a"]] == [0, 0, 0, 1, 1, 1]
+           and [x["repetition_index"] for x in it["a"]] == list(range(6)),
+           "merged a: %s" % [(x["process_index"], x["repetition_index"]) for x in it["a"]])
+    expect([x["process_index"] for x in it["b"]] == [0] * 3 + [1] * 3 + [2] * 6
+           and [x["repetition_index"] for x in it["b"]] == list(range(12))
+           and all(x["repetitions"] == 12 for x in it["b"]),
+           "merged b: %s" % [(x["process_index"], x["repetition_index"]) for x in it["b"]])
+    med = [x for x in doc["benchmarks"] if x.get("aggregate_name") == "median"]
+    want_b = sorted([20.0, 20.1, 20.2, 21.0, 21.1, 21.2] + [22.0 + 0.1 * k for k in range(6)])
+    got = {x["run_name"]: (x["real_time"], x["repetitions"]) for x in med}
+    expect(abs(got.get("b", (0, 0))[0] - (want_b[5] + want_b[6]) / 2) < 1e-9
+           and got["b"][1] == 12 and got.get("a", (0, 0))[1] == 6,
+           "merged medians: %s" % got)
+    expect(doc["context"].get("processes") == 3
+           and doc["context"].get("process_peak_rss_bytes") == 102,
+           "merged context: %s" % doc["context"])
+    print("merge-processes: a third process holding one case of two merges: a in 2 processes "
+          "(6 rows), b in 3 (12 rows), medians over each")
+
+
+def check_progress(scripts, tmp):
+    prog = os.path.join(scripts, "progress")
+    log = os.path.join(tmp, "errlog")
+    lines = ["Running pymembench", "pymembench: progress 1/3 0.100 a/one",
+             "pymembench: case a/two crashed: SIGSEGV", "pymembench: progress 2/3 0.200 a/two",
+             "pymembench: progress 3/3 0.300 a/three", "pymembench: peak RSS 1 MiB"]
+    feed = "".join(line + "\n" for line in lines)
+    since = "%.3f" % (time.time() - 1000)
+    r = subprocess.run([sys.executable, prog, "--errlog", log, "--label", "cpython-3.12.0/default"
+                        ", process 1/2", "--total", "4", "--since", since, "--tty"],
+                       input=feed.encode(), capture_output=True)  # bytes: "\r" kept
+    with open(log) as f:
+        kept = f.read()
+    expect(r.returncode == 0 and kept == feed, "progress: exit %d, log %r" % (r.returncode, kept))
+    err = r.stderr.decode()
+    expect(err.count("\r\033[K") == 4 and err.endswith("\r\033[K") and "\n" not in err
+           and "case 3/3" in err and re.search(r"case 2/3, 16:[34]\d in, about 16:[34]\d to go", err),
+           "progress --tty: drew %r" % err)
+    r = subprocess.run([sys.executable, prog, "--errlog", log, "--label", "x", "--total", "3",
+                        "--every", "0"], input=feed, capture_output=True, text=True)
+    expect(r.returncode == 0 and r.stderr.splitlines() == ["bench: x: case %d/3" % k
+                                                           for k in (1, 2, 3)],
+           "progress, plain lines every 0 s: %r" % r.stderr)
+    r = subprocess.run([sys.executable, prog, "--errlog", log, "--label", "x", "--total", "3",
+                        "--every", "1000"], input=feed, capture_output=True, text=True)
+    expect(r.returncode == 0 and r.stderr == "", "progress, every 1000 s: %r" % r.stderr)
+    # Ctrl-C reaches the whole group: the line carries on to the end
+    p = subprocess.Popen([sys.executable, prog, "--errlog", log, "--label", "x", "--total", "3",
+                          "--every", "0"], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    p.stdin.write(lines[1] + "\n")
+    p.stdin.flush()
+    first = p.stderr.readline()  # it is reading: past its start-up
+    p.send_signal(signal.SIGINT)
+    p.stdin.write(lines[3] + "\n")
+    p.stdin.close()
+    rest = p.stderr.read()
+    rc = p.wait(timeout=60)
+    with open(log) as f:
+        kept = f.read()
+    expect(rc == 0 and first.startswith("bench: x: case 1/3") and "case 2/3" in rest
+           and kept == lines[1] + "\n" + lines[3] + "\n",
+           "progress after SIGINT: exit %s, %r %r, log %r" % (rc, first, rest, kept))
+    r = subprocess.run([sys.executable, prog, "--label", "x"], capture_output=True, text=True)
+    expect(r.returncode == 2, "progress without --errlog: exit %d" % r.returncode)
+    print("progress: every line kept; drawn in place and cleared on a terminal; plain lines "
+          "otherwise; Ctrl-C ignored until the end")
+
+
+def check_bench_input(repo, tmp):
+    marker = os.path.join(tmp, "ran")
+    results = os.path.join(tmp, "never")
+    cases = [({"TARGET": "abc"}, "TARGET='abc' is not a percentage"),
+             ({"TARGET": "0"}, "TARGET='0' is not a percentage"),
+             ({"TARGET": "-1"}, "TARGET='-1'"),
+             ({"BUDGET": "soon"}, "BUDGET='soon' is not a number of seconds"),
+             ({"MAX_PROCESSES": "0"}, "MAX_PROCESSES='0'"),
+             ({"PROCESSES": "4", "MAX_PROCESSES": "3"}, "MAX_PROCESSES=3 is fewer"),
+             ({"MAX_PROCESSES": "1"}, "MAX_PROCESSES=1 is fewer than the first pass's 2"),
+             ({"CASE_BUDGET": "0"}, "CASE_BUDGET='0'"),
+             ({"VERBOSE": "yes"}, "VERBOSE='yes' is not 0 or 1"),
+             ({"TARGET": "$(touch %s)" % marker}, "TARGET="),
+             ({"TARGET": "$(shell touch %s)" % marker}, "TARGET="),
+             ({"CASE_BUDGET": "$(shell touch %s)" % marker}, "CASE_BUDGET="),
+             ({"BUDGET": "`touch %s`" % marker}, "BUDGET=")]
+    for extra, want in cases:
+        # through make's command line, then through the environment
+        for how in ("make", "env"):
+            env = make_env(PYTHONS="/nonexistent/python3", RESULTS=results, HYPERFINE="0",
+                           PLOTS="0")
+            for k in OURS:
+                env.pop(k, None)
+            if how == "env":
+                env.update(extra)
+                cmd = ["make", "--no-print-directory", "bench"]
+            else:
+                cmd = ["make", "--no-print-directory", "bench"] + \
+                    ["%s=%s" % kv for kv in extra.items()]
+            p = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
+                               timeout=300)
+            lines = [l for l in p.stderr.splitlines() if l.strip()]
+            expect(p.returncode == 2 and len(lines) == 1 and want in lines[0],
+                   "make bench %s (%s): exit %d %r, want one line with %r"
+                   % (extra, how, p.returncode, p.stderr[-600:], want))
+            expect(not os.path.exists(marker), "make bench %s ran a value as code" % extra)
+            expect(not os.path.exists(results), "make bench %s wrote %s" % (extra, results))
+    good = make_env(PYTHONS="/nonexistent/python3", RESULTS=results, TARGET="0.5%",
+                    BUDGET="120", MAX_PROCESSES="4", CASE_BUDGET="2.5", VERBOSE="1")
+    p = subprocess.run([os.path.join(repo, "scripts", "bench")], env=good, capture_output=True,
+                       text=True, timeout=300)
+    expect(p.returncode == 2 and "matches no interpreter" in p.stderr,
+           "bench with good TARGET=0.5%% BUDGET MAX_PROCESSES CASE_BUDGET VERBOSE: exit %d %r"
+           % (p.returncode, p.stderr[-600:]))
+    print("bench: %d bad TARGET/BUDGET/MAX_PROCESSES/CASE_BUDGET/VERBOSE values refused in one "
+          "line through make's command line and the environment; good ones accepted"
+          % len(cases))
+
+
+def main(repo):
+    scripts = os.path.join(repo, "scripts")
+    with tempfile.TemporaryDirectory() as tmp:
+        for part in ("next", "merge", "progress"):
+            os.mkdir(os.path.join(tmp, part))
+        check_next_round(scripts, os.path.join(tmp, "next"))
+        check_merge(scripts, os.path.join(tmp, "merge"))
+        check_progress(scripts, os.path.join(tmp, "progress"))
+        check_bench_input(repo, tmp)
+    if not failed():
+        print("ok")
+    return failed()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

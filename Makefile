@@ -7,7 +7,7 @@
 # default 0.05; scripts/compare reads both from the environment);
 # for make stress: STRESS_SECONDS, FAULT_POINTS, FAULT_DOMAINS;
 # for make regress: BASE_REF, BASELINE, UPDATE=1, THRESHOLD, TIME_THRESHOLD,
-# GATE, TIME=0, HISTORY. See README.md.
+# GATE, TIME=0, HISTORY, JOBS (cases counted at once). See README.md.
 # SANITIZE=1: make test with AddressSanitizer and UBSan, into build-asan/.
 # Each script picks its own defaults: make test covers every interpreter
 # discovery finds unless PYTHONS is given, make bench python3.
@@ -22,7 +22,7 @@
 # command-line variable (any, not only ours) to a recipe's environment.
 PYMB_VARS := PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE \
     STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS BASE_REF BASELINE UPDATE THRESHOLD \
-    TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD MARGIN FDR
+    TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD JOBS MARGIN FDR
 $(foreach v,$(PYMB_VARS),$(if $(filter undefined,$(origin $(v))),,\
     $(eval override $(v) := $$(value $(v)))))
 $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),\

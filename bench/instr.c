@@ -7,7 +7,9 @@
  * earlier run with --iterations-from, so that two runs compare the same
  * loops). And every row's child forks from a heap that holds nothing of
  * variable length: the filter, the --iterations-from table, the context
- * and the report stay out of it (choose_rows, instr_run).
+ * and the report stay out of it (choose_rows, instr_run), and the
+ * bookkeeping of the rows' children running at once (--jobs) is in fixed
+ * arrays (count_rows), so the heap is the same whatever the number of jobs.
  */
 #define _GNU_SOURCE
 #include "instr.h"
@@ -21,6 +23,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -586,12 +590,15 @@ typedef struct row_report {
     char why[600];
 } row_report;
 
+static sigset_t row_mask; /* the signal mask a row's child runs with */
+
 static void
 row_body(void *varg, void *vreport)
 {
     const row_arg *a = varg;
     row_report *r = vreport;
     const char *why = NULL;
+    sigprocmask(SIG_SETMASK, &row_mask, NULL); /* blocked by start_row */
     uint64_t instr = 0;
     int64_t done = 0, n = a->iterations;
     /* The first round (one iteration, counted) warms what a first run
@@ -614,24 +621,128 @@ row_body(void *varg, void *vreport)
     snprintf(r->why, sizeof(r->why), "%s", why != NULL ? why : "");
 }
 
-/* Run row_body in a child and remove what callgrind left of it; *rep
- * then holds the row's rc (-1 when the child crashed or could not start)
- * and why. */
+/* The rows' children running at once (--jobs), in fixed arrays: no
+ * bookkeeping of theirs is in malloc's heap, which every row's child
+ * forks from, so the counts do not depend on the number of jobs. */
+typedef struct slot {
+    child_proc proc; /* proc.pid > 0 while it runs */
+    size_t row;
+    row_arg arg;
+} slot;
+
+_Static_assert(INSTR_MAX_JOBS <= CHILD_MAX_RUNNING, "one pipe per job");
+
+static slot slots[INSTR_MAX_JOBS];
+static volatile pid_t running[INSTR_MAX_JOBS]; /* for the handler */
+static volatile pid_t counting_parent;
+static struct sigaction before[3];
+static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Ctrl-C, SIGTERM or SIGHUP in the parent: the running children go too
+ * (a child sent the signal alone ends its own row only), and the parent
+ * waits for them, then takes the signal as it would have (the result file
+ * is removed, the process dies of it). */
 static void
-row_in_child(const row_arg *arg, row_report *rep)
+stop_children(int sig)
 {
-    child_end end;
-    if (child_run(row_body, (void *)arg, rep, sizeof(*rep), 1800, &end) < 0) {
-        rep->rc = -1;
-        snprintf(rep->why, sizeof(rep->why), "cannot fork: %s",
-                 strerror(errno));
-        return;
+    for (int k = 0; getpid() == counting_parent && k < INSTR_MAX_JOBS; k++) {
+        if (running[k] > 0) {
+            kill(running[k], sig);
+        }
     }
+    for (int k = 0; getpid() == counting_parent && k < INSTR_MAX_JOBS; k++) {
+        if (running[k] > 0) {
+            waitpid(running[k], NULL, 0);
+        }
+    }
+    for (int s = 0; s < 3; s++) {
+        if (stop_signals[s] == sig) {
+            sigaction(sig, &before[s], NULL);
+        }
+    }
+    raise(sig); /* delivered once this handler returns */
+}
+
+/* Install stop_children (on) or put back what was there (off); a signal
+ * this process ignores stays ignored. */
+static void
+catch_stops(int on)
+{
+    struct sigaction sa = {.sa_handler = stop_children};
+    sigemptyset(&sa.sa_mask);
+    counting_parent = getpid();
+    for (int s = 0; s < 3; s++) {
+        if (on) {
+            sigaction(stop_signals[s], NULL, &before[s]);
+        }
+        if (before[s].sa_handler != SIG_IGN) {
+            sigaction(stop_signals[s], on ? &sa : &before[s], NULL);
+        }
+    }
+}
+
+/* Start row i in a free slot; 1, or 0 when it could not be (its report
+ * then says why). */
+static int
+start_row(const instr_options *o, const plan *pl, size_t i, row_report *reps)
+{
+    int k = 0, rc;
+    sigset_t stops;
+    while (slots[k].proc.pid > 0) {
+        k++;
+    }
+    slots[k].row = i;
+    slots[k].arg = (row_arg){i, pl->iterations[i], o};
+    /* a stop arriving now waits until the child is in `running` */
+    sigemptyset(&stops);
+    for (int s = 0; s < 3; s++) {
+        sigaddset(&stops, stop_signals[s]);
+    }
+    sigprocmask(SIG_BLOCK, &stops, &row_mask);
+    rc = child_start(row_body, &slots[k].arg, &reps[i], sizeof(reps[i]), 1800,
+                     &slots[k].proc);
+    if (rc < 0) {
+        reps[i].rc = -1;
+        snprintf(reps[i].why, sizeof(reps[i].why), "cannot fork: %s",
+                 strerror(errno));
+    }
+    else {
+        running[k] = slots[k].proc.pid;
+    }
+    sigprocmask(SIG_SETMASK, &row_mask, NULL);
+    return rc == 0;
+}
+
+/* Wait until one of the running children ends; its report into reps, and
+ * what callgrind left of it removed. A crashed child's row says so. */
+static void
+finish_one(row_report *reps)
+{
+    struct pollfd fds[INSTR_MAX_JOBS];
+    int at[INSTR_MAX_JOBS], n = 0, k = -1;
+    for (int j = 0; j < INSTR_MAX_JOBS; j++) {
+        if (slots[j].proc.pid > 0) {
+            fds[n] = (struct pollfd){.fd = slots[j].proc.fd, .events = POLLIN};
+            at[n++] = j;
+        }
+    }
+    while (k < 0) {
+        if (poll(fds, (nfds_t)n, -1) < 0 && errno != EINTR) {
+            k = at[0]; /* cannot poll: wait for the first */
+        }
+        for (int j = 0; k < 0 && j < n; j++) {
+            k = fds[j].revents != 0 ? at[j] : -1;
+        }
+    }
+    row_report *rep = &reps[slots[k].row];
+    child_end end;
+    child_finish(&slots[k].proc, rep, sizeof(*rep), &end);
+    running[k] = 0;
     /* the child's final dump at exit, and any it did not read */
     char path[4200];
-    for (unsigned k = 0; k <= 2; k++) {
-        snprintf(path, sizeof(path), k ? "%s.%d.%u" : "%s.%d", cg_out, end.pid,
-                 k);
+    for (unsigned d = 0; d <= 2; d++) {
+        snprintf(path, sizeof(path), d ? "%s.%d.%u" : "%s.%d", cg_out, end.pid,
+                 d);
         unlink(path);
     }
     if (!end.ok) {
@@ -648,31 +759,44 @@ row_in_child(const row_arg *arg, row_report *rep)
     }
 }
 
-/* Count every row the plan selected, each in its own child, into reps
- * (indexed by row). Wall-clock cases are skipped, said in their row. */
-static void
-count_rows(const instr_options *o, const plan *pl, row_report *reps)
+/* A row callgrind cannot count repeatably: said in its report. */
+static int
+skip_row(size_t i, row_report *rep)
 {
-    int done_rows = 0;
-    gbs_manual_watch(on_loop);
-    for (size_t i = 0; i < pmb_nrows(); i++) {
-        if (pl->iterations[i] < 0) {
-            continue;
-        }
-        fprintf(stderr, "pymembench: [%d/%d] %s\n", ++done_rows, pl->selected,
-                pmb_row_name(i));
-        if (pmb_row_case(i)->real_time) {
-            reps[i].rc = PMB_SKIP;
-            snprintf(reps[i].why, sizeof(reps[i].why),
-                     "skipped: its work runs on other "
-                     "threads; callgrind counts the measuring thread only, "
-                     "and thread "
-                     "interleaving does not repeat");
-            continue;
-        }
-        row_arg arg = {i, pl->iterations[i], o};
-        row_in_child(&arg, &reps[i]);
+    if (!pmb_row_case(i)->real_time) {
+        return 0;
     }
+    rep->rc = PMB_SKIP;
+    snprintf(rep->why, sizeof(rep->why),
+             "skipped: its work runs on other threads; callgrind counts the "
+             "measuring thread only, and thread interleaving does not repeat");
+    return 1;
+}
+
+/* Count every row the plan selected, each in its own child, up to `jobs`
+ * at once, into reps (indexed by row): the report is the same whatever
+ * order they end in. */
+static void
+count_rows(const instr_options *o, const plan *pl, row_report *reps, int jobs)
+{
+    int shown = 0, now = 0;
+    size_t i = 0;
+    gbs_manual_watch(on_loop);
+    catch_stops(1);
+    while (i < pmb_nrows() || now > 0) {
+        if (i == pmb_nrows() || now == jobs) {
+            finish_one(reps);
+            now--;
+            continue;
+        }
+        if (pl->iterations[i] >= 0) {
+            fprintf(stderr, "pymembench: [%d/%d] %s\n", ++shown, pl->selected,
+                    pmb_row_name(i));
+            now += skip_row(i, &reps[i]) ? 0 : start_row(o, pl, i, reps);
+        }
+        i++;
+    }
+    catch_stops(0);
     gbs_manual_watch(NULL);
 }
 
@@ -742,6 +866,15 @@ write_report(const instr_options *o, const plan *pl, const row_report *reps)
     return 0;
 }
 
+/* The cores this process may run on (nproc), at most INSTR_MAX_JOBS. */
+static int
+cores(void)
+{
+    cpu_set_t set;
+    int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return n < 1 ? 1 : n > INSTR_MAX_JOBS ? INSTR_MAX_JOBS : n;
+}
+
 /* Memory outside malloc's heap (anonymous pages), zeroed; NULL on failure:
  * the plan and the rows' reports, sized by the number of rows. */
 static void *
@@ -764,7 +897,7 @@ instr_run(const instr_options *o)
         fprintf(stderr, "pymembench: out of memory\n");
     }
     else if (choose_rows(o, pl, plan_size) == 0) {
-        count_rows(o, pl, reps);
+        count_rows(o, pl, reps, o->jobs > 0 ? o->jobs : cores());
         rc = write_report(o, pl, reps);
     }
     if (pl != NULL) {

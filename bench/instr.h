@@ -8,12 +8,17 @@
  * through the same wrapper as a benchmark (pmb_run_row): one iteration,
  * counted to choose the iteration count, which also warms caches and free
  * lists; then the counted round; callgrind client requests toggle collection
- * at the loop's edges and dump the count after it. Rows go out in Google
+ * at the loop's edges and dump the count after it. Each row runs in a
+ * child process of its own, up to --jobs of them at once (each its own
+ * callgrind process, on its own core); the counts do not depend on how
+ * many. Rows go out in Google
  * Benchmark's console and JSON formats, with the counter
  * instructions_per_iter.
  */
 #ifndef PYMB_INSTR_H
 #define PYMB_INSTR_H
+
+#define INSTR_MAX_JOBS 64 /* rows counted at once, at most */
 
 typedef struct instr_options {
     const char *filter; /* --benchmark_filter, Google Benchmark's rules
@@ -25,6 +30,8 @@ typedef struct instr_options {
                            * many iterations, uncalibrated; or NULL */
     const char *profiles; /* keep each row's callgrind profile here */
     double target;        /* instructions per counted round */
+    int jobs; /* rows counted at once, each a process of its own (1 to
+               * INSTR_MAX_JOBS); 0: one per core */
     int (*add_context)(const void *arg); /* called after every row ran, before
                                           * the report: 0, or -1 with a line on
                                           * stderr; may be NULL */

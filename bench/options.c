@@ -25,7 +25,7 @@ static const char usage[] =
     "[--list]\n"
     "       pymembench --instructions [--iterations-from=FILE] "
     "[--instructions-target=N]\n"
-    "                  [--instructions-profiles=DIR] "
+    "                  [--instructions-profiles=DIR] [--jobs=N] "
     "[--benchmark_filter=REGEX]\n"
     "                  [--benchmark_out=FILE] [--allocator=NAME] "
     "[--suite=quick|full]\n"
@@ -97,6 +97,10 @@ static const char usage[] =
     "(kcachegrind,\n"
     "                    callgrind_annotate) as "
     "DIR/<family>.<case>[.<param>].callgrind\n"
+    "  --jobs=N          cases counted at once, each in a callgrind process "
+    "of its own\n"
+    "                    (1 to 64; default: the number of cores); the counts "
+    "do not depend on it\n"
     "\n"
     "A crash (SIGSEGV, SIGABRT...) prints \"pymembench: case NAME crashed: "
     "SIGNAL\".\n"
@@ -242,6 +246,20 @@ set_target(options *o, const char *arg, const char *v)
 }
 
 static int
+set_jobs(options *o, const char *arg, const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end != '\0' || n < 1 || n > INSTR_MAX_JOBS) {
+        return bench_usage("'%s' is not a whole number of processes from 1 "
+                           "to 64 (e.g. --jobs=2)",
+                           arg);
+    }
+    o->io.jobs = (int)n;
+    return 0;
+}
+
+static int
 set_crashed(options *o, const char *arg, const char *v)
 {
     if (strchr(v, '=') == NULL || o->ncrashed == 64) {
@@ -341,6 +359,7 @@ static const struct {
     {"--iterations-from=", set_iterations_from},
     {"--instructions-target=", set_target},
     {"--instructions-profiles=", set_profiles},
+    {"--jobs=", set_jobs},
     {"--help", show_help},
     {"-h", show_help},
     {"--version", show_version},
@@ -424,10 +443,10 @@ from_environment(options *o)
 static int
 check_combination(const options *o)
 {
-    if (!o->instructions &&
-        (o->io.iterations_from || o->io.profiles || o->io.target > 0)) {
-        return bench_usage("%s, --instructions-target and "
-                           "--instructions-profiles need "
+    if (!o->instructions && (o->io.iterations_from || o->io.profiles ||
+                             o->io.target > 0 || o->io.jobs > 0)) {
+        return bench_usage("%s, --instructions-target, "
+                           "--instructions-profiles and --jobs need "
                            "--instructions",
                            "--iterations-from");
     }

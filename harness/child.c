@@ -7,6 +7,7 @@
 #include "child.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,10 +16,39 @@
 
 static FILE *scratch; /* child_set_scratch */
 
+/* The read ends of the children's pipes not yet finished: a child closes
+ * them all (its own included), holding no other child's pipe open. */
+static int open_reads[CHILD_MAX_RUNNING];
+static int nopen_reads;
+
 void
 child_set_scratch(FILE *f)
 {
     scratch = f;
+}
+
+/* In the child: the pipe's write end `fd` moved to the descriptor it has
+ * when no other child runs, the second lowest free one (pipe takes the
+ * two lowest), so that every child's descriptors are the same whatever
+ * ran beside it. Returns the descriptor to write to. */
+static int
+settle_fd(int fd)
+{
+    int high = fcntl(fd, F_DUPFD, 512);
+    if (high < 0) {
+        return fd;
+    }
+    close(fd);
+    int low = dup(high), w = low < 0 ? -1 : dup(high);
+    if (w < 0) {
+        if (low >= 0) {
+            close(low);
+        }
+        return high;
+    }
+    close(low);
+    close(high);
+    return w;
 }
 
 /* In the child: run body, write its report, leave without finalizing. */
@@ -27,6 +57,11 @@ be_the_child(int fd, void (*body)(void *arg, void *report), void *arg,
              void *report, size_t size, unsigned timeout)
 {
     PyOS_AfterFork_Child();
+    for (int k = 0; k < nopen_reads; k++) {
+        close(open_reads[k]);
+    }
+    nopen_reads = 0;
+    fd = settle_fd(fd);
     if (scratch != NULL) {
         dup2(fileno(scratch), 2);
     }
@@ -78,15 +113,33 @@ keep_tail(child_end *end)
     }
 }
 
+/* Forget the read end fd (its child is finished, or never started). */
+static void
+forget_read(int fd)
+{
+    for (int k = 0; k < nopen_reads; k++) {
+        if (open_reads[k] == fd) {
+            open_reads[k] = open_reads[--nopen_reads];
+            return;
+        }
+    }
+}
+
 int
-child_run(void (*body)(void *arg, void *report), void *arg, void *report,
-          size_t size, unsigned timeout, child_end *end)
+child_start(void (*body)(void *arg, void *report), void *arg, void *report,
+            size_t size, unsigned timeout, child_proc *c)
 {
     int fds[2];
-    memset(end, 0, sizeof(*end));
+    c->pid = -1;
+    c->fd = -1;
+    if (nopen_reads == CHILD_MAX_RUNNING) {
+        errno = EAGAIN;
+        return -1;
+    }
     if (pipe(fds) < 0) {
         return -1;
     }
+    open_reads[nopen_reads++] = fds[0];
     fflush(stdout);
     fflush(stderr);
     if (scratch != NULL) {
@@ -98,20 +151,32 @@ child_run(void (*body)(void *arg, void *report), void *arg, void *report,
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
-        close(fds[0]);
         be_the_child(fds[1], body, arg, report, size, timeout);
     }
+    int saved = errno;
     PyOS_AfterFork_Parent();
-    end->pid = (int)pid;
     close(fds[1]);
     if (pid < 0) {
+        forget_read(fds[0]);
         close(fds[0]);
+        errno = saved;
         return -1;
     }
-    size_t got = read_report(fds[0], report, size);
-    close(fds[0]);
+    c->pid = (int)pid;
+    c->fd = fds[0];
+    return 0;
+}
+
+void
+child_finish(child_proc *c, void *report, size_t size, child_end *end)
+{
+    memset(end, 0, sizeof(*end));
+    end->pid = c->pid;
+    size_t got = read_report(c->fd, report, size);
+    forget_read(c->fd);
+    close(c->fd);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
     }
     end->ok = got == size && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     end->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
@@ -119,5 +184,19 @@ child_run(void (*body)(void *arg, void *report), void *arg, void *report,
     if (!end->ok && scratch != NULL) {
         keep_tail(end);
     }
+    c->pid = -1;
+    c->fd = -1;
+}
+
+int
+child_run(void (*body)(void *arg, void *report), void *arg, void *report,
+          size_t size, unsigned timeout, child_end *end)
+{
+    child_proc c;
+    memset(end, 0, sizeof(*end));
+    if (child_start(body, arg, report, size, timeout, &c) < 0) {
+        return -1;
+    }
+    child_finish(&c, report, size, end);
     return 0;
 }

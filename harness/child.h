@@ -29,4 +29,23 @@ void child_set_scratch(FILE *f);
 int child_run(void (*body)(void *arg, void *report), void *arg, void *report,
               size_t size, unsigned timeout, child_end *end);
 
+/* child_run in two halves, for several children at once (at most
+ * CHILD_MAX_RUNNING). child_start forks as child_run does and returns
+ * without waiting: 0, or -1 when fork or pipe failed (errno says why).
+ * Each child closes the other children's pipes and holds its own at the
+ * descriptor it would have had alone, so that children started alongside
+ * others see the same process as one started alone. The parent knows a
+ * child has ended when its fd reads (poll); child_finish then reads its
+ * report into `report` and fills `end` as child_run does. */
+#define CHILD_MAX_RUNNING 64
+
+typedef struct child_proc {
+    int pid;
+    int fd; /* the read end of its report's pipe */
+} child_proc;
+
+int child_start(void (*body)(void *arg, void *report), void *arg, void *report,
+                size_t size, unsigned timeout, child_proc *c);
+void child_finish(child_proc *c, void *report, size_t size, child_end *end);
+
 #endif /* PYMB_CHILD_H */

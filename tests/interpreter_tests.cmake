@@ -113,10 +113,21 @@ endif()
 if(PYMB_SANITIZE)
   pymb_skip_test(instructions/${PY_tag}/repeat_loop_only_bad_input
     "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
+  pymb_skip_test(instructions/${PY_tag}/jobs_same_counts_crash_interrupt_bad_input
+    "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
 else()
   add_test(NAME instructions/${PY_tag}/repeat_loop_only_bad_input
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions.py
                    $<TARGET_FILE:${target}>)
+  # several cases counted at once (--jobs); make regress's JOBS on the first
+  # interpreter
+  set(_jobs_python "")
+  if(_ntags EQUAL 1)
+    set(_jobs_python ${PY_executable})
+  endif()
+  add_test(NAME instructions/${PY_tag}/jobs_same_counts_crash_interrupt_bad_input
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions_jobs.py
+                   $<TARGET_FILE:${target}> ${_jobs_python})
 endif()
 if(_ntags EQUAL 1)
   if(PYMB_SANITIZE)

@@ -19,6 +19,7 @@ static const char usage[] =
     "[--suite=quick|full]\n"
     "                  [--list] [--init-only] [--version] "
     "[--crashed=NAME=SIGNAL]\n"
+    "                  [--progress]\n"
     "       pymembench --stress [--stress-seconds=S] [--fault-points=N]\n"
     "                  [--fault-domains=raw,mem,obj|all] [--stress-out=FILE]\n"
     "                  [--benchmark_filter=REGEX] [--allocator=NAME] "
@@ -62,6 +63,8 @@ static const char usage[] =
     "failed, do not\n"
     "                    run it (make bench passes this when it re-runs after "
     "a crash)\n"
+    "  --progress        per case, \"pymembench: progress K/N SECONDS NAME\" "
+    "on stderr\n"
     "\n"
     "stress runs (stress tests, not benchmarks; nothing is timed):\n"
     "  --stress          every case as stress/<family>/<case>, in a child "
@@ -304,6 +307,14 @@ set_list(options *o, const char *arg, const char *v)
 }
 
 static int
+set_progress(options *o, const char *arg, const char *v)
+{
+    (void)arg, (void)v;
+    o->progress = 1;
+    return 0;
+}
+
+static int
 set_init_only(options *o, const char *arg, const char *v)
 {
     (void)arg, (void)v;
@@ -349,6 +360,7 @@ static const struct {
     {"--suite=", set_suite},
     {"--list", set_list},
     {"--init-only", set_init_only},
+    {"--progress", set_progress},
     {"--crashed=", set_crashed},
     {"--stress", set_stress},
     {"--stress-seconds=", set_seconds},

@@ -1,7 +1,9 @@
 # pymembench - the two commands a user types: `make bench` and `make test`.
 # Variables: PYTHONS (paths, commands, versions like 3.12 or 3.13t, or all),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
-# case names), SUITE (quick, full), PROCESSES (per configuration),
+# case names), SUITE (quick, full), PROCESSES (the first pass's processes
+# per configuration), TARGET (percent: the interval sampling aims for),
+# BUDGET (seconds), MAX_PROCESSES, CASE_BUDGET, VERBOSE=1 (the tables),
 # RESULTS (output folder), BASE (the column `make compare` divides by),
 # MARGIN (percent: "same" within it, default 2), FDR (false-discovery rate,
 # default 0.05; scripts/compare reads both from the environment);
@@ -22,7 +24,8 @@
 # command-line variable (any, not only ours) to a recipe's environment.
 PYMB_VARS := PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE \
     STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS BASE_REF BASELINE UPDATE THRESHOLD \
-    TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD JOBS MARGIN FDR
+    TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD JOBS MARGIN FDR \
+    TARGET BUDGET MAX_PROCESSES CASE_BUDGET VERBOSE
 $(foreach v,$(PYMB_VARS),$(if $(filter undefined,$(origin $(v))),,\
     $(eval override $(v) := $$(value $(v)))))
 $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),\

@@ -6,6 +6,7 @@
  */
 #include "registry.h"
 
+#include "clock.h"
 #include "gcx.h"
 #include "procmem.h"
 #include "pyx.h"
@@ -301,6 +302,8 @@ typedef struct measured {
  * both count during run(), or with count() where the case has one. */
 enum { COUNT_IN_RUN, COUNT_AFTER_RUN, COUNT_PASS };
 
+static double timed_seconds; /* a COUNT_PASS row's last timed run, wall */
+
 static int
 count_mode(const pmb_reg *r)
 {
@@ -328,7 +331,12 @@ measure(gbs_state *st, const pmb_reg *r, measured *m)
         memhook_reset_peak();
         memhook_read_total(&m->before);
     }
+    const int paced = r->hook && count_mode(r) == COUNT_PASS;
+    const double start = paced ? pmb_seconds(CLOCK_MONOTONIC) : 0.0;
     c->run(st, r->param);
+    if (paced) {
+        timed_seconds = pmb_seconds(CLOCK_MONOTONIC) - start;
+    }
     if (in_run) {
         memhook_read_total(&m->after);
     }
@@ -447,16 +455,17 @@ run_set_up(gbs_state *st, const pmb_reg *r)
 
 /* The counted pass (COUNT_PASS rows): the row's own setup, `n` iterations
  * of run() under the hook with no clock (a manual state), check, teardown.
- * Its counts are kept for the row's later runs: Google Benchmark calls a
- * row once per repetition and while it sizes the loop, and the counts of
- * n iterations do not change with the clock. */
-#define COUNT_PASS_MAX                                   \
-    ((int64_t)1 << 16) /* iterations; enough to amortise \
-                        */
+ * Once per row and process: Google Benchmark calls a row once per
+ * repetition and while it sizes the loop, and a count does not change with
+ * the clock. n is what fills COUNT_PASS_SECONDS at the pace of the row's
+ * first timed run, from 1 to COUNT_PASS_MAX: enough iterations that a
+ * first iteration's extra allocations (a freelist filling) weigh little,
+ * few enough that counting costs a small part of a row's time. */
+#define COUNT_PASS_MAX ((int64_t)1 << 16)
+#define COUNT_PASS_SECONDS 0.005
 
 static struct {
     const pmb_reg *r; /* whose counts these are, or NULL */
-    int64_t n;        /* the iterations they cover */
     pmb_result res;
     measured m;
 } last_count;
@@ -498,27 +507,25 @@ count_pass(const pmb_reg *r, int64_t n, const char **what)
     }
     if (rc == 0) {
         last_count.r = r;
-        last_count.n = n;
     }
     return rc;
 }
 
-/* A COUNT_PASS row's counters: counted anew when the row has none yet or
- * ran more iterations than they cover (up to COUNT_PASS_MAX). */
+/* A COUNT_PASS row's counters, counted on the row's first run. */
 static void
 add_counted(gbs_state *st, const pmb_reg *r)
 {
-    int64_t n = gbs_iterations(st);
-    if (n > COUNT_PASS_MAX) {
-        n = COUNT_PASS_MAX;
-    }
-    if (n < 1) {
-        n = 1;
-    }
-    if (last_count.r != r || last_count.n < n) {
+    if (last_count.r != r) {
+        const double per_iteration =
+            timed_seconds /
+            (double)(gbs_iterations(st) > 0 ? gbs_iterations(st) : 1);
+        int64_t n = COUNT_PASS_MAX;
+        if (per_iteration * (double)COUNT_PASS_MAX > COUNT_PASS_SECONDS) {
+            n = (int64_t)(COUNT_PASS_SECONDS / per_iteration);
+        }
         const char *what;
         msg[0] = '\0';
-        if (count_pass(r, n, &what) < 0) {
+        if (count_pass(r, n > 0 ? n : 1, &what) < 0) {
             char text[sizeof(msg) + 32];
             snprintf(text, sizeof(text), "%s failed: %s", what,
                      msg[0] ? msg : "(no reason)");

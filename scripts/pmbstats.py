@@ -6,8 +6,10 @@ samples give the same figures). docs/statistics.md describes the method.
 
 Samples are "groups": a list of per-process lists of numbers > 0 (e.g. real
 ns per iteration of each repetition), one list per process. A single group
-is a single process; its repetitions are then the units (hyperfine: one
-group of runs, each run a process).
+is a single process: it has an interval, from its repetitions, but no
+p-value (1.0: nothing shows the spread between processes). Whole-process
+timings (hyperfine) are one group per run, [[t1], [t2], ...]: each run is a
+process.
 
   median_interval(groups) -> (median, lo, hi)
       the pooled median and its percentile interval from a hierarchical
@@ -19,9 +21,10 @@ group of runs, each run a process).
   p_value(groups, base_groups) -> p
       two-sided, for "same time": Welch's t test on the log median of
       each process (the process is the unit; degrees of freedom counted in
-      processes, so few processes give heavy tails, as they should). Not
-      floored at 1/resamples as a bootstrap p-value would be: one case
-      among hundreds can still pass the FDR control.
+      processes, so few processes give heavy tails, as they should; 1.0
+      when a side has one process). Not floored at 1/resamples as a
+      bootstrap p-value would be: one case among hundreds can still pass
+      the FDR control.
   bh_adjust(pvalues) -> adjusted p-values (Benjamini-Hochberg).
   judge(cases, margin, q) -> {case: {ratio, lo, hi, p, p_adj, verdict}}
       verdicts, in this order: "same" when the interval lies inside
@@ -152,12 +155,8 @@ def median_interval(groups, level=LEVEL, resamples=RESAMPLES, seed=SEED):
 
 
 def _units(groups):
-    """The log medians of a side's processes, its independent units; the
-    logs of the repetitions where it has one process (hyperfine: each run
-    a process)."""
-    if len(groups) > 1:
-        return [math.log(_median_sorted(sorted(g))) for g in groups]
-    return [math.log(x) for x in groups[0]]
+    """The independent units of a side: the log median of each process."""
+    return [math.log(_median_sorted(sorted(g))) for g in groups]
 
 
 def _mean_var(xs):
@@ -216,9 +215,13 @@ def p_value(groups, base_groups):
     (repetitions pooled across processes are not independent samples); a
     made-up A/A at 3 x 3 gives p < 0.05 in 3-5% of cases, where the
     hierarchical bootstrap's own variance gave 0-2% (it counts the
-    within-process spread twice) and lost power. 1.0 when a side has fewer
-    than 2 units (nothing to judge the spread by); 0.0 for a difference
-    where neither side varies at all. Symmetric in its two sides."""
+    within-process spread twice) and lost power. 1.0 when a side has one
+    process: its repetitions are not independent samples, and nothing
+    shows the spread between processes (a real A/A of one process per
+    side called 261 of 400 cases faster or slower when repetitions were
+    taken for units). Whole-process timings (hyperfine) are one group per
+    run: each run is a process. 0.0 for a difference where neither side
+    varies at all. Symmetric in its two sides."""
     ua, ub = _units(_check(groups)), _units(_check(base_groups, "base samples"))
     if len(ua) < 2 or len(ub) < 2:
         return 1.0

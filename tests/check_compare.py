@@ -4,7 +4,8 @@ repetitions: the base defaults to the oldest Python, the headline comes
 first (verdict counts, family geometric means, the largest real
 differences), a doubled time is 2.000 and "slower", equal samples with
 spread are "unsure", equal tight samples "same" (and "unsure" at --margin
-0), counts that differ are shown, cases on one side only are named,
+0), a column of one process is never slower or faster and says so, counts
+that differ are shown, cases on one side only are named,
 summary.md.json has each cell's verdict, p and p_adj, BASE picks the
 column, and bad input (a bad --margin, --fdr or MARGIN too) exits 2 with one
 line."""
@@ -15,10 +16,12 @@ import sys
 import tempfile
 
 
-def rows(name, times, allocs=1.0):
+def rows(name, times, allocs=1.0, processes=3):
+    """Iteration rows of times, dealt round the processes, and a median row."""
     out = [{"name": name, "run_name": name, "run_type": "iteration", "repetitions": len(times),
-            "iterations": 1000, "real_time": t, "cpu_time": t, "time_unit": "ns"}
-           for t in times]
+            "iterations": 1000, "real_time": t, "cpu_time": t, "time_unit": "ns",
+            "process_index": i % processes}
+           for i, t in enumerate(times)]
     med = sorted(times)[len(times) // 2]
     out.append({"name": name + "_median", "run_name": name, "run_type": "aggregate",
                 "aggregate_name": "median", "iterations": len(times), "real_time": med,
@@ -92,6 +95,16 @@ def main(scripts):
                 problems.append("summary.md.json cells: %r" % cells)
         except (OSError, ValueError, KeyError) as e:
             problems.append("summary.md.json: %s" % e)
+        # one process a side: an interval, never slower or faster, and a note
+        one = os.path.join(tmp, "one")
+        os.mkdir(one)
+        write(one, "a.json", "3.9.1", rows("a/x", [10.0, 10.1, 9.9, 10.05, 9.95], processes=1))
+        write(one, "b.json", "3.12.0", rows("a/x", [20.0, 20.2, 19.8, 20.1, 19.9], processes=1))
+        p = run(one)
+        x = [l for l in p.stdout.splitlines() if l.startswith("| `a/x`")]
+        if p.returncode != 0 or not x or not x[0].endswith("] unsure |") \
+                or "some columns come from one process" not in p.stdout:
+            problems.append("one process a side: %r, exit %d\n%s" % (x, p.returncode, p.stdout))
         p = run("--margin", "0", "--out", os.path.join(tmp, "s0.md"), tmp)
         z = [l for l in p.stdout.splitlines() if l.startswith("| `a/z`")]
         if p.returncode != 0 or not z or not z[0].endswith("] unsure |"):

@@ -162,10 +162,17 @@ def check_symmetry_and_t():
     same = pmbstats.ratio_interval(a, a)
     expect(same[0] == 1.0 and same[3] == 1.0 and same[1] < 1 < same[2],
            "a side against itself: %s" % (same,))
-    # a single group (hyperfine: each run a process) works, and is judged
-    h = pmbstats.ratio_interval([[10.0, 10.1, 9.9, 10.2, 9.8] * 2],
-                                [[5.0, 5.05, 4.95, 5.1, 4.9] * 2])
-    expect(abs(h[0] - 2) < 1e-12 and h[1] > 1.9 and h[3] < 1e-6, "single groups: %s" % (h,))
+    # whole-process runs (hyperfine), one group per run, are judged
+    runs_a, runs_b = [10.0, 10.1, 9.9, 10.2, 9.8] * 2, [5.0, 5.05, 4.95, 5.1, 4.9] * 2
+    h = pmbstats.ratio_interval([[x] for x in runs_a], [[x] for x in runs_b])
+    expect(abs(h[0] - 2) < 1e-12 and h[1] > 1.9 and h[3] < 1e-6, "one run a group: %s" % (h,))
+    # one process a side has an interval but no p-value: its repetitions are
+    # not independent samples
+    one = pmbstats.ratio_interval([runs_a], [runs_b])
+    expect(abs(one[0] - 2) < 1e-12 and one[1] > 1.9 and one[3] == 1.0,
+           "one process a side: %s, wanted p 1.0" % (one,))
+    v = pmbstats.judge({"one": ([runs_a], [runs_b])})["one"]["verdict"]
+    expect(v == "unsure", "one process a side, 2x: %s, wanted unsure" % v)
     tables = [(2.776445, 4, 0.05), (12.7062, 1, 0.05), (1.959964, 1e7, 0.05), (0.0, 3, 1.0),
               (4.604095, 4, 0.01), (2.364624, 7, 0.05), (3.499483, 7, 0.01)]
     # closed forms: df 1 (Cauchy) and df 2, down to tiny p

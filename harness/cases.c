@@ -313,6 +313,20 @@ count_mode(const pmb_reg *r)
     return r->hook_per_run || stress_mode ? COUNT_IN_RUN : COUNT_PASS;
 }
 
+/* The hook in for a counted region: 1 when this call put it in (take it
+ * out again after), 0 when it was in already (a driver that keeps it in
+ * throughout), -1 out of memory. In `make bench` it is in only while a
+ * case is counted: setups and teardowns (which can build a million-object
+ * heap) and timed runs never pay for it. */
+static int
+hook_in(void)
+{
+    if (memhook_installed()) {
+        return 0;
+    }
+    return memhook_install() < 0 ? -1 : 1;
+}
+
 /* The timed run; for COUNT_AFTER_RUN, the counted one right after. The
  * hook is out of the timed loop unless it counts there (COUNT_IN_RUN).
  * 0, or -1 with the row's error set. */
@@ -321,8 +335,8 @@ measure(gbs_state *st, const pmb_reg *r, measured *m)
 {
     const pmb_case *c = r->c;
     const int in_run = r->hook && count_mode(r) == COUNT_IN_RUN;
-    const int uninstall = r->hook && !in_run && !stress_mode;
-    if (uninstall) {
+    const int out = r->hook && !in_run && !stress_mode && memhook_installed();
+    if (out) {
         memhook_uninstall(); /* gives back a grown side table: before the reset
                               */
     }
@@ -341,17 +355,26 @@ measure(gbs_state *st, const pmb_reg *r, measured *m)
         memhook_read_total(&m->after);
     }
     m->have_rss = procmem_read(&m->rss, &m->peak) == 0;
-    if (uninstall && memhook_install() < 0) {
+    if (out && memhook_install() < 0) {
         gbs_skip_with_error(st, "cannot reinstall the counting hook (out of "
                                 "memory)");
         return -1;
     }
     if (r->hook && count_mode(r) == COUNT_AFTER_RUN &&
         !gbs_error_occurred(st)) {
+        const int put = hook_in();
+        if (put < 0) {
+            gbs_skip_with_error(st, "cannot install the counting hook (out "
+                                    "of memory)");
+            return -1;
+        }
         memhook_reset_peak();
         memhook_read_total(&m->before);
         m->counted = c->count(r->param);
         memhook_read_total(&m->after);
+        if (put) {
+            memhook_uninstall();
+        }
     }
     return gbs_error_occurred(st) ? -1 : 0;
 }
@@ -484,12 +507,22 @@ count_pass(const pmb_reg *r, int64_t n, const char **what)
     }
     measured *m = &last_count.m;
     memset(m, 0, sizeof(*m));
+    const int put = hook_in();
     gbs_manual_keep_counters(1);
     gbs_state *ms = gbs_manual_begin(n);
-    memhook_reset_peak();
-    memhook_read_total(&m->before);
-    c->run(ms, r->param);
-    memhook_read_total(&m->after);
+    if (put < 0) {
+        gbs_skip_with_error(ms, "cannot install the counting hook (out of "
+                                "memory)");
+    }
+    else {
+        memhook_reset_peak();
+        memhook_read_total(&m->before);
+        c->run(ms, r->param);
+        memhook_read_total(&m->after);
+    }
+    if (put > 0) {
+        memhook_uninstall();
+    }
     const int64_t done = gbs_iterations(ms);
     const char *err = gbs_manual_error(ms);
     if (err != NULL) {
@@ -538,14 +571,14 @@ add_counted(gbs_state *st, const pmb_reg *r)
 }
 
 /* After the teardown: what the case left behind, and whether it left an
- * exception set (said once). */
+ * exception set (said once); the hook out again if `put` in. */
 static void
-after_teardown(gbs_state *st, const pmb_reg *r, const found *was)
+after_teardown(gbs_state *st, const pmb_reg *r, const found *was, int put)
 {
     if (left_behind(was) < 0) {
         row_failed(st, r, msg, 1);
     }
-    if (r->hook_per_run) {
+    if (put > 0) {
         memhook_uninstall();
     }
     if (PyErr_Occurred()) {
@@ -570,7 +603,14 @@ pmb_case_run(gbs_state *st, void *ctx)
     running_name = r->name;
     memhook_fail_pause(1);
     look_before(&was);
-    if (r->hook_per_run && memhook_install() < 0) {
+    /* count() cases may count in their setup too (alloc/object/...: what
+     * one object asks for): the hook is in for their whole lifecycle but
+     * the timed run */
+    const int put =
+        r->hook && (r->hook_per_run || count_mode(r) == COUNT_AFTER_RUN)
+            ? hook_in()
+            : 0;
+    if (put < 0) {
         memhook_fail_pause(0);
         running_name = NULL;
         row_failed(st, r, "cannot install the counting hook", 0);
@@ -586,7 +626,7 @@ pmb_case_run(gbs_state *st, void *ctx)
     }
     memhook_fail_pause(1);
     running = NULL;
-    after_teardown(st, r, &was);
+    after_teardown(st, r, &was, put);
     memhook_fail_pause(0);
     running_name = NULL;
 }

@@ -1,7 +1,7 @@
 """pmbstats - the one statistics module of pymembench: scripts/compare,
-scripts/regress-verdict, scripts/plots (through summary.md.json) and
-scripts/bench's adaptive sampling take every interval, p-value and verdict
-from here. Pure standard library, deterministic (a fixed seed: the same
+scripts/regress-verdict, scripts/describe, scripts/plots (through
+summary.md.json) and scripts/bench's adaptive sampling (scripts/next-round)
+take every interval, p-value and verdict from here. Pure standard library, deterministic (a fixed seed: the same
 samples give the same figures). docs/statistics.md describes the method.
 
 Samples are "groups": a list of per-process lists of numbers > 0 (e.g. real
@@ -26,11 +26,13 @@ process.
       bootstrap p-value would be: one case among hundreds can still pass
       the FDR control.
   bh_adjust(pvalues) -> adjusted p-values (Benjamini-Hochberg).
+  t_two_sided(t, df) -> P(|T| >= |t|) for Student's t.
   judge(cases, margin, q) -> {case: {ratio, lo, hi, p, p_adj, verdict}}
       verdicts, in this order: "same" when the interval lies inside
       [1/(1+margin), 1+margin]; else "slower" (ratio > 1) or "faster" when
       the BH-adjusted p <= q across the cases of this one comparison and
-      the interval excludes 1; else "unsure".
+      the interval excludes 1; else "unsure" (verdict() applies the rules
+      to given figures).
   needs_more(groups, target) -> (bool, what)
       the adaptive stop rule: True while the median interval's half-width
       exceeds target x median (or there is one process); what is

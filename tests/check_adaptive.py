@@ -9,7 +9,8 @@ made-up files and lines (no timing, no binary):
    past their own budget get none; --budget-left keeps the cheapest cases
    that fit and leaves the rest "run budget"; each process's filter names
    exactly its cases (anchored, special characters escaped); --summary says
-   all of it, each skipped case once with its configurations; --json is
+   all of it, each skipped case once with its configurations (one line
+   per reason, family/case/{a,b} for siblings); --json is
    strict JSON; the cache gives the same answers; bad input is one line,
    exit 2.
 2. scripts/merge-processes merges processes that hold different subsets of
@@ -95,9 +96,13 @@ def check_next_round(scripts, tmp):
              rows("x/tight", TIGHT) + rows("x/apart", APART) + rows("x/scatter", SCATTER)
              + rows(ODD, APART) + rows("x/capped", APART + [APART[0]])
              + rows("x/costly", APART) + error_rows("x/pep688", "skipped: needs 3.12+")
-             + error_rows("x/crashy", "crashed an earlier process (SIGSEGV); not run again")})
+             + error_rows("x/crashy", "crashed an earlier process (SIGSEGV); not run again")
+             + error_rows("y/pep/16", "skipped: needs 3.12+")
+             + error_rows("y/pep/64", "skipped: needs 3.12+")})
     dump(b, {"context": dict(CTX, python_tag="cpython-3.13.0"), "benchmarks":
-             rows("x/tight", APART) + error_rows("x/pep688", "skipped: needs 3.12+")})
+             rows("x/tight", APART) + error_rows("x/pep688", "skipped: needs 3.12+")
+             + error_rows("y/pep/16", "skipped: needs 3.12+")
+             + error_rows("y/pep/64", "skipped: needs 3.12+")})
     costs = os.path.join(tmp, "costs")
     os.mkdir(costs)
     with open(os.path.join(costs, "cpython-3.12.0-default.costs"), "w") as f:
@@ -155,8 +160,8 @@ def check_next_round(scripts, tmp):
     expect(r.returncode == 0, "next-round --summary: exit %d %s" % (r.returncode, r.stderr))
     for want in ("cpython-3.12.0-default: 6 case(s) measured, 1 within +-1%",
                  "5 still wider than +-1%", "x/capped", "at the process cap",
-                 "x/costly", "out of the case budget", "out of the run's BUDGET",
-                 "skipped x/pep688 (every configuration): skipped: needs 3.12+",
+                 "x/costly", "out of the case budget", "out of the run's time (BUDGET)",
+                 "skipped x/pep688, y/pep/{16,64} (every configuration): skipped: needs 3.12+",
                  "failed x/crashy (cpython-3.12.0-default): crashed an earlier process"):
         expect(want in text, "next-round --summary: no %r in:\n%s" % (want, text))
     expect(text.count("x/pep688") == 1, "a skipped case said more than once:\n" + text)

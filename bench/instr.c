@@ -621,19 +621,17 @@ row_body(void *varg, void *vreport)
     snprintf(r->why, sizeof(r->why), "%s", why != NULL ? why : "");
 }
 
-/* The rows' children running at once (--jobs), in fixed arrays: no
+/* The rows' children running at once (--jobs), in a fixed array: no
  * bookkeeping of theirs is in malloc's heap, which every row's child
  * forks from, so the counts do not depend on the number of jobs. */
 typedef struct slot {
     child_proc proc; /* proc.pid > 0 while it runs */
     size_t row;
-    row_arg arg;
 } slot;
 
 _Static_assert(INSTR_MAX_JOBS <= CHILD_MAX_RUNNING, "one pipe per job");
 
 static slot slots[INSTR_MAX_JOBS];
-static volatile pid_t running[INSTR_MAX_JOBS]; /* for the handler */
 static volatile pid_t counting_parent;
 static struct sigaction before[3];
 static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
@@ -646,13 +644,13 @@ static void
 stop_children(int sig)
 {
     for (int k = 0; getpid() == counting_parent && k < INSTR_MAX_JOBS; k++) {
-        if (running[k] > 0) {
-            kill(running[k], sig);
+        if (slots[k].proc.pid > 0) {
+            kill(slots[k].proc.pid, sig);
         }
     }
     for (int k = 0; getpid() == counting_parent && k < INSTR_MAX_JOBS; k++) {
-        if (running[k] > 0) {
-            waitpid(running[k], NULL, 0);
+        if (slots[k].proc.pid > 0) {
+            waitpid(slots[k].proc.pid, NULL, 0);
         }
     }
     for (int s = 0; s < 3; s++) {
@@ -688,26 +686,23 @@ start_row(const instr_options *o, const plan *pl, size_t i, row_report *reps)
 {
     int k = 0, rc;
     sigset_t stops;
+    row_arg arg = {i, pl->iterations[i], o}; /* the child's copy is read */
     while (slots[k].proc.pid > 0) {
         k++;
     }
     slots[k].row = i;
-    slots[k].arg = (row_arg){i, pl->iterations[i], o};
-    /* a stop arriving now waits until the child is in `running` */
+    /* a stop arriving now waits until the child is in its slot */
     sigemptyset(&stops);
     for (int s = 0; s < 3; s++) {
         sigaddset(&stops, stop_signals[s]);
     }
     sigprocmask(SIG_BLOCK, &stops, &row_mask);
-    rc = child_start(row_body, &slots[k].arg, &reps[i], sizeof(reps[i]), 1800,
+    rc = child_start(row_body, &arg, &reps[i], sizeof(reps[i]), 1800,
                      &slots[k].proc);
     if (rc < 0) {
         reps[i].rc = -1;
         snprintf(reps[i].why, sizeof(reps[i].why), "cannot fork: %s",
                  strerror(errno));
-    }
-    else {
-        running[k] = slots[k].proc.pid;
     }
     sigprocmask(SIG_SETMASK, &row_mask, NULL);
     return rc == 0;
@@ -737,7 +732,6 @@ finish_one(row_report *reps)
     row_report *rep = &reps[slots[k].row];
     child_end end;
     child_finish(&slots[k].proc, rep, sizeof(*rep), &end);
-    running[k] = 0;
     /* the child's final dump at exit, and any it did not read */
     char path[4200];
     for (unsigned d = 0; d <= 2; d++) {

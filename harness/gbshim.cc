@@ -71,31 +71,39 @@ manual_keep(int64_t n)
 }
 
 // Google Benchmark writes a figure it cannot compute (the cv of a counter
-// that is always 0) as a bare NaN, which strict JSON parsers refuse. This
-// reporter leaves such a counter out of its row instead: result files are
-// strict JSON, and Google Benchmark's own tools read a row without it.
+// that is always 0) as a bare NaN, which strict JSON parsers refuse (and
+// its console table as -nan%). The reporters below leave such a counter out
+// of its row instead: result files are strict JSON, and Google Benchmark's
+// own tools read a row without it.
+std::vector<benchmark::BenchmarkReporter::Run>
+finite_counters(const std::vector<benchmark::BenchmarkReporter::Run> &reports)
+{
+    std::vector<benchmark::BenchmarkReporter::Run> clean(reports);
+    for (auto &run : clean) {
+        for (auto it = run.counters.begin(); it != run.counters.end();) {
+            if (std::isfinite(static_cast<double>(it->second))) {
+                ++it;
+            }
+            else {
+                it = run.counters.erase(it);
+            }
+        }
+    }
+    return clean;
+}
+
 class StrictJSONReporter : public benchmark::JSONReporter {
   public:
     void ReportRuns(const std::vector<Run> &reports) override
     {
-        std::vector<Run> clean(reports);
-        for (Run &run : clean) {
-            for (auto it = run.counters.begin(); it != run.counters.end();) {
-                if (std::isfinite(static_cast<double>(it->second))) {
-                    ++it;
-                }
-                else {
-                    it = run.counters.erase(it);
-                }
-            }
-        }
-        benchmark::JSONReporter::ReportRuns(clean);
+        benchmark::JSONReporter::ReportRuns(finite_counters(reports));
     }
 };
 
-// gbs_progress: the console table as Google Benchmark prints it, and a
-// line on stderr once per case (its first report: a case's repetitions
-// and aggregates may come in several).
+// gbs_progress: the console table as Google Benchmark prints it (without
+// the -nan% of a counter's undefined cv, as in the JSON), and a line on
+// stderr once per case (its first report: a case's repetitions and
+// aggregates may come in several).
 class ProgressReporter : public benchmark::ConsoleReporter {
   public:
     ProgressReporter(OutputOptions opts, size_t total)
@@ -104,7 +112,7 @@ class ProgressReporter : public benchmark::ConsoleReporter {
     {}
     void ReportRuns(const std::vector<Run> &reports) override
     {
-        ConsoleReporter::ReportRuns(reports);
+        ConsoleReporter::ReportRuns(finite_counters(reports));
         if (reports.empty() || reports[0].run_name.str() == last_) {
             return;
         }

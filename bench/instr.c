@@ -198,7 +198,9 @@ launch_args(launch *l, char **argv)
 static _Noreturn void
 exec_valgrind(char *const *args, const char *out)
 {
-    static const char *const keep[] = {"PYMB_SELFTEST", "PYMB_FAULT_TRACE",
+    static const char *const keep[] = {"PYMB_SELFTEST",
+                                       "PYMB_SELFTEST_SLOWDOWN",
+                                       "PYMB_FAULT_TRACE",
                                        "BENCHMARK_OUT_FORMAT"};
     static char outvar[4200];
     char *env[16];

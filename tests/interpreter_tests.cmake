@@ -26,18 +26,36 @@ add_test(NAME memhook/${PY_tag}/exact_counts COMMAND ${_hook_test})
 add_test(NAME embed/${PY_tag}/allocators_usage_rpath
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_embed.py
                  $<TARGET_FILE:${target}> ${PY_libdir})
-# Every case on the first interpreter; on the others, buffers up to 4 MiB
-# (16 MiB and more take the same code paths and most of the time).
+# Every case of the quick suite on the first interpreter: all but the full
+# suite's buffers at 64 and 256 MiB (the code paths of 16 MiB; 2-7 s each,
+# 150 CPU seconds in all). On the others, buffers up to 4 MiB, and no gc/ or
+# lifetime/ case: balance/<tag> runs each of those twice (docs/tests.md).
 list(LENGTH PYMB_TAGS _ntags)
+# _first_of_minor: this is the first interpreter of its CPython minor version
+# (a free-threaded build counts as a version of its own), for checks the
+# version can change but a second build of it (debug, another vendor's) not.
 if(_ntags EQUAL 1)
-  add_test(NAME smoke/${PY_tag}/every_case
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_smoke.py
-                   $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results)
-else()
-  add_test(NAME smoke/${PY_tag}/every_case_buffers_to_4MiB
+  set(PYMB_MINORS "")
+endif()
+string(REGEX MATCH "^[0-9]+\\.[0-9]+" _minor "${PY_version}")
+if(PY_free_threaded)
+  string(APPEND _minor t)
+endif()
+set(_first_of_minor 0)
+if(NOT _minor IN_LIST PYMB_MINORS)
+  list(APPEND PYMB_MINORS ${_minor})
+  set(_first_of_minor 1)
+endif()
+if(_ntags EQUAL 1)
+  add_test(NAME smoke/${PY_tag}/every_case_buffers_to_16MiB
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_smoke.py
                    $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results
-                   "^buffers/.*/(16777216|67108864|268435456)$")
+                   "^buffers/.*/(67108864|268435456)$")
+else()
+  add_test(NAME smoke/${PY_tag}/every_case_but_gc_lifetime_buffers_to_4MiB
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_smoke.py
+                   $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results
+                   "^(gc|lifetime)/|^buffers/.*/(16777216|67108864|268435456)$")
 endif()
 # memcheck on the first interpreter only (about a minute): the smallest param
 # of each case, less the three that build a million ints or more (15-45 s
@@ -108,26 +126,40 @@ if(_ntags EQUAL 1)
                    $<TARGET_FILE:${target}> ${PY_executable})
 endif()
 
-# Deterministic mode (--instructions, callgrind) on every interpreter; make
-# regress end to end on the first. callgrind cannot run ASan binaries.
+# Deterministic mode (--instructions, callgrind): what the version can change
+# (counts repeat, only the loop counted) on the first interpreter of each
+# minor version; the harness's own logic (threads skipped, crashes, the heap
+# a case forks from, bad input, --jobs) on the first; make regress end to end
+# on the first. callgrind cannot run ASan binaries.
 if(PYMB_SANITIZE)
-  pymb_skip_test(instructions/${PY_tag}/repeat_loop_only_bad_input
-    "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
-  pymb_skip_test(instructions/${PY_tag}/jobs_same_counts_crash_interrupt_bad_input
-    "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
-else()
-  add_test(NAME instructions/${PY_tag}/repeat_loop_only_bad_input
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions.py
-                   $<TARGET_FILE:${target}>)
-  # several cases counted at once (--jobs); make regress's JOBS on the first
-  # interpreter
-  set(_jobs_python "")
-  if(_ntags EQUAL 1)
-    set(_jobs_python ${PY_executable})
+  if(_first_of_minor)
+    pymb_skip_test(instructions/${PY_tag}/repeat_loop_only
+      "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
   endif()
-  add_test(NAME instructions/${PY_tag}/jobs_same_counts_crash_interrupt_bad_input
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions_jobs.py
-                   $<TARGET_FILE:${target}> ${_jobs_python})
+  if(_ntags EQUAL 1)
+    pymb_skip_test(instructions/${PY_tag}/threads_crash_heap_bad_input
+      "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
+    pymb_skip_test(instructions/${PY_tag}/jobs_same_counts_crash_interrupt_bad_input
+      "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
+  endif()
+else()
+  if(_first_of_minor)
+    add_test(NAME instructions/${PY_tag}/repeat_loop_only
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions.py
+                     $<TARGET_FILE:${target}> counts)
+  endif()
+  if(_ntags EQUAL 1)
+    add_test(NAME instructions/${PY_tag}/threads_crash_heap_bad_input
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions.py
+                     $<TARGET_FILE:${target}> harness)
+  endif()
+  # several cases counted at once (--jobs) and make regress's JOBS: the
+  # harness's scheduling, on the first interpreter (30-45 CPU seconds each)
+  if(_ntags EQUAL 1)
+    add_test(NAME instructions/${PY_tag}/jobs_same_counts_crash_interrupt_bad_input
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions_jobs.py
+                     $<TARGET_FILE:${target}> ${PY_executable})
+  endif()
 endif()
 if(_ntags EQUAL 1)
   if(PYMB_SANITIZE)

@@ -28,8 +28,10 @@ add_test(NAME embed/${PY_tag}/allocators_usage_rpath
                  $<TARGET_FILE:${target}> ${PY_libdir})
 # Every case of the quick suite on the first interpreter: all but the full
 # suite's buffers at 64 and 256 MiB (the code paths of 16 MiB; 2-7 s each,
-# 150 CPU seconds in all). On the others, buffers up to 4 MiB, and no gc/ or
-# lifetime/ case: balance/<tag> runs each of those twice (docs/tests.md).
+# 150 CPU seconds in all). On the others, buffers up to 4 MiB, and none of
+# the cases another test of that interpreter runs and checks: gc/ and
+# lifetime/ (balance/<tag>, twice each), alloc/fragment/keep_one_in/
+# (alloc/<tag>) (docs/tests.md).
 list(LENGTH PYMB_TAGS _ntags)
 # _first_of_minor: this is the first interpreter of its CPython minor version
 # (a free-threaded build counts as a version of its own), for checks the
@@ -52,10 +54,10 @@ if(_ntags EQUAL 1)
                    $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results
                    "^buffers/.*/(67108864|268435456)$")
 else()
-  add_test(NAME smoke/${PY_tag}/every_case_but_gc_lifetime_buffers_to_4MiB
+  add_test(NAME smoke/${PY_tag}/cases_no_other_test_runs_buffers_to_4MiB
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_smoke.py
                    $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results
-                   "^(gc|lifetime)/|^buffers/.*/(16777216|67108864|268435456)$")
+                   "^(gc|lifetime)/|^alloc/fragment/keep_one_in/|^buffers/.*/(16777216|67108864|268435456)$")
 endif()
 # memcheck on the first interpreter only (about a minute): the smallest param
 # of each case, less the three that build a million ints or more (15-45 s
@@ -127,29 +129,29 @@ if(_ntags EQUAL 1)
 endif()
 
 # Deterministic mode (--instructions, callgrind): what the version can change
-# (counts repeat, only the loop counted) on the first interpreter of each
-# minor version; the harness's own logic (threads skipped, crashes, the heap
-# a case forks from, bad input, --jobs) on the first; make regress end to end
-# on the first. callgrind cannot run ASan binaries.
+# (counts repeat) on the first interpreter of each minor version; the
+# harness's own logic (only the loop counted, threads skipped, crashes, the
+# heap a case forks from, bad input, --jobs) on the first; make regress end
+# to end on the first. callgrind cannot run ASan binaries.
 if(PYMB_SANITIZE)
   if(_first_of_minor)
-    pymb_skip_test(instructions/${PY_tag}/repeat_loop_only
+    pymb_skip_test(instructions/${PY_tag}/counts_repeat
       "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
   endif()
   if(_ntags EQUAL 1)
-    pymb_skip_test(instructions/${PY_tag}/threads_crash_heap_bad_input
+    pymb_skip_test(instructions/${PY_tag}/loop_only_threads_crash_heap_bad_input
       "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
     pymb_skip_test(instructions/${PY_tag}/jobs_same_counts_crash_interrupt_bad_input
       "callgrind cannot run an AddressSanitizer binary (make test runs this test)")
   endif()
 else()
   if(_first_of_minor)
-    add_test(NAME instructions/${PY_tag}/repeat_loop_only
+    add_test(NAME instructions/${PY_tag}/counts_repeat
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions.py
                      $<TARGET_FILE:${target}> counts)
   endif()
   if(_ntags EQUAL 1)
-    add_test(NAME instructions/${PY_tag}/threads_crash_heap_bad_input
+    add_test(NAME instructions/${PY_tag}/loop_only_threads_crash_heap_bad_input
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_instructions.py
                      $<TARGET_FILE:${target}> harness)
   endif()

@@ -3,6 +3,8 @@
 # PY_libdir, PY_prefix and `target` (its pymembench) set.
 # A C test program embedding this interpreter: build/<tag>/<name>, built
 # from `sources` with our warnings, linked to its libpython with an rpath.
+# pymembench's own files come as its object libraries (CMakeLists.txt), e.g.
+# $<TARGET_OBJECTS:pymb_pyx-${PY_tag}>: compiled once for both.
 function(pymb_embed_test name)
   set(t ${name}-${PY_tag})
   add_executable(${t} ${ARGN})
@@ -19,7 +21,7 @@ function(pymb_embed_test name)
 endfunction()
 
 set(_hook_test test_memhook-${PY_tag})
-pymb_embed_test(test_memhook tests/test_memhook.c harness/memhook.c harness/pyx.c)
+pymb_embed_test(test_memhook tests/test_memhook.c $<TARGET_OBJECTS:pymb_pyx-${PY_tag}>)
 target_link_libraries(${_hook_test} PRIVATE Threads::Threads)
 add_test(NAME memhook/${PY_tag}/exact_counts COMMAND ${_hook_test})
 
@@ -88,11 +90,8 @@ add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
                  $<TARGET_FILE:${target}>)
 
 set(_cases_test test_cases-${PY_tag})
-pymb_embed_test(test_cases tests/test_cases.c harness/cases.c harness/registry.c
-                harness/filter.c workloads/fixtures/exporter.c workloads/fixtures/sentinels.c
-                harness/gcx.c
-                workloads/fixtures/ownmem.c workloads/fixtures/resource.c harness/memhook.c harness/procmem.c
-                harness/pyx.c)
+pymb_embed_test(test_cases tests/test_cases.c $<TARGET_OBJECTS:pymb_cases-${PY_tag}>
+                $<TARGET_OBJECTS:pymb_resource-${PY_tag}> $<TARGET_OBJECTS:pymb_pyx-${PY_tag}>)
 target_link_libraries(${_cases_test} PRIVATE gbshim)
 set_target_properties(${_cases_test} PROPERTIES LINKER_LANGUAGE CXX)
 add_test(NAME harness/${PY_tag}/case_wrapper
@@ -100,7 +99,8 @@ add_test(NAME harness/${PY_tag}/case_wrapper
                  $<TARGET_FILE:${_cases_test}>)
 
 set(_res_test test_resource-${PY_tag})
-pymb_embed_test(test_resource tests/test_resource.c workloads/fixtures/resource.c harness/pyx.c)
+pymb_embed_test(test_resource tests/test_resource.c $<TARGET_OBJECTS:pymb_pyx-${PY_tag}>
+                $<TARGET_OBJECTS:pymb_resource-${PY_tag}>)
 add_test(NAME resource/${PY_tag}/counters_see_leaks_and_double_releases COMMAND ${_res_test})
 
 add_test(NAME balance/${PY_tag}/gc_lifetime_interleaved

@@ -82,6 +82,11 @@ def interrupt(binary, python, tmp):
             break
         time.sleep(0.2)
     time.sleep(1.0)  # into a later process
+    if proc.poll() is not None:
+        out, err = proc.communicate()
+        expect(False, "interrupt: the run ended (exit %s) before Ctrl-C was sent\n%s"
+               % (proc.returncode, err[-2000:]))
+        return
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole group
     out, err = proc.communicate(timeout=120)
     expect(proc.returncode == 130, "interrupt: exit %s, expected 130\n%s" % (proc.returncode, err[-2000:]))

@@ -10,16 +10,20 @@ import sys
 import tempfile
 
 
-def run(binary, tmp, both):
+def run(binary, tmp, both, *flags):
     out = os.path.join(tmp, "cases%d.json" % both)
     env = dict(os.environ, TEST_HOOK_BOTH=str(both))
-    p = subprocess.run([binary, "--benchmark_min_time=0.01", "--benchmark_out=" + out],
-                       capture_output=True, text=True, env=env)
+    p = subprocess.run([binary, "--benchmark_min_time=0.01", "--benchmark_out=" + out] +
+                       list(flags), capture_output=True, text=True, env=env)
     if p.returncode != 0:
         print("FAIL: exit %d: %s %s" % (p.returncode, p.stdout, p.stderr))
         return p, None
     with open(out) as f:
-        return p, {r["name"]: r for r in json.load(f)["benchmarks"]}
+        rows = json.load(f)["benchmarks"]
+    # by name; the repetitions of a row (same name) in order under "*"
+    by_name = {r["name"]: r for r in rows}
+    by_name["*"] = [r for r in rows if r.get("run_type") == "iteration"]
+    return p, by_name
 
 
 def check_both(rows, problems):
@@ -34,6 +38,18 @@ def check_both(rows, problems):
         problems.append("memhook:off row: %r" % off)
 
 
+def check_counted_once(p, rows, problems):
+    """A count() case: exact counters in every repetition's row, from one
+    count() call in the process (Google Benchmark ran the case at least
+    three times: once per repetition, and more while it sized the loop)."""
+    reps = rows["*"]
+    if len(reps) != 3 or any(r.get("allocs_per_iter") != 2 or r.get("bytes_per_iter") != 200
+                             or r.get("error_occurred") for r in reps):
+        problems.append("counted_once: rows %r" % reps)
+    if "count_calls=1\n" not in p.stdout:
+        problems.append("counted_once: count() was not called once: %r" % p.stdout)
+
+
 def main(binary):
     with tempfile.TemporaryDirectory() as tmp:
         p, rows = run(binary, tmp, 0)
@@ -42,7 +58,12 @@ def main(binary):
         _, both = run(binary, tmp, 1)
         if both is None:
             return 1
+        once, counted = run(binary, tmp, 0, "--benchmark_filter=^t/counted_once$",
+                            "--benchmark_repetitions=3")
+        if counted is None:
+            return 1
     problems = []
+    check_counted_once(once, counted, problems)
     ok = rows.get("t/two_allocs/3", {})
     if ok.get("allocs_per_iter") != 2 or ok.get("frees_per_iter") != 2 \
             or ok.get("bytes_per_iter") != 200 or ok.get("error_occurred"):
@@ -66,7 +87,7 @@ def main(binary):
     if not problems:
         print("ok: exact per-iteration counters from the counted pass, the timed loop "
               "without the hook (with it in memhook:on rows); failed checks, leaks, skips and "
-              "unreleased exports reported")
+              "unreleased exports reported; count() once per row and process")
     return 1 if problems else 0
 
 

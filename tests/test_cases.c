@@ -4,7 +4,9 @@
  * (hook_in_timed_loop 0; with TEST_HOOK_BOTH=1 its /memhook:on row times
  * with the hook, 1); a failing check, a leak, a skip and a buffer export
  * left unreleased must reach the JSON as error rows; duplicate names are
- * refused. Driven by check_cases.py. */
+ * refused; a case with count() is counted once per row and process, however
+ * many times Google Benchmark runs it (main prints count_calls=N). Driven
+ * by check_cases.py. */
 #include "cases.h"
 #include "exporter.h"
 #include "memhook.h"
@@ -31,6 +33,25 @@ run_two_allocs(gbs_state *st, int64_t param)
     }
     gbs_counter(st, "hook_in_timed_loop", memhook_installed() ? 1.0 : 0.0,
                 GBS_COUNTER_DEFAULT);
+}
+
+/* count(): one batch of run()'s work under the hook, counted */
+static int count_calls;
+
+static int64_t
+count_two_allocs(int64_t param)
+{
+    (void)param;
+    count_calls++;
+    for (int i = 0; i < 10; i++) {
+        void *a = PyMem_Malloc(100);
+        void *b = PyObject_Malloc(100);
+        gbs_do_not_optimize(a);
+        gbs_do_not_optimize(b);
+        PyObject_Free(b);
+        PyMem_Free(a);
+    }
+    return 10;
 }
 
 static void *leaked[1 << 20];
@@ -117,6 +138,11 @@ static const pmb_case cases[] = {
      .check = check_ok,
      .params = params,
      .doc = "two 100-byte allocations"},
+    {.name = "counted_once",
+     .run = run_two_allocs,
+     .check = check_ok,
+     .count = count_two_allocs,
+     .doc = "two 100-byte allocations, counted by count()"},
     {.name = "leaks",
      .run = run_leaks,
      .check = check_no_leak,
@@ -186,6 +212,7 @@ main(int argc, char **argv)
     memhook_uninstall();
     gbs_shutdown();
     printf("failures=%d\n", pmb_failures());
+    printf("count_calls=%d\n", count_calls);
     pyx_finish();
     return 0;
 }

@@ -56,15 +56,16 @@ typedef struct pmb_case {
     /* Nonzero: time by the wall clock, not this thread's CPU time (cases
      * whose work runs on other threads). */
     int real_time;
-    /* Optional: the largest param the quick suite runs (0: every param).
-     * For sweeps whose top values take most of a run's time. */
-    int64_t quick_max;
+    /* Optional: the params the quick suite runs, 0-terminated, each one of
+     * `params` (NULL: every param). For sweeps whose top values take most
+     * of a run's time, or whose neighbours tell nothing new at a glance. */
+    const int64_t *quick_params;
 } pmb_case;
 
 #define PMB_SKIP 1
 
 /* The suite cases are registered for: PMB_SUITE_FULL (every param, the
- * default) or PMB_SUITE_QUICK (params up to each case's quick_max). Set
+ * default) or PMB_SUITE_QUICK (each case's quick_params). Set
  * before the families register. */
 enum { PMB_SUITE_FULL, PMB_SUITE_QUICK };
 void pmb_set_suite(int suite);

@@ -151,6 +151,35 @@ add_variants(const char *family, const pmb_case *c, int64_t param,
     return add_reg(family, c, param, has_param, 0, "/memhook:off");
 }
 
+/* Whether the 0-terminated `list` holds `p`. */
+static int
+has_param(const int64_t *list, int64_t p)
+{
+    for (; *list != 0; list++) {
+        if (*list == p) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A quick param the case does not have is a mistake in its table: -1 with
+ * a line naming it, else 0. */
+static int
+quick_not_in_params(const char *family, const pmb_case *c)
+{
+    for (const int64_t *q = c->quick_params; *q != 0; q++) {
+        if (c->params == NULL || !has_param(c->params, *q)) {
+            fprintf(stderr,
+                    "pymembench: %s/%s: quick param %lld is not one of its "
+                    "params\n",
+                    family, c->name, (long long)*q);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 pmb_register_family(const char *family, const pmb_case *table)
 {
@@ -166,9 +195,12 @@ pmb_register_family(const char *family, const pmb_case *table)
             }
             continue;
         }
+        if (c->quick_params != NULL && quick_not_in_params(family, c) < 0) {
+            return -1;
+        }
         for (const int64_t *p = c->params; *p != 0; p++) {
-            if (suite == PMB_SUITE_QUICK && c->quick_max != 0 &&
-                *p > c->quick_max) {
+            if (suite == PMB_SUITE_QUICK && c->quick_params != NULL &&
+                !has_param(c->quick_params, *p)) {
                 continue;
             }
             if (add_variants(family, c, *p, 1) < 0) {

@@ -808,8 +808,12 @@ static const int64_t sizes[] = {8, 32, 128, 256, 512, 1024, 4096, 0};
 static const int64_t burst_sizes[] = {32, 256, 512, 1024, 4096, 0};
 static const int64_t order_sizes[] = {32, 1024, 0};
 static const int64_t grow_sizes[] = {1024, 65536, 0};
-static const int64_t random_heaps[] = {1000000, 0};
+static const int64_t random_heaps[] = {100000, 1000000, 0};
 static const int64_t keep_every[] = {1000, 100000, 0};
+/* The quick suite's: each row builds and frees its heap at every repetition
+ * (2 to 4 s a row at a million ints or more) */
+static const int64_t quick_random_heaps[] = {100000, 0};
+static const int64_t quick_keep_every[] = {1000, 0};
 static const int64_t thread_counts[] = {1, 2, 0};
 
 #define RAW(api, apiname, regime, burst, ordername, order, sweep, text)    \
@@ -891,6 +895,7 @@ static const pmb_case cases[] = {
      .check = check_frag,
      .teardown = teardown_alloc,
      .params = random_heaps,
+     .quick_params = quick_random_heaps,
      .count = count_frag,
      .data = &(const frag_spec){1},
      .doc = "N ints, a random 90% freed: RSS before, at peak, after, after "
@@ -901,6 +906,7 @@ static const pmb_case cases[] = {
      .check = check_frag,
      .teardown = teardown_alloc,
      .params = keep_every,
+     .quick_params = quick_keep_every,
      .count = count_frag,
      .data = &(const frag_spec){0},
      .doc = "2^21 ints, all but one in every N freed: what one survivor pins "

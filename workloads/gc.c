@@ -844,7 +844,13 @@ check_edge(const pmb_result *r)
 static const int64_t ring_sizes[] = {16, 1024, 65536, 0};
 static const int64_t tree_sizes[] = {15, 1365, 87381, 0};
 static const int64_t heap_sizes[] = {1000, 10000, 100000, 1000000, 0};
-static const int64_t frozen_sizes[] = {1000000, 0};
+static const int64_t frozen_sizes[] = {100000, 1000000, 0};
+/* The quick suite's: a heap of a million lists is built (and collected
+ * twice) at every repetition, seconds a row; 100,000 tells live against
+ * frozen as well */
+static const int64_t quick_trees[] = {15, 1365, 0};
+static const int64_t quick_heaps[] = {1000, 100000, 0};
+static const int64_t quick_frozen[] = {100000, 0};
 static const int64_t thresholds[] = {100, 10000, 0};
 
 /* Rows that differ only by the gc_spec in .data share these functions. */
@@ -900,15 +906,22 @@ static const pmb_case cases[] = {
             "gc.collect(0) of rings of N __slots__ nodes (>= 4096 nodes)",
             .fn = "ring", .tracked = 1),
     /* a node and its children list: two objects per node */
-    COLLECT("collect/tree", check_collect, tree_sizes,
-            "gc.collect(0) of 4-ary trees of N nodes with parent back-links",
-            .fn = "tree", .tracked = 2),
+    {.name = "collect/tree",
+     .setup = setup_collect,
+     .run = run_collect,
+     .check = check_collect,
+     .teardown = teardown_gc,
+     .params = tree_sizes,
+     .quick_params = quick_trees,
+     .doc = "gc.collect(0) of 4-ary trees of N nodes with parent back-links",
+     .data = &(const gc_spec){.fn = "tree", .tracked = 2}},
     {.name = "live_heap",
      .setup = setup_live_heap,
      .run = run_full_collect,
      .check = check_full_collect,
      .teardown = teardown_gc,
      .params = heap_sizes,
+     .quick_params = quick_heaps,
      .doc = "full gc.collect() with N live lists and no garbage"},
     {.name = "frozen_heap",
      .setup = setup_frozen_heap,
@@ -916,6 +929,7 @@ static const pmb_case cases[] = {
      .check = check_full_collect,
      .teardown = teardown_gc,
      .params = frozen_sizes,
+     .quick_params = quick_frozen,
      .doc = "full gc.collect() with N live lists moved away by gc.freeze()"},
     AUTO("auto/py/default", run_auto_py, check_auto_py, NULL,
          "Python loop x = []; x.append(x) at the default thresholds; "

@@ -4,9 +4,9 @@
  * (hook_in_timed_loop 0; with TEST_HOOK_BOTH=1 its /memhook:on row times
  * with the hook, 1); a failing check, a leak, a skip and a buffer export
  * left unreleased must reach the JSON as error rows; duplicate names are
- * refused; a case with count() is counted once per row and process, however
- * many times Google Benchmark runs it (main prints count_calls=N). Driven
- * by check_cases.py. */
+ * refused, and so is a quick param a case lacks; a case with count() is
+ * counted once per row and process, however many times Google Benchmark
+ * runs it (main prints count_calls=N). Driven by check_cases.py. */
 #include "cases.h"
 #include "exporter.h"
 #include "memhook.h"
@@ -168,6 +168,18 @@ static const pmb_case cases[] = {
     {NULL},
 };
 
+/* a quick param the case does not have: refused at registration */
+static const int64_t quick_not_a_param[] = {4, 0};
+static const pmb_case bad_quick[] = {
+    {.name = "bad_quick",
+     .run = run_two_allocs,
+     .check = check_ok,
+     .params = params,
+     .quick_params = quick_not_a_param,
+     .doc = "quick param 4 of params {3}"},
+    {NULL},
+};
+
 static const pmb_case duplicate[] = {
     {.name = "fails",
      .run = run_two_allocs,
@@ -195,6 +207,10 @@ main(int argc, char **argv)
     }
     if (pmb_register_family("t", duplicate) == 0) {
         printf("FAIL: a duplicate name was accepted\n");
+        return 1;
+    }
+    if (pmb_register_family("q", bad_quick) == 0) {
+        printf("FAIL: a quick param that is not a param was accepted\n");
         return 1;
     }
     if (!hook_both && memhook_install() < 0) {

@@ -118,7 +118,8 @@ def bench(binary, python, tmp):
             new = sorted(d for d in now - before if re.match(r"\d{8}-\d{6}$", d))
             expect(not made and not new, "bench %s: left %s in results/" % (moment, new))
         else:
-            expect(len(files) == 1, "bench %s: %d result files kept" % (moment, len(files)))
+            expect(len(files) == 1, "bench %s: %d result files kept\n%s"
+                   % (moment, len(files), err[-1500:]))
         whole(files, "bench " + moment)
         for d in made:
             left = leftovers(os.path.join(REPO, d))

@@ -854,9 +854,10 @@ extra_resize_refused(bf_product *p)
  * ---------------------------------------------------------------------- */
 
 /* Powers of 4 from 16 bytes to 256 MiB; the quick suite's are powers of 64
- * from 64 bytes to 1 MiB: small, cache-sized and large, where a view's
- * fixed cost and a copy's per-byte cost already differ by orders of
- * magnitude (the 4 and 16 MiB rows took 14 of a quick process's 62 s). */
+ * from 64 bytes to 1 MiB, which bracket both crossovers docs/families.md
+ * measures (a view slice beats a bytes slice above about 500 B, a view
+ * made and sliced above about 5 KiB; the full suite places them closer).
+ * The 4 and 16 MiB rows took 14 of a quick process's 62 s. */
 static const int64_t sizes[] = {16,        64,      256,      1024,
                                 4096,      16384,   65536,    262144,
                                 1048576,   4194304, 16777216, 67108864,

@@ -4,8 +4,8 @@
 # uses those instead), and without a COST ctest would go by declaration
 # order: a long test declared late (memcheck, regress, the debug
 # interpreter's) would start last and run alone while the other core idles.
-# Costs are CPU seconds measured on the project's 2-core machine
-# (docs/tests.md, "Where the time goes"); only their order matters. The
+# Costs are about the CPU seconds these tests took on the project's 2-core
+# machine (2026-12); only their order matters. The
 # first pattern that matches a test's name gives its cost; tests no pattern
 # matches (a few seconds each) keep cost 0 and run last, in declaration
 # order. Included by CMakeLists.txt after every test is added.

@@ -28,8 +28,8 @@ add_test(NAME memhook/${PY_tag}/exact_counts COMMAND ${_hook_test})
 add_test(NAME embed/${PY_tag}/allocators_usage_rpath
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_embed.py
                  $<TARGET_FILE:${target}> ${PY_libdir})
-# Every case of the quick suite on the first interpreter: all but the full
-# suite's buffers at 64 and 256 MiB (the code paths of 16 MiB; 2-7 s each,
+# Every case of the full suite on the first interpreter but its buffers at
+# 64 and 256 MiB (the code paths of 16 MiB; 2-7 s each,
 # 150 CPU seconds in all). On the others, buffers up to 4 MiB, and none of
 # the cases another test of that interpreter runs and checks: gc/ and
 # lifetime/ (balance/<tag>, twice each), alloc/fragment/keep_one_in/
@@ -61,9 +61,10 @@ else()
                    $<TARGET_FILE:${target}> ${CMAKE_SOURCE_DIR}/scripts/validate-results
                    "^(gc|lifetime)/|^alloc/fragment/keep_one_in/|^buffers/.*/(16777216|67108864|268435456)$")
 endif()
-# memcheck on the first interpreter only (about a minute): the smallest param
-# of each case, less the three that build a million ints or more (15-45 s
-# each under valgrind; the smoke run of make test SANITIZE=1 covers them).
+# memcheck on the first interpreter only (about two minutes): the smallest
+# param of each case, less alloc/fragment/* and gc/frozen_heap/* (100,000 to
+# 2 million objects built, 15-45 s each under valgrind; the smoke run of
+# make test SANITIZE=1 covers them).
 if(_ntags EQUAL 1)
   if(PYMB_SANITIZE)
     pymb_skip_test(memcheck/${PY_tag}/smallest_param_of_every_case

@@ -17,19 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One batch: ten iterations of two 100-byte allocations and their frees. */
+static void
+two_allocs_batch(void)
+{
+    for (int i = 0; i < 10; i++) {
+        void *a = PyMem_Malloc(100);
+        void *b = PyObject_Malloc(100);
+        gbs_do_not_optimize(a);
+        gbs_do_not_optimize(b);
+        PyObject_Free(b);
+        PyMem_Free(a);
+    }
+}
+
 static void
 run_two_allocs(gbs_state *st, int64_t param)
 {
     (void)param;
     while (gbs_keep_running_batch(st, 10)) {
-        for (int i = 0; i < 10; i++) {
-            void *a = PyMem_Malloc(100);
-            void *b = PyObject_Malloc(100);
-            gbs_do_not_optimize(a);
-            gbs_do_not_optimize(b);
-            PyObject_Free(b);
-            PyMem_Free(a);
-        }
+        two_allocs_batch();
     }
     gbs_counter(st, "hook_in_timed_loop", memhook_installed() ? 1.0 : 0.0,
                 GBS_COUNTER_DEFAULT);
@@ -43,14 +50,7 @@ count_two_allocs(int64_t param)
 {
     (void)param;
     count_calls++;
-    for (int i = 0; i < 10; i++) {
-        void *a = PyMem_Malloc(100);
-        void *b = PyObject_Malloc(100);
-        gbs_do_not_optimize(a);
-        gbs_do_not_optimize(b);
-        PyObject_Free(b);
-        PyMem_Free(a);
-    }
+    two_allocs_batch();
     return 10;
 }
 

@@ -10,6 +10,7 @@ int wl_gc_register(void);
 int wl_lifetime_register(void);
 int wl_alloc_register(void);
 int wl_buffers_register(void);
+int wl_containers_register(void);
 int wl_bindings_register(void);
 /* Stress tests only (pymembench --stress), never benchmarks. */
 int wl_threads_register(void);

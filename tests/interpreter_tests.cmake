@@ -86,6 +86,9 @@ endif()
 add_test(NAME bindings/${PY_tag}/layers_or_skip_line_counts_planted_leak
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_bindings.py
                  $<TARGET_FILE:${target}> ${PY_tag})
+add_test(NAME containers/${PY_tag}/element_sizes_boxing_zero_copy_planted_faults
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_containers.py
+                 $<TARGET_FILE:${target}>)
 add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_interrupt.py
                  $<TARGET_FILE:${target}>)

@@ -24,6 +24,7 @@
 
 #include <Python.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define LOOP_ELEMENTS 4096 /* elements per call of an O(N) snippet */
 #define LOOP_CALL 1000     /* loop bodies per call of an O(1) snippet */
@@ -82,6 +83,16 @@ static const char containers_src[] =
     "    for _ in repeat(None, n):\n"
     "        a = array(tc, c)\n"
     "    return len(a), a[0], a[-1]\n"
+    "def view_copy(n, a):\n" /* selftest: a copy where a view is promised */
+    "    for _ in repeat(None, n):\n"
+    "        with memoryview(a.tobytes()).cast(a.typecode) as m:\n"
+    "            x = m[-1]\n"
+    "    return len(a), a[0], x\n"
+    "def build_short(n, k, new, args, src):\n" /* selftest: one element short
+                                                */
+    "    for _ in repeat(None, n):\n"
+    "        c = new(*args, src(k - 1))\n"
+    "    return len(c), c[0], c[-1]\n"
     "def resize_refused(a):\n"
     "    with memoryview(a):\n"
     "        try:\n"
@@ -105,6 +116,8 @@ typedef struct ct_spec {
     enum ct_op op;
     enum ct_kind kind; /* the container the row builds, or starts from */
     int floats;        /* elements: 0 ints ('q'), 1 floats ('d') */
+    const char *fn;    /* the snippet's function, if not the op's own name
+                          (the planted faults of the selftest rows) */
 } ct_spec;
 
 static struct {
@@ -297,7 +310,8 @@ setup_containers(int64_t param)
             ? LOOP_CALL
             : (LOOP_ELEMENTS / param > 0 ? LOOP_ELEMENTS / param : 1);
     ct.retained = ct.getsizeof = -1.0;
-    ct.fn = pyx_compile_function(containers_src, op_name(s->op));
+    ct.fn =
+        pyx_compile_function(containers_src, s->fn ? s->fn : op_name(s->op));
     if (ct.fn == NULL) {
         goto error;
     }
@@ -514,25 +528,29 @@ check_fill(const pmb_result *r)
 static const int64_t sizes[] = {16, 1024, 65536, 1048576, 0};
 static const int64_t quick_sizes[] = {16, 65536, 0};
 
-/* op, the container made or started from, floats */
-static const ct_spec build_list_int = {OP_BUILD, KIND_LIST, 0};
-static const ct_spec build_list_float = {OP_BUILD, KIND_LIST, 1};
-static const ct_spec build_array_int = {OP_BUILD, KIND_ARRAY, 0};
-static const ct_spec build_array_float = {OP_BUILD, KIND_ARRAY, 1};
-static const ct_spec append_list_int = {OP_APPEND, KIND_LIST, 0};
-static const ct_spec append_list_float = {OP_APPEND, KIND_LIST, 1};
-static const ct_spec append_array_int = {OP_APPEND, KIND_ARRAY, 0};
-static const ct_spec append_array_float = {OP_APPEND, KIND_ARRAY, 1};
-static const ct_spec iterate_list_int = {OP_ITERATE, KIND_LIST, 0};
-static const ct_spec iterate_list_float = {OP_ITERATE, KIND_LIST, 1};
-static const ct_spec iterate_array_int = {OP_ITERATE, KIND_ARRAY, 0};
-static const ct_spec iterate_array_float = {OP_ITERATE, KIND_ARRAY, 1};
-static const ct_spec view_array_int = {OP_VIEW, KIND_ARRAY, 0};
-static const ct_spec view_array_float = {OP_VIEW, KIND_ARRAY, 1};
-static const ct_spec tobytes_array_int = {OP_TOBYTES, KIND_ARRAY, 0};
-static const ct_spec tobytes_array_float = {OP_TOBYTES, KIND_ARRAY, 1};
-static const ct_spec convert_list_int = {OP_CONVERT, KIND_LIST, 0};
-static const ct_spec convert_list_float = {OP_CONVERT, KIND_LIST, 1};
+/* op, the container it makes or starts from, floats or ints */
+#define SPEC(op_, kind_, floats_)                   \
+    {                                               \
+        .op = op_, .kind = kind_, .floats = floats_ \
+    }
+static const ct_spec build_list_int = SPEC(OP_BUILD, KIND_LIST, 0);
+static const ct_spec build_list_float = SPEC(OP_BUILD, KIND_LIST, 1);
+static const ct_spec build_array_int = SPEC(OP_BUILD, KIND_ARRAY, 0);
+static const ct_spec build_array_float = SPEC(OP_BUILD, KIND_ARRAY, 1);
+static const ct_spec append_list_int = SPEC(OP_APPEND, KIND_LIST, 0);
+static const ct_spec append_list_float = SPEC(OP_APPEND, KIND_LIST, 1);
+static const ct_spec append_array_int = SPEC(OP_APPEND, KIND_ARRAY, 0);
+static const ct_spec append_array_float = SPEC(OP_APPEND, KIND_ARRAY, 1);
+static const ct_spec iterate_list_int = SPEC(OP_ITERATE, KIND_LIST, 0);
+static const ct_spec iterate_list_float = SPEC(OP_ITERATE, KIND_LIST, 1);
+static const ct_spec iterate_array_int = SPEC(OP_ITERATE, KIND_ARRAY, 0);
+static const ct_spec iterate_array_float = SPEC(OP_ITERATE, KIND_ARRAY, 1);
+static const ct_spec view_array_int = SPEC(OP_VIEW, KIND_ARRAY, 0);
+static const ct_spec view_array_float = SPEC(OP_VIEW, KIND_ARRAY, 1);
+static const ct_spec tobytes_array_int = SPEC(OP_TOBYTES, KIND_ARRAY, 0);
+static const ct_spec tobytes_array_float = SPEC(OP_TOBYTES, KIND_ARRAY, 1);
+static const ct_spec convert_list_int = SPEC(OP_CONVERT, KIND_LIST, 0);
+static const ct_spec convert_list_float = SPEC(OP_CONVERT, KIND_LIST, 1);
 
 #define CT_CASE(case_name, spec_, doc_)                                      \
     {                                                                        \
@@ -593,8 +611,31 @@ static const pmb_case cases[] = {
     {NULL},
 };
 
+/* Negative controls for tests/check_containers.py (PYMB_SELFTEST=1): each
+ * check must fail its row. */
+static const ct_spec copy_planted = {.op = OP_VIEW,
+                                     .kind = KIND_ARRAY,
+                                     .fn = "view_copy"};
+static const ct_spec short_planted = {.op = OP_BUILD,
+                                      .kind = KIND_LIST,
+                                      .fn = "build_short"};
+static const pmb_case selftest_cases[] = {
+    CT_CASE("selftest/view_copy", copy_planted,
+            "planted: a memoryview of a copy where a view is promised"),
+    CT_CASE("selftest/build_short", short_planted,
+            "planted: a list one element short"),
+    {NULL},
+};
+
 int
 wl_containers_register(void)
 {
-    return pmb_register_family("containers", cases);
+    const char *selftest = getenv("PYMB_SELFTEST");
+    if (pmb_register_family("containers", cases) < 0) {
+        return -1;
+    }
+    if (selftest != NULL && strcmp(selftest, "1") == 0) {
+        return pmb_register_family("containers", selftest_cases);
+    }
+    return 0;
 }

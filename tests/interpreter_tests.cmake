@@ -89,6 +89,9 @@ add_test(NAME bindings/${PY_tag}/layers_or_skip_line_counts_planted_leak
 add_test(NAME containers/${PY_tag}/element_sizes_boxing_zero_copy_planted_faults
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_containers.py
                  $<TARGET_FILE:${target}>)
+add_test(NAME buffers/${PY_tag}/numpy_views_copies_or_one_skip_reason
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_numpy.py
+                 $<TARGET_FILE:${target}> ${PY_tag})
 add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_interrupt.py
                  $<TARGET_FILE:${target}>)

@@ -38,6 +38,7 @@
 #define BATCH_BYTES (256 << 10) /* bytes a batch of copies moves, at most */
 #define MAX_BATCH 100           /* iterations per shim call, at most */
 #define VIEW_BYTES_MAX 1024     /* what a view may allocate per iteration */
+#define NUMPY_CACHE_SLACK 64    /* blocks numpy's dimension cache may keep */
 
 /* What one iteration leaves for a check: an object, a held Py_buffer, or a
  * C block; plus what a call returned, where it returns a count. */
@@ -56,7 +57,8 @@ enum bf_source {
     SRC_EXPORTER_RW,
     SRC_BYTES,
     SRC_BYTEARRAY,
-    SRC_PEP688
+    SRC_PEP688,
+    SRC_NDARRAY /* a numpy uint8 array owning a copy of the pattern */
 };
 enum bf_result { RES_VIEW, RES_COPY, RES_INTO };
 
@@ -72,6 +74,11 @@ typedef struct bf_spec {
     int c_only; /* never allocates through Python: the hook sees nothing */
     int flags;  /* PyBUF_* flags of a getbuffer op */
     PyTypeObject *type; /* what op_call1 calls: bytes, bytearray */
+    const char *numpy;  /* or numpy.<this> (frombuffer, array) */
+    /* numpy: an array's bytes come from numpy's own allocator (malloc),
+     * which the hook does not see, and numpy keeps a cache of small blocks
+     * (shapes and strides) that outlives a batch */
+    int numpy_alloc;
 } bf_spec;
 
 static struct {
@@ -364,6 +371,27 @@ prep_tobytes(void)
     return bf.callable != NULL ? 0 : -1;
 }
 
+/* numpy.<spec.numpy>, for op_call1. */
+static int
+prep_numpy(void)
+{
+    PyObject *np = PyImport_ImportModule("numpy");
+    if (np == NULL) {
+        return -1;
+    }
+    bf.callable = PyObject_GetAttrString(np, bf.spec->numpy);
+    Py_DECREF(np);
+    return bf.callable != NULL ? 0 : -1;
+}
+
+/* The source's own tobytes (an ndarray's), for op_call0. */
+static int
+prep_src_tobytes(void)
+{
+    bf.callable = PyObject_GetAttrString(bf.src, "tobytes");
+    return bf.callable != NULL ? 0 : -1;
+}
+
 /* A BytesIO over the source and its bound seek and `io_op` methods. */
 static int
 prep_bytesio(const char *io_op)
@@ -445,6 +473,37 @@ fill_pattern(char *p, size_t len)
     }
 }
 
+/* numpy.frombuffer(bytes of the pattern, uint8).copy(): an ndarray that
+ * owns its memory. A new reference, or NULL with an exception set. */
+static PyObject *
+ndarray_of_pattern(Py_ssize_t span)
+{
+    PyObject *np = NULL, *raw = NULL, *view = NULL, *arr = NULL;
+    np = PyImport_ImportModule("numpy");
+    raw = np != NULL ? PyBytes_FromStringAndSize(bf.pattern, span) : NULL;
+    view = raw != NULL
+               ? PyObject_CallMethod(np, "frombuffer", "Os", raw, "uint8")
+               : NULL;
+    arr = view != NULL ? PyObject_CallMethod(view, "copy", NULL) : NULL;
+    Py_XDECREF(view);
+    Py_XDECREF(raw);
+    Py_XDECREF(np);
+    return arr;
+}
+
+/* Where an ndarray's bytes are (its buffer; the array keeps them). */
+static const char *
+ndarray_data(PyObject *arr)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arr, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const char *p = view.buf;
+    PyBuffer_Release(&view);
+    return p;
+}
+
 /* bf.src and bf.src_lo for the spec's source; 0, or -1 with an exception. */
 static int
 make_source(const bf_spec *s)
@@ -485,8 +544,12 @@ make_source(const bf_spec *s)
         Py_DECREF(pair);
         bf.src_lo = exporter_data(bf.inner);
         break;
+    case SRC_NDARRAY:
+        bf.src = ndarray_of_pattern(span);
+        bf.src_lo = bf.src != NULL ? ndarray_data(bf.src) : NULL;
+        break;
     }
-    return bf.src != NULL ? 0 : -1;
+    return bf.src != NULL && bf.src_lo != NULL ? 0 : -1;
 }
 
 /* Live exports of the source's memory, where it counts them. */
@@ -528,6 +591,47 @@ teardown_buffers(void)
     memset(&bf, 0, sizeof(bf));
 }
 
+/* Why numpy cannot be used here, once known. */
+static char numpy_missing[512];
+
+/* The embedded interpreter starts without site-packages (pyx.c); numpy
+ * lives there. Its directories (site.getsitepackages(), no .pth file
+ * processed) join sys.path for the numpy rows. */
+static const char numpy_src[] = "import site, sys\n"
+                                "def load():\n"
+                                "    for d in site.getsitepackages():\n"
+                                "        if d not in sys.path:\n"
+                                "            sys.path.append(d)\n"
+                                "    import numpy\n"
+                                "    return numpy\n";
+
+/* Whether this interpreter can import numpy: tried once per process. Its
+ * BLAS library is held to one thread (set before it loads): numpy's math is
+ * not measured, and idle BLAS threads would share the machine's cores. */
+static int
+numpy_usable(void)
+{
+    static int state = -1;
+    if (state >= 0) {
+        return state;
+    }
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    PyObject *load = pyx_compile_function(numpy_src, "load");
+    PyObject *np = load != NULL ? pyx_call0(load) : NULL;
+    Py_XDECREF(load);
+    state = np != NULL;
+    if (np == NULL) {
+        char why[160];
+        pyx_error_text(why, sizeof(why)); /* clears it */
+        snprintf(numpy_missing, sizeof(numpy_missing),
+                 "numpy cannot be imported by Python %s (%s); Debian's "
+                 "python3-numpy is for /usr/bin/python3 only",
+                 PY_VERSION, why);
+    }
+    Py_XDECREF(np);
+    return state;
+}
+
 static int
 setup_buffers(int64_t param)
 {
@@ -540,6 +644,9 @@ setup_buffers(int64_t param)
                         PY_VERSION);
     }
 #endif
+    if ((s->numpy != NULL || s->source == SRC_NDARRAY) && !numpy_usable()) {
+        return pmb_skip("%s", numpy_missing);
+    }
     memset(&bf, 0, sizeof(bf));
     bf.spec = s;
     bf.n = (Py_ssize_t)param;
@@ -694,7 +801,8 @@ check_hook(const pmb_result *r)
         return pmb_fail("%llu Python allocations for a C-only copy",
                         (unsigned long long)r->delta.allocs);
     }
-    if (!s->c_only && s->result == RES_COPY && bytes < (double)bf.n) {
+    if (!s->c_only && !s->numpy_alloc && s->result == RES_COPY &&
+        bytes < (double)bf.n) {
         return pmb_fail("a copy of %zd bytes allocated %.0f bytes per "
                         "iteration",
                         bf.n, bytes);
@@ -707,7 +815,8 @@ check_hook(const pmb_result *r)
     }
     /* No freelist serves a view, a bytes or a bytearray: every block the
      * batch made is gone after it, even at one iteration per batch. */
-    return pmb_check_nothing_live(r);
+    return s->numpy_alloc ? pmb_check_no_leak(r, NUMPY_CACHE_SLACK)
+                          : pmb_check_nothing_live(r);
 }
 
 /* PEP 688: one export of the Counted688 twin, taken by the row's own op
@@ -961,6 +1070,42 @@ static const bf_spec readinto_spec = {.op = op_readinto,
                                       .sliced = 1,
                                       .result = RES_INTO};
 
+static const bf_spec np_mv_spec = {.op = op_memoryview,
+                                   .source = SRC_NDARRAY,
+                                   .result = RES_VIEW,
+                                   .numpy_alloc = 1};
+static const bf_spec np_frombuffer_bytes_spec = {.op = op_call1,
+                                                 .prepare = prep_numpy,
+                                                 .source = SRC_BYTES,
+                                                 .result = RES_VIEW,
+                                                 .numpy = "frombuffer",
+                                                 .numpy_alloc = 1};
+static const bf_spec np_frombuffer_bytearray_spec = {.op = op_call1,
+                                                     .prepare = prep_numpy,
+                                                     .source = SRC_BYTEARRAY,
+                                                     .result = RES_VIEW,
+                                                     .extra =
+                                                         extra_resize_refused,
+                                                     .numpy = "frombuffer",
+                                                     .numpy_alloc = 1};
+static const bf_spec np_frombuffer_exporter_spec = {.op = op_call1,
+                                                    .prepare = prep_numpy,
+                                                    .source = SRC_EXPORTER_RO,
+                                                    .result = RES_VIEW,
+                                                    .exports = 1,
+                                                    .numpy = "frombuffer",
+                                                    .numpy_alloc = 1};
+static const bf_spec np_array_spec = {.op = op_call1,
+                                      .prepare = prep_numpy,
+                                      .source = SRC_NDARRAY,
+                                      .result = RES_COPY,
+                                      .numpy = "array",
+                                      .numpy_alloc = 1};
+static const bf_spec np_tobytes_spec = {.op = op_call0,
+                                        .prepare = prep_src_tobytes,
+                                        .source = SRC_NDARRAY,
+                                        .result = RES_COPY};
+
 #define BF_CASE(case_name, spec_, doc_)                                       \
     {                                                                         \
         .name = case_name, .setup = setup_buffers, .run = run_buffers,        \
@@ -1022,6 +1167,23 @@ static const pmb_case cases[] = {
             "setup, dropped"),
     BF_CASE("io/read", read_spec,
             "copy: BytesIO.seek(64); read(n), a new bytes object"),
+    BF_CASE("numpy/memoryview/ndarray", np_mv_spec,
+            "zero-copy: memoryview(ndarray of uint8), dropped (numpy "
+            "installed)"),
+    BF_CASE("numpy/frombuffer/bytes", np_frombuffer_bytes_spec,
+            "zero-copy: numpy.frombuffer(bytes), a float64 ndarray over its "
+            "bytes, dropped"),
+    BF_CASE("numpy/frombuffer/bytearray", np_frombuffer_bytearray_spec,
+            "zero-copy: numpy.frombuffer(bytearray); resizing under it is "
+            "refused"),
+    BF_CASE("numpy/frombuffer/exporter", np_frombuffer_exporter_spec,
+            "zero-copy: numpy.frombuffer(exporter), one export held by the "
+            "ndarray"),
+    BF_CASE("numpy/array", np_array_spec,
+            "copy: numpy.array(ndarray), its bytes from numpy's allocator "
+            "(malloc)"),
+    BF_CASE("numpy/tobytes", np_tobytes_spec,
+            "copy: ndarray.tobytes(), a new bytes object"),
     BF_CASE("io/readinto", readinto_spec,
             "into preallocated: BytesIO.seek(64); readinto(bytearray of n), "
             "no new buffer"),

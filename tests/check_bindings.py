@@ -8,7 +8,9 @@ installed; every row passes its check and carries Python's and C++'s
 allocation counters; the counts say what each layer does (a view copies
 nothing, a copy copies the block, the C API news nothing, pybind11's
 unique_ptr holder news the object, Boost.Python's value holder does not);
-and a planted leak is caught by the live-resource check."""
+the seeds' Boost.Python managers: __enter__ returning object(member) copies
+it and the block's write is lost to the member, a reference or shared_ptr
+does neither; and a planted leak is caught by the live-resource check."""
 import glob
 import os
 import re
@@ -52,7 +54,7 @@ def main():
         expect(not re.search(r"^pymembench: bindings", err, re.M),
                "the family wrote to stderr: %r" % err)
         present = {name.split("/")[2].split("_shared_ptr")[0] for name in rows
-                   if not name.startswith("bindings/buffer/")}
+                   if not name.startswith(("bindings/buffer/", "bindings/seed_enter/"))}
         present |= {name.split("/")[3] for name in rows if name.startswith("bindings/buffer/")}
         expect("raw" in present, "the raw C API layer is always there: %s" % sorted(present))
 
@@ -107,6 +109,28 @@ def main():
                    "Boost.Python's value holder lives inside the instance, yet new was called")
             expect(counter("bindings/create/boost_shared_ptr", "cxx_new_per_iter") >= 1,
                    "Boost.Python's shared_ptr holder news the object")
+
+        # the seeds' managers (Boost.Python): object(member) copies the
+        # member, so the block's write never reaches it; a reference or a
+        # shared_ptr hands over the member itself
+        seeds = {n.split("/")[2]: n for n in rows if n.startswith("bindings/seed_enter/")}
+        expect(set(seeds) == ({"object_copy", "internal_reference", "shared_ptr"}
+                              if "boost" in present else set()),
+               "seed manager rows %s with layers %s" % (sorted(seeds), sorted(present)))
+        for how, name in seeds.items():
+            want = 1 if how == "object_copy" else 0
+            expect(counter(name, "copies_per_iter") == want and
+                   counter(name, "lost_writes_per_iter") == want,
+                   "%s: %g copies and %g lost writes per block, expected %d each"
+                   % (name, counter(name, "copies_per_iter"),
+                      counter(name, "lost_writes_per_iter"), want))
+        if seeds:
+            print("seed managers: object(member) %g copies and %g lost writes per block; "
+                  "return_internal_reference %g, shared_ptr %g"
+                  % (counter(seeds["object_copy"], "copies_per_iter"),
+                     counter(seeds["object_copy"], "lost_writes_per_iter"),
+                     counter(seeds["internal_reference"], "copies_per_iter"),
+                     counter(seeds["shared_ptr"], "copies_per_iter")))
 
         # a planted leak fails its row, with the count of live resources
         env = dict(os.environ, PYMB_SELFTEST="1")

@@ -200,6 +200,167 @@ boost_py_keeps(int holder, int64_t n)
     }
 }
 
+// --- the seeds' context managers (shared/seeds/000: "boost::python::
+// object(resource)" returned by __enter__) ---------------------------------
+
+int64_t seed_copies; // members copied into a new Python object
+int64_t seed_lost;   // managers whose member saw no write() in the block
+
+// The seeds' resource: a constructor that acquires, a destructor that
+// releases what is still open. Theirs is copied by the implicit copy
+// constructor, which would share the handle and release it twice; this one
+// is copied as a careful class would be: the copy acquires its own.
+class SeedResource {
+  public:
+    SeedResource()
+    {
+        acquire();
+    }
+    SeedResource(const SeedResource &)
+    {
+        acquire();
+        seed_copies++;
+    }
+    SeedResource &operator=(const SeedResource &) = delete;
+    ~SeedResource()
+    {
+        res_release_by_dealloc(&raw_);
+    }
+    void write()
+    {
+        if (!raw_.open) {
+            PyErr_SetString(PyExc_ValueError, "resource is released");
+            throw bp::error_already_set();
+        }
+        writes_++;
+    }
+    // The manager's __exit__: was the block's work done on this member?
+    void exit(bool with_exception)
+    {
+        seed_lost += writes_ == 0;
+        if (res_exit(&raw_, with_exception ? 1 : 0, 0) < 0) {
+            throw bp::error_already_set();
+        }
+    }
+
+  private:
+    void acquire()
+    {
+        if (res_acquire(&raw_) < 0) {
+            throw bp::error_already_set();
+        }
+    }
+    res_raw raw_;
+    int64_t writes_ = 0;
+};
+
+// __enter__ returns boost::python::object(member_): a copy, as the seeds do.
+class CopyManager {
+  public:
+    bp::object enter()
+    {
+        return bp::object(member_);
+    }
+    bool exit(bp::object type, bp::object, bp::object)
+    {
+        member_.exit(!type.is_none());
+        return false;
+    }
+
+  private:
+    SeedResource member_;
+};
+
+// __enter__ returns member_ itself (return_internal_reference<> keeps the
+// manager alive while the Python object does).
+class RefManager {
+  public:
+    SeedResource &enter()
+    {
+        return member_;
+    }
+    bool exit(bp::object type, bp::object, bp::object)
+    {
+        member_.exit(!type.is_none());
+        return false;
+    }
+
+  private:
+    SeedResource member_;
+};
+
+// The member lives in a std::shared_ptr; __enter__ returns it (shared).
+class SharedManager {
+  public:
+    SharedManager() : member_(std::make_shared<SeedResource>())
+    {}
+    std::shared_ptr<SeedResource> enter()
+    {
+        return member_;
+    }
+    bool exit(bp::object type, bp::object, bp::object)
+    {
+        member_->exit(!type.is_none());
+        return false;
+    }
+
+  private:
+    std::shared_ptr<SeedResource> member_;
+};
+
+PyObject *managers[BIND_NSEEDS]; // borrowed from their module, once made
+
+void
+make_managers()
+{
+    PyObject *mod = PyModule_New("pymembench_boost_seeds");
+    if (mod == nullptr) {
+        throw bp::error_already_set();
+    }
+    bp::object module{bp::handle<>(bp::borrowed(mod))}; // kept for good
+    bp::scope in(module);
+    // copyable, held by shared_ptr: object(member) makes a copy in a new
+    // shared_ptr; a shared_ptr returned is shared, not copied
+    bp::class_<SeedResource, std::shared_ptr<SeedResource>>("SeedResource")
+        .def("write", &SeedResource::write);
+    bp::object copy =
+        bp::class_<CopyManager, boost::noncopyable>("CopyManager")
+            .def("__enter__", &CopyManager::enter)
+            .def("__exit__", &CopyManager::exit);
+    bp::object ref = bp::class_<RefManager, boost::noncopyable>("RefManager")
+                         .def("__enter__", &RefManager::enter,
+                              bp::return_internal_reference<>())
+                         .def("__exit__", &RefManager::exit);
+    bp::object shared =
+        bp::class_<SharedManager, boost::noncopyable>("SharedManager")
+            .def("__enter__", &SharedManager::enter)
+            .def("__exit__", &SharedManager::exit);
+    managers[BIND_SEED_SHARED] = shared.ptr();
+    managers[BIND_SEED_INTERNAL_REF] = ref.ptr();
+    managers[BIND_SEED_COPY] = copy.ptr(); // last: the others exist
+}
+
+PyObject *
+boost_seed_manager(int how)
+{
+    try {
+        if (managers[BIND_SEED_COPY] == nullptr) {
+            make_managers();
+        }
+        return managers[how];
+    } catch (...) {
+        bp::handle_exception();
+        return nullptr;
+    }
+}
+
+void
+boost_seed_read(int64_t *copies, int64_t *lost)
+{
+    *copies = seed_copies;
+    *lost = seed_lost;
+}
+
 } // namespace
 
 extern "C" const bind_layer wl_bindings_boost = {
@@ -210,4 +371,6 @@ extern "C" const bind_layer wl_bindings_boost = {
     boost_incref_spread,
     boost_cpp_keeps,
     boost_py_keeps,
+    boost_seed_manager,
+    boost_seed_read,
 };

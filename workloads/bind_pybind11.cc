@@ -225,4 +225,6 @@ extern "C" const bind_layer wl_bindings_pybind11 = {
     pybind11_incref_spread,
     pybind11_cpp_keeps,
     pybind11_py_keeps,
+    nullptr, // the seeds' managers are Boost.Python code
+    nullptr,
 };

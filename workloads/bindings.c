@@ -66,6 +66,11 @@ static const char bindings_src[] =
     "    for _ in repeat(None, n):\n"
     "        m = memoryview(r)\n"
     "    return m\n"
+    "def seed_manager(n, M):\n"
+    "    for _ in repeat(None, n):\n"
+    "        with M() as r:\n"
+    "            r.write()\n"
+    "    return n\n"
     "def copy(n, r):\n"
     "    b = None\n"
     "    for _ in repeat(None, n):\n"
@@ -94,6 +99,7 @@ typedef enum {
     JOB_INCREF,
     JOB_CPP_KEEPS,
     JOB_PY_KEEPS,
+    JOB_SEED,
     JOB_LEAK,
 } bind_job;
 
@@ -102,9 +108,10 @@ typedef struct job_spec {
     const char *fn;     /* the snippet's function; NULL for the C/C++ jobs */
     int on_instance;    /* the snippet gets one instance (else the class) */
     int per_iter;       /* resources acquired (and released) per iteration */
-    int by_dealloc;     /* each released by a deallocation or destructor */
-    int exits;          /* each released by __exit__ */
-    int with_exception; /* each __exit__ saw an exception */
+    int by_dealloc;     /* of them, released by a deallocation or destructor */
+    int exits;          /* released by __exit__ */
+    int with_exception; /* __exit__ calls that saw an exception */
+    int seed;           /* JOB_SEED: how __enter__ returns (BIND_SEED_*) */
 } job_spec;
 
 /* What a row runs: a job on a layer with a holder. */
@@ -122,6 +129,7 @@ static struct {
     Py_ssize_t refs[SPREAD]; /* their counts before the run */
     int64_t live_before;     /* resources alive before setup */
     int64_t kept; /* C/C++ jobs: iterations the resource outlived its handle */
+    int64_t seed_copies, seed_lost; /* JOB_SEED: during the last run */
 } bd;
 
 static int check_counts(int64_t iterations);
@@ -165,7 +173,10 @@ setup_snippet(const bind_row *row)
     if (spec->on_instance && make_instance(row) < 0) {
         return -1;
     }
-    PyObject *arg = spec->on_instance ? bd.obj : row->layer->cls(row->holder);
+    PyObject *arg = spec->on_instance ? bd.obj
+                    : spec->job == JOB_SEED
+                        ? row->layer->seed_manager(spec->seed)
+                        : row->layer->cls(row->holder);
     extra = arg != NULL ? PyTuple_Pack(1, arg) : NULL;
     if (extra == NULL || pyloop_init(&bd.loop, bindings_src, spec->fn, NULL,
                                      LOOP_CALL, extra) < 0) {
@@ -306,17 +317,17 @@ check_counts(int64_t iterations)
                         (long long)c->acquired, (long long)c->released,
                         (long long)n);
     }
-    if (c->released_by_dealloc != n * spec->by_dealloc ||
-        c->exits != n * spec->exits ||
-        c->exits_with_exception != n * spec->with_exception) {
+    if (c->released_by_dealloc != iterations * spec->by_dealloc ||
+        c->exits != iterations * spec->exits ||
+        c->exits_with_exception != iterations * spec->with_exception) {
         return pmb_fail("released by deallocation %lld, by __exit__ %lld "
                         "(%lld with an "
                         "exception); expected %lld, %lld, %lld",
                         (long long)c->released_by_dealloc, (long long)c->exits,
                         (long long)c->exits_with_exception,
-                        (long long)(n * spec->by_dealloc),
-                        (long long)(n * spec->exits),
-                        (long long)(n * spec->with_exception));
+                        (long long)(iterations * spec->by_dealloc),
+                        (long long)(iterations * spec->exits),
+                        (long long)(iterations * spec->with_exception));
     }
     return 0;
 }
@@ -334,6 +345,17 @@ check_bindings(const pmb_result *r)
                         "iterations",
                         spec->job == JOB_CPP_KEEPS ? "Python" : "C++",
                         (long long)bd.kept, (long long)r->timed_iterations);
+    }
+    if (spec->job == JOB_SEED) {
+        /* a copy per block, and the member never saw the block's write;
+         * or neither */
+        const int64_t want = spec->seed == BIND_SEED_COPY ? r->iterations : 0;
+        if (bd.seed_copies != want || bd.seed_lost != want) {
+            return pmb_fail("%lld members copied and %lld writes lost in %lld "
+                            "blocks, expected %lld each",
+                            (long long)bd.seed_copies, (long long)bd.seed_lost,
+                            (long long)r->iterations, (long long)want);
+        }
     }
     if (spec->job == JOB_INCREF) {
         for (int i = 0; i < SPREAD; i++) {
@@ -392,11 +414,27 @@ run_bindings(gbs_state *st, int64_t param)
     uint64_t calls = 0, bytes = 0;
     wl_bindings_new_count(1);
 #endif
+    int64_t copies = 0, lost = 0;
+    const bind_layer *layer = bd.row->layer;
+    const int seed = bd.row->spec->job == JOB_SEED;
+    if (seed) {
+        layer->seed_read(&copies, &lost);
+    }
     if (bd.row->spec->fn != NULL) {
         pyloop_run(&bd.loop, st);
     }
     else {
         run_c_jobs(st);
+    }
+    if (seed) {
+        int64_t copies_after = 0, lost_after = 0;
+        layer->seed_read(&copies_after, &lost_after);
+        bd.seed_copies = copies_after - copies;
+        bd.seed_lost = lost_after - lost;
+        gbs_counter(st, "copies_per_iter", (double)bd.seed_copies,
+                    GBS_COUNTER_AVG_ITERATIONS);
+        gbs_counter(st, "lost_writes_per_iter", (double)bd.seed_lost,
+                    GBS_COUNTER_AVG_ITERATIONS);
     }
 #ifdef PYMB_HAVE_CXX_LAYER
     wl_bindings_new_count(0);
@@ -413,18 +451,38 @@ run_bindings(gbs_state *st, int64_t param)
 
 /*                                      job            fn            inst per
  * dealloc exit exc */
-static const job_spec create_spec = {JOB_CREATE, "create", 0, 1, 1, 0, 0};
-static const job_spec method_spec = {JOB_METHOD, "method", 1, 0, 0, 0, 0};
-static const job_spec with_spec = {JOB_WITH, "with_block", 0, 1, 0, 1, 0};
+static const job_spec create_spec = {JOB_CREATE, "create", 0, 1, 1, 0, 0, 0};
+static const job_spec method_spec = {JOB_METHOD, "method", 1, 0, 0, 0, 0, 0};
+static const job_spec with_spec = {JOB_WITH, "with_block", 0, 1, 0, 1, 0, 0};
 static const job_spec raise_spec =
-    {JOB_WITH_RAISE, "with_raise", 0, 1, 0, 1, 1};
-static const job_spec view_spec = {JOB_VIEW, "view", 1, 0, 0, 0, 0};
-static const job_spec copy_spec = {JOB_COPY, "copy", 1, 0, 0, 0, 0};
-static const job_spec incref_spec = {JOB_INCREF, NULL, 0, 0, 0, 0, 0};
+    {JOB_WITH_RAISE, "with_raise", 0, 1, 0, 1, 1, 0};
+static const job_spec view_spec = {JOB_VIEW, "view", 1, 0, 0, 0, 0, 0};
+static const job_spec copy_spec = {JOB_COPY, "copy", 1, 0, 0, 0, 0, 0};
+static const job_spec incref_spec = {JOB_INCREF, NULL, 0, 0, 0, 0, 0, 0};
 /* the C/C++ handle goes last: its destructor (or the capsule's) releases */
-static const job_spec cpp_keeps_spec = {JOB_CPP_KEEPS, NULL, 0, 1, 1, 0, 0};
-static const job_spec py_keeps_spec = {JOB_PY_KEEPS, NULL, 0, 1, 1, 0, 0};
-static const job_spec leak_spec = {JOB_LEAK, "leak", 0, 1, 1, 0, 0};
+static const job_spec cpp_keeps_spec = {JOB_CPP_KEEPS, NULL, 0, 1, 1, 0, 0, 0};
+static const job_spec py_keeps_spec = {JOB_PY_KEEPS, NULL, 0, 1, 1, 0, 0, 0};
+static const job_spec leak_spec = {JOB_LEAK, "leak", 0, 1, 1, 0, 0, 0};
+#ifdef PYMB_HAVE_BOOST_PYTHON
+/* the seeds' managers: the member (released by __exit__), and for the copy
+ * the copy too (released by its destructor when the block's name goes) */
+static const job_spec seed_copy_spec = {.job = JOB_SEED,
+                                        .fn = "seed_manager",
+                                        .per_iter = 2,
+                                        .by_dealloc = 1,
+                                        .exits = 1,
+                                        .seed = BIND_SEED_COPY};
+static const job_spec seed_ref_spec = {.job = JOB_SEED,
+                                       .fn = "seed_manager",
+                                       .per_iter = 1,
+                                       .exits = 1,
+                                       .seed = BIND_SEED_INTERNAL_REF};
+static const job_spec seed_shared_spec = {.job = JOB_SEED,
+                                          .fn = "seed_manager",
+                                          .per_iter = 1,
+                                          .exits = 1,
+                                          .seed = BIND_SEED_SHARED};
+#endif
 
 /* The table is static: a row per job, layer and holder, in that order.
  * Which holders a layer has for a job is written here, row by row; the
@@ -505,6 +563,15 @@ static const pmb_case cases[] = {
     BOOST(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
     BOOST_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
     PYBIND11_SHARED(cpp_keeps_spec, "cpp_keeps", CPP_KEEPS_DOC)
+    /* the seeds' context managers, as written there: Boost.Python only */
+    BOOST(seed_copy_spec, "seed_enter/object_copy",
+          "with M() as r: r.write(); __enter__ returns "
+          "boost::python::object(member), a copy")
+    BOOST(seed_ref_spec, "seed_enter/internal_reference",
+          "the same, __enter__ returns the member with "
+          "return_internal_reference<>")
+    BOOST(seed_shared_spec, "seed_enter/shared_ptr",
+          "the same, the member in a std::shared_ptr that __enter__ returns")
     /* what C++ hands over is a shared_ptr on either C++ layer */
     RAW(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)
     BOOST_SHARED(py_keeps_spec, "py_keeps", PY_KEEPS_DOC)

@@ -50,9 +50,23 @@ typedef struct bind_layer {
      * object is dropped last. Returns how many times the resource was
      * still open after C/C++'s handle went, or -1 with an exception. */
     int64_t (*py_keeps)(int holder, int64_t n);
+    /* The seeds' context managers (shared/seeds, as users write them): a
+     * manager owns a resource member, its __enter__ hands the member to
+     * the with block in one of the BIND_SEED_* ways, its __exit__ releases
+     * it. The class (borrowed), or NULL with an exception; NULL for a
+     * layer without them (only Boost.Python has them). */
+    PyObject *(*seed_manager)(int how);
+    /* Since the process began: members copied into a new Python object,
+     * and managers whose member saw no write() in their with block. */
+    void (*seed_read)(int64_t *copies, int64_t *lost_writes);
     /* Which holders each job has on a layer is said by the rows of
      * bindings.c's static table, not here. */
 } bind_layer;
+
+/* How a seed manager's __enter__ returns its member: boost::python::
+ * object(member), a copy (the seeds' own code); the member itself under
+ * return_internal_reference<>; or the std::shared_ptr that holds it. */
+enum { BIND_SEED_COPY, BIND_SEED_INTERNAL_REF, BIND_SEED_SHARED, BIND_NSEEDS };
 
 /* The raw layer's library, for its bind_layer and its rows' docs. */
 #define BIND_RAW_LIBRARY "the C API"

@@ -6,9 +6,11 @@
 #include <stddef.h>
 
 static int (*const families[])(void) = {
-    wl_refcount_register, wl_gc_register,       wl_lifetime_register,
-    wl_alloc_register,    wl_buffers_register,  wl_containers_register,
-    wl_bindings_register, wl_selftest_register, NULL,
+    wl_refcount_register,   wl_gc_register,
+    wl_lifetime_register,   wl_lifetime_real_register,
+    wl_alloc_register,      wl_buffers_register,
+    wl_containers_register, wl_bindings_register,
+    wl_selftest_register,   NULL,
 };
 
 int

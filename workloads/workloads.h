@@ -8,6 +8,7 @@
 int wl_refcount_register(void);
 int wl_gc_register(void);
 int wl_lifetime_register(void);
+int wl_lifetime_real_register(void);
 int wl_alloc_register(void);
 int wl_buffers_register(void);
 int wl_containers_register(void);

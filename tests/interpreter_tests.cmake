@@ -92,6 +92,9 @@ add_test(NAME containers/${PY_tag}/element_sizes_boxing_zero_copy_planted_faults
 add_test(NAME buffers/${PY_tag}/numpy_views_copies_or_one_skip_reason
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_numpy.py
                  $<TARGET_FILE:${target}> ${PY_tag})
+add_test(NAME lifetime/${PY_tag}/sqlite_files_descriptors_locks_collector
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_real_resources.py
+                 $<TARGET_FILE:${target}> ${PY_tag})
 add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_interrupt.py
                  $<TARGET_FILE:${target}>)

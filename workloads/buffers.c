@@ -21,6 +21,7 @@
  */
 #include "cases.h"
 #include "exporter.h"
+#include "npimport.h"
 #include "ownmem.h"
 #include "procmem.h"
 #include "pyx.h"
@@ -591,47 +592,6 @@ teardown_buffers(void)
     memset(&bf, 0, sizeof(bf));
 }
 
-/* Why numpy cannot be used here, once known. */
-static char numpy_missing[512];
-
-/* The embedded interpreter starts without site-packages (pyx.c); numpy
- * lives there. Its directories (site.getsitepackages(), no .pth file
- * processed) join sys.path for the numpy rows. */
-static const char numpy_src[] = "import site, sys\n"
-                                "def load():\n"
-                                "    for d in site.getsitepackages():\n"
-                                "        if d not in sys.path:\n"
-                                "            sys.path.append(d)\n"
-                                "    import numpy\n"
-                                "    return numpy\n";
-
-/* Whether this interpreter can import numpy: tried once per process. Its
- * BLAS library is held to one thread (set before it loads): numpy's math is
- * not measured, and idle BLAS threads would share the machine's cores. */
-static int
-numpy_usable(void)
-{
-    static int state = -1;
-    if (state >= 0) {
-        return state;
-    }
-    setenv("OPENBLAS_NUM_THREADS", "1", 0);
-    PyObject *load = pyx_compile_function(numpy_src, "load");
-    PyObject *np = load != NULL ? pyx_call0(load) : NULL;
-    Py_XDECREF(load);
-    state = np != NULL;
-    if (np == NULL) {
-        char why[160];
-        pyx_error_text(why, sizeof(why)); /* clears it */
-        snprintf(numpy_missing, sizeof(numpy_missing),
-                 "numpy cannot be imported by Python %s (%s); Debian's "
-                 "python3-numpy is for /usr/bin/python3 only",
-                 PY_VERSION, why);
-    }
-    Py_XDECREF(np);
-    return state;
-}
-
 static int
 setup_buffers(int64_t param)
 {
@@ -644,8 +604,10 @@ setup_buffers(int64_t param)
                         PY_VERSION);
     }
 #endif
-    if ((s->numpy != NULL || s->source == SRC_NDARRAY) && !numpy_usable()) {
-        return pmb_skip("%s", numpy_missing);
+    const char *no_numpy;
+    if ((s->numpy != NULL || s->source == SRC_NDARRAY) &&
+        !npimport_usable(&no_numpy)) {
+        return pmb_skip("%s", no_numpy);
     }
     memset(&bf, 0, sizeof(bf));
     bf.spec = s;

@@ -95,6 +95,19 @@ function(pymb_bindings)
                      workloads/bind_boost.cc "${PYMB_BOOST_INCLUDE}"
                      "${PYMB_BOOST_PYTHON_${nodot}}")
 
+  # Boost.Python's numpy layer (libboost-numpy-dev), on top of Boost.Python;
+  # whether numpy itself can be imported is found at run time.
+  if(why STREQUAL "")
+    find_library(PYMB_BOOST_NUMPY_${nodot} boost_numpy${nodot})
+    if(NOT EXISTS ${PYMB_BOOST_INCLUDE}/boost/python/numpy.hpp)
+      set(why "boost/python/numpy.hpp not found (apt-get install libboost-numpy-dev)")
+    elseif(NOT PYMB_BOOST_NUMPY_${nodot})
+      set(why "libboost_numpy${nodot} not found (apt-get install libboost-numpy-dev)")
+    endif()
+    pymb_binding_layer(BOOST_NUMPY "Boost.Python numpy" "${PYMB_BOOST_VERSION}" ""
+                       "" "${PYMB_BOOST_NUMPY_${nodot}}")
+  endif()
+
   # pybind11
   set(why "")
   pymb_pybind11_newest_python(newest)

@@ -10,10 +10,17 @@
 #include "bind_resource.hh"
 
 #include <boost/python.hpp>
+#ifdef PYMB_HAVE_BOOST_NUMPY
+#include <boost/python/numpy.hpp>
+#endif
 
 #include <memory>
+#include <vector>
 
 namespace bp = boost::python;
+#ifdef PYMB_HAVE_BOOST_NUMPY
+namespace np = boost::python::numpy;
+#endif
 
 namespace {
 
@@ -361,6 +368,134 @@ boost_seed_read(int64_t *copies, int64_t *lost)
     *lost = seed_lost;
 }
 
+#ifdef PYMB_HAVE_BOOST_NUMPY
+// --- Boost.Python's numpy layer: a C++ array as an ndarray, no copy ------
+
+int64_t arrays_live; // CppArray objects alive
+
+// A C++ array of doubles 0, 1, 2...; counted, so a check sees it freed.
+struct CppArray {
+    CppArray() : data(BIND_NUMPY_DOUBLES)
+    {
+        for (size_t i = 0; i < data.size(); i++) {
+            data[i] = static_cast<double>(i);
+        }
+        arrays_live++;
+    }
+    ~CppArray()
+    {
+        arrays_live--;
+    }
+    CppArray(const CppArray &) = delete;
+    CppArray &operator=(const CppArray &) = delete;
+    std::vector<double> data;
+};
+
+// The array VIEW and COPY look at, and the Python object that owns it
+// (a CppArray instance sharing the shared_ptr), both kept for the process.
+std::shared_ptr<CppArray> kept_array;
+PyObject *kept_owner; // owned, never released (as the classes are)
+
+// An ndarray over a's memory; `owner` (a Python object that keeps a
+// alive) becomes its base.
+np::ndarray
+view_of(CppArray &a, const bp::object &owner)
+{
+    return np::from_data(a.data.data(), np::dtype::get_builtin<double>(),
+                         bp::make_tuple(a.data.size()),
+                         bp::make_tuple(sizeof(double)), owner);
+}
+
+void
+numpy_init()
+{
+    if (kept_owner != nullptr) {
+        return;
+    }
+    np::initialize(); // numpy's C API; numpy must be importable
+    PyObject *mod = PyModule_New("pymembench_boost_numpy");
+    if (mod == nullptr) {
+        throw bp::error_already_set();
+    }
+    bp::object module{bp::handle<>(bp::borrowed(mod))}; // kept for good
+    bp::scope in(module);
+    bp::class_<CppArray, std::shared_ptr<CppArray>,
+               boost::noncopyable>("CppArray", bp::no_init);
+    std::shared_ptr<CppArray> a = std::make_shared<CppArray>();
+    bp::object owner(a);
+    kept_array = a;
+    kept_owner = bp::incref(owner.ptr());
+}
+
+bool
+is_c_memory(const np::ndarray &nd, const CppArray &a)
+{
+    return reinterpret_cast<const void *>(nd.get_data()) ==
+           static_cast<const void *>(a.data.data());
+}
+
+int64_t
+numpy_outlives(int64_t n)
+{
+    int64_t good = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t before = arrays_live;
+        bool viewed, alive;
+        double last;
+        {
+            std::shared_ptr<CppArray> a = std::make_shared<CppArray>();
+            np::ndarray nd = view_of(*a, bp::object(a)); // the owner shares a
+            viewed = is_c_memory(nd, *a);
+            a.reset(); // C++ lets go first
+            alive = arrays_live == before + 1;
+            // safe: the view's owner keeps the memory
+            last = reinterpret_cast<const double *>(
+                nd.get_data())[BIND_NUMPY_DOUBLES - 1];
+        } // the view goes, and its owner with it
+        const bool freed = arrays_live == before;
+        good += viewed && alive && freed && last == BIND_NUMPY_DOUBLES - 1;
+    }
+    return good;
+}
+
+int64_t
+boost_numpy_run(int job, int64_t n)
+{
+    try {
+        if (job == BIND_NUMPY_INIT) {
+            numpy_init();
+            return 0;
+        }
+        if (job == BIND_NUMPY_OUTLIVES) {
+            return numpy_outlives(n);
+        }
+        const bp::object owner{bp::handle<>(bp::borrowed(kept_owner))};
+        int64_t good = 0;
+        for (int64_t i = 0; i < n; i++) {
+            np::ndarray nd = view_of(*kept_array, owner);
+            if (job == BIND_NUMPY_VIEW) {
+                good += is_c_memory(nd, *kept_array);
+                continue;
+            }
+            np::ndarray c = nd.copy();
+            const double *p = reinterpret_cast<const double *>(c.get_data());
+            good += !is_c_memory(c, *kept_array) &&
+                    p[BIND_NUMPY_DOUBLES - 1] == BIND_NUMPY_DOUBLES - 1;
+        }
+        return good;
+    } catch (...) {
+        bp::handle_exception();
+        return -1;
+    }
+}
+
+int64_t
+boost_numpy_live()
+{
+    return arrays_live;
+}
+#endif
+
 } // namespace
 
 extern "C" const bind_layer wl_bindings_boost = {
@@ -373,4 +508,11 @@ extern "C" const bind_layer wl_bindings_boost = {
     boost_py_keeps,
     boost_seed_manager,
     boost_seed_read,
+#ifdef PYMB_HAVE_BOOST_NUMPY
+    boost_numpy_run,
+    boost_numpy_live,
+#else
+    nullptr,
+    nullptr,
+#endif
 };

@@ -227,4 +227,6 @@ extern "C" const bind_layer wl_bindings_pybind11 = {
     pybind11_py_keeps,
     nullptr, // the seeds' managers are Boost.Python code
     nullptr,
+    nullptr, // and so is the numpy layer measured here
+    nullptr,
 };

@@ -59,9 +59,31 @@ typedef struct bind_layer {
     /* Since the process began: members copied into a new Python object,
      * and managers whose member saw no write() in their with block. */
     void (*seed_read)(int64_t *copies, int64_t *lost_writes);
+    /* Boost.Python's numpy layer (NULL elsewhere): the BIND_NUMPY_* jobs
+     * on C++ arrays of BIND_NUMPY_DOUBLES doubles, exposed to numpy with
+     * boost::python::numpy::from_data and an owner object. BIND_NUMPY_INIT
+     * (n unused; numpy imported first: npimport.h) returns 0, or -1 with an
+     * exception; the others run n times and return how many iterations
+     * behaved, or -1 with an exception. */
+    int64_t (*numpy_run)(int job, int64_t n);
+    /* C++ arrays alive now. */
+    int64_t (*numpy_live)(void);
     /* Which holders each job has on a layer is said by the rows of
      * bindings.c's static table, not here. */
 } bind_layer;
+
+/* The numpy layer's jobs: INIT; VIEW, an ndarray over the C++ array that
+ * the layer keeps (its data pointer is the C++ memory); COPY, that view's
+ * ndarray.copy() (its data elsewhere, equal); OUTLIVES, a new C++ array
+ * viewed, its C++ handle dropped first, read through the view, then the
+ * view dropped (alive after the handle went, freed with the view). */
+enum {
+    BIND_NUMPY_INIT,
+    BIND_NUMPY_VIEW,
+    BIND_NUMPY_COPY,
+    BIND_NUMPY_OUTLIVES
+};
+#define BIND_NUMPY_DOUBLES 512 /* 4 KiB, the resource's block size */
 
 /* How a seed manager's __enter__ returns its member: boost::python::
  * object(member), a copy (the seeds' own code); the member itself under

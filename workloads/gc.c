@@ -117,6 +117,36 @@ static const char gc_src[] =
     "    app = keep.append\n"
     "    for _ in repeat(None, n):\n"
     "        app([])\n"
+    /* The shapes of pyperformance's bm_gc_collect (create_gc_cycles(100,
+     * 20): 100 doubly linked rings of 21 plain-class nodes, attributes set
+     * in __init__ and by a method) and bm_gc_traversal (list k holding k
+     * references to list k - 1, 1000 levels): docs/families.md. */
+    "class PNode:\n"
+    "    def __init__(self):\n"
+    "        self.next = None\n"
+    "        self.prev = None\n"
+    "    def link_next(self, other):\n"
+    "        self.next = other\n"
+    "        other.prev = self\n"
+    "def pp_rings(k, n):\n"
+    "    rings = []\n"
+    "    for _ in range(k):\n"
+    "        first = cur = PNode()\n"
+    "        rings.append(first)\n"
+    "        for _ in range(n - 1):\n"
+    "            nxt = PNode()\n"
+    "            cur.link_next(nxt)\n"
+    "            cur = nxt\n"
+    "        cur.link_next(first)\n"
+    "    return rings\n"
+    "def pp_levels(n):\n"
+    "    cur = []\n"
+    "    for k in range(n):\n"
+    "        new = [None] * k\n"
+    "        for i in range(k):\n"
+    "            new[i] = cur\n"
+    "        cur = new\n"
+    "    return cur\n"
     "def live_lists(n):\n"
     "    return [[] for _ in repeat(None, n)]\n";
 
@@ -142,6 +172,12 @@ typedef struct gc_spec {
     int check_signals; /* the C loop calls PyErr_CheckSignals() */
     int frozen; /* old_heap_build: the old heap moved away by gc.freeze() */
     int weak;   /* edge: the back-link is a weakref */
+    /* collect: a fixed number of structures (else enough for
+     * MIN_GARBAGE); full: an untimed gc.collect() before each build and a
+     * full one timed, as pyperformance's bm_gc_collect does */
+    Py_ssize_t structures;
+    int full;
+    int empty; /* collect: no structure at all (the heap's own cost) */
 } gc_spec;
 
 static struct {
@@ -276,7 +312,9 @@ setup_collect(int64_t param)
 {
     const gc_spec *s = pmb_data();
     Py_ssize_t n = s->nodes > 0 ? s->nodes : (Py_ssize_t)param;
-    Py_ssize_t k = structures(n);
+    Py_ssize_t k = s->empty            ? 0
+                   : s->structures > 0 ? s->structures
+                                       : structures(n);
     Py_ssize_t lower = s->resurrect ? -1 : s->tracked * k * n;
     PyObject *counts = NULL;
     if (setup_shape(s->fn, k, s->finalizers ? s->resurrect : n, lower) < 0) {
@@ -316,10 +354,12 @@ run_collect(gbs_state *st, int64_t param)
 {
     (void)param;
     int resurrect = g.expected < 0;
+    const int full = ((const gc_spec *)pmb_data())->full;
     while (gbs_keep_running(st)) {
         gbs_pause(st);
         PyObject *r = NULL;
-        if (!resurrect || drop_resurrected() == 0) {
+        if ((!resurrect || drop_resurrected() == 0) &&
+            (!full || gcx_collect(2) >= 0)) {
             r = call_build();
         }
         if (r == NULL) {
@@ -328,7 +368,7 @@ run_collect(gbs_state *st, int64_t param)
         }
         Py_DECREF(r);
         gbs_resume(st);
-        Py_ssize_t n = gcx_collect(0);
+        Py_ssize_t n = gcx_collect(full ? 2 : 0);
         if (n < 0) {
             pmb_run_error(st);
             return;
@@ -417,10 +457,16 @@ check_resurrect(const pmb_result *r)
 static int
 setup_live_heap(int64_t n)
 {
+    const gc_spec *s = pmb_data();
     if (gc_prepare(1) < 0) {
         return -1;
     }
-    PyObject *make = pyx_compile_function(gc_src, "live_lists");
+    if (s != NULL && s->nodes > 0) { /* a heap of a fixed shape */
+        n = s->nodes;
+    }
+    PyObject *make = pyx_compile_function(gc_src, s != NULL && s->fn != NULL
+                                                      ? s->fn
+                                                      : "live_lists");
     g.heap =
         make != NULL ? PyObject_CallFunction(make, "L", (long long)n) : NULL;
     Py_XDECREF(make);
@@ -923,6 +969,24 @@ static const pmb_case cases[] = {
      .params = heap_sizes,
      .quick_params = quick_heaps,
      .doc = "full gc.collect() with N live lists and no garbage"},
+    /* pyperformance's gc benchmarks, their shapes and what they time */
+    COLLECT("pyperformance/gc_collect", check_collect, NULL,
+            "a full gc.collect() of 100 rings of 21 plain-class nodes, as "
+            "pyperformance's bm_gc_collect",
+            .fn = "pp_rings", .nodes = 21, .tracked = 1, .structures = 100,
+            .full = 1),
+    COLLECT("pyperformance/gc_collect_empty", check_collect, NULL,
+            "the same with no ring: what the full collection costs without "
+            "the garbage",
+            .fn = "pp_rings", .nodes = 21, .full = 1, .empty = 1),
+    {.name = "pyperformance/gc_traversal",
+     .setup = setup_live_heap,
+     .run = run_full_collect,
+     .check = check_full_collect,
+     .teardown = teardown_gc,
+     .doc = "a full gc.collect() of 1000 live lists, list k holding k "
+            "references to list k-1 (bm_gc_traversal)",
+     .data = &(const gc_spec){.fn = "pp_levels", .nodes = 1000}},
     {.name = "frozen_heap",
      .setup = setup_frozen_heap,
      .run = run_full_collect,

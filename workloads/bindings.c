@@ -29,16 +29,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOOP_CALL 1000   /* loop bodies per snippet call */
-#define C_BATCH 100      /* iterations per layer call for the C/C++ jobs */
-#define SPREAD 64        /* objects the refcount job touches in turn */
+#define LOOP_CALL 1000 /* loop bodies per snippet call */
+#define C_BATCH 100    /* iterations per layer call for the C/C++ jobs */
+#define SPREAD 64      /* objects the refcount job touches in turn */
 /* Live blocks the freelists may keep after a counted pass. 64 failed
  * cpp_keeps/boost in 4 of 20 runs of it alone (105 blocks live after 900
  * or 1000 iterations, none of them left across stress rounds); a leak of a
  * block per iteration still shows over the ~1000 iterations a pass counts
  * (the planted leak of tests/check_bindings.py is caught). */
 #define NO_LEAK_SLACK 256
-#define PATTERN 0x5a     /* written over the block, so a copy can be checked */
+#define PATTERN 0x5a /* written over the block, so a copy can be checked */
 
 static const char bindings_src[] =
     "from itertools import repeat\n"

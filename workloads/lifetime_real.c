@@ -149,8 +149,8 @@ typedef struct rl_spec {
     int write_after; /* also probe an insert after the block (the trap) */
 } rl_spec;
 
-#define PENDING_BODIES 10 /* bodies run with the collector off, then counted \
-                           */
+/* Bodies run with the collector off before the descriptors are counted. */
+#define PENDING_BODIES 10
 
 static struct {
     const rl_spec *spec;

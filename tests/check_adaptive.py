@@ -98,11 +98,13 @@ def check_next_round(scripts, tmp):
              + rows("x/costly", APART) + error_rows("x/pep688", "skipped: needs 3.12+")
              + error_rows("x/crashy", "crashed an earlier process (SIGSEGV); not run again")
              + error_rows("y/pep/16", "skipped: needs 3.12+")
-             + error_rows("y/pep/64", "skipped: needs 3.12+")})
+             + error_rows("y/pep/64", "skipped: needs 3.12+")
+             + error_rows("z/lib", "skipped: library A missing")})
     dump(b, {"context": dict(CTX, python_tag="cpython-3.13.0"), "benchmarks":
              rows("x/tight", APART) + error_rows("x/pep688", "skipped: needs 3.12+")
              + error_rows("y/pep/16", "skipped: needs 3.12+")
-             + error_rows("y/pep/64", "skipped: needs 3.12+")})
+             + error_rows("y/pep/64", "skipped: needs 3.12+")
+             + error_rows("z/lib", "skipped: library B missing")})
     costs = os.path.join(tmp, "costs")
     os.mkdir(costs)
     with open(os.path.join(costs, "cpython-3.12.0-default.costs"), "w") as f:
@@ -165,6 +167,11 @@ def check_next_round(scripts, tmp):
                  "failed x/crashy (cpython-3.12.0-default): crashed an earlier process"):
         expect(want in text, "next-round --summary: no %r in:\n%s" % (want, text))
     expect(text.count("x/pep688") == 1, "a skipped case said more than once:\n" + text)
+    # skipped for another reason in each configuration: each reason said,
+    # with its own configuration
+    for want in ("skipped z/lib (cpython-3.12.0-default): skipped: library A missing",
+                 "skipped z/lib (cpython-3.13.0-default): skipped: library B missing"):
+        expect(want in text, "next-round --summary: no %r in:\n%s" % (want, text))
     try:
         doc = strict(js)
         status = {(c["config"], c["case"]): c["status"] for c in doc["cases"]}

@@ -14,7 +14,9 @@
 #include <boost/python/numpy.hpp>
 #endif
 
+#include <fstream>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace bp = boost::python;
@@ -315,6 +317,49 @@ class SharedManager {
     std::shared_ptr<SeedResource> member_;
 };
 
+// The seeds' FileStream and FileManager (shared/seeds/000, "Managing File
+// Streams"): the stream opens in the constructor and closes in the
+// destructor; here __exit__ closes it too, as the seeds' comment asks.
+class FileStream {
+  public:
+    explicit FileStream(const std::string &path) : stream_(path, std::ios::app)
+    {
+        if (!stream_) {
+            PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+            throw bp::error_already_set();
+        }
+    }
+    void write_data(const std::string &data)
+    {
+        stream_ << data;
+    }
+    void close()
+    {
+        stream_.close();
+    }
+
+  private:
+    std::ofstream stream_;
+};
+
+class FileManager {
+  public:
+    explicit FileManager(const std::string &path) : file_(path)
+    {}
+    FileStream &enter()
+    {
+        return file_;
+    }
+    bool exit(bp::object, bp::object, bp::object)
+    {
+        file_.close();
+        return false;
+    }
+
+  private:
+    FileStream file_;
+};
+
 PyObject *managers[BIND_NSEEDS]; // borrowed from their module, once made
 
 void
@@ -342,6 +387,15 @@ make_managers()
         bp::class_<SharedManager, boost::noncopyable>("SharedManager")
             .def("__enter__", &SharedManager::enter)
             .def("__exit__", &SharedManager::exit);
+    bp::class_<FileStream, boost::noncopyable>("FileStream", bp::no_init)
+        .def("write_data", &FileStream::write_data);
+    bp::object file =
+        bp::class_<FileManager, boost::noncopyable>("FileManager",
+                                                    bp::init<std::string>())
+            .def("__enter__", &FileManager::enter,
+                 bp::return_internal_reference<>())
+            .def("__exit__", &FileManager::exit);
+    managers[BIND_SEED_OFSTREAM] = file.ptr();
     managers[BIND_SEED_SHARED] = shared.ptr();
     managers[BIND_SEED_INTERNAL_REF] = ref.ptr();
     managers[BIND_SEED_COPY] = copy.ptr(); // last: the others exist

@@ -25,6 +25,9 @@
 #include "workloads.h"
 
 #include <Python.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +75,11 @@ static const char bindings_src[] =
     "    for _ in repeat(None, n):\n"
     "        m = memoryview(r)\n"
     "    return m\n"
+    "def seed_file(n, M, path):\n"
+    "    for _ in repeat(None, n):\n"
+    "        with M(path) as f:\n"
+    "            f.write_data('x')\n"
+    "    return n\n"
     "def seed_manager(n, M):\n"
     "    for _ in repeat(None, n):\n"
     "        with M() as r:\n"
@@ -138,10 +146,39 @@ static struct {
     int64_t live_before;     /* resources alive before setup */
     int64_t kept; /* C/C++ jobs: iterations the resource outlived its handle */
     int64_t seed_copies, seed_lost; /* JOB_SEED: during the last run */
+    char file[64];                  /* JOB_SEED with a file: its path, or "" */
+    PyObject *path;                 /* owned: the same as a str */
+    int64_t file_grew;     /* bytes the file gained over the last run */
+    int64_t fds_left;      /* descriptors open after the run beyond before */
     int64_t arrays_before; /* JOB_NUMPY: C++ arrays alive before the run */
 } bd;
 
 static int check_counts(int64_t iterations);
+
+/* Bytes in the seed's file, or -1. */
+static int64_t
+file_size(void)
+{
+    struct stat st;
+    return bd.file[0] != '\0' && stat(bd.file, &st) == 0 ? (int64_t)st.st_size
+                                                         : -1;
+}
+
+/* Descriptors this process has open, or -1. */
+static int64_t
+open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int64_t n = 0;
+    if (d == NULL) {
+        return -1;
+    }
+    while (readdir(d) != NULL) {
+        n++;
+    }
+    closedir(d);
+    return n;
+}
 
 /* --- set-up and teardown
  * ------------------------------------------------------ */
@@ -149,6 +186,11 @@ static int check_counts(int64_t iterations);
 static void
 teardown_bindings(void)
 {
+    if (bd.file[0] != '\0') {
+        unlink(bd.file);
+        bd.file[0] = '\0';
+    }
+    Py_CLEAR(bd.path);
     pyloop_clear(&bd.loop);
     Py_CLEAR(bd.obj);
     for (int i = 0; i < SPREAD; i++) {
@@ -186,7 +228,22 @@ setup_snippet(const bind_row *row)
                     : spec->job == JOB_SEED
                         ? row->layer->seed_manager(spec->seed)
                         : row->layer->cls(row->holder);
-    extra = arg != NULL ? PyTuple_Pack(1, arg) : NULL;
+    if (spec->job == JOB_SEED && spec->seed == BIND_SEED_OFSTREAM) {
+        int fd = -1;
+        snprintf(bd.file, sizeof(bd.file), "%s/pymembench-seed-XXXXXX",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        if ((fd = mkstemp(bd.file)) < 0) {
+            bd.file[0] = '\0';
+            return pmb_fail("cannot make a file for the seed's FileStream");
+        }
+        close(fd);
+        bd.path = PyUnicode_FromString(bd.file);
+        extra = arg != NULL && bd.path != NULL ? PyTuple_Pack(2, arg, bd.path)
+                                               : NULL;
+    }
+    else {
+        extra = arg != NULL ? PyTuple_Pack(1, arg) : NULL;
+    }
     if (extra == NULL || pyloop_init(&bd.loop, bindings_src, spec->fn, NULL,
                                      LOOP_CALL, extra) < 0) {
         goto error;
@@ -389,6 +446,16 @@ check_bindings(const pmb_result *r)
     if (spec->job == JOB_SEED) {
         /* a copy per block, and the member never saw the block's write;
          * or neither */
+        /* the file: one byte written and flushed per block, every stream
+         * closed by __exit__ */
+        if (bd.file[0] != '\0' &&
+            (bd.file_grew != r->timed_iterations || bd.fds_left != 0)) {
+            return pmb_fail("the file gained %lld bytes in %lld blocks, and "
+                            "%lld descriptors were left open",
+                            (long long)bd.file_grew,
+                            (long long)r->timed_iterations,
+                            (long long)bd.fds_left);
+        }
         const int64_t want = spec->seed == BIND_SEED_COPY ? r->iterations : 0;
         if (bd.seed_copies != want || bd.seed_lost != want) {
             return pmb_fail("%lld members copied and %lld writes lost in %lld "
@@ -461,6 +528,8 @@ run_bindings(gbs_state *st, int64_t param)
     int64_t copies = 0, lost = 0;
     const bind_layer *layer = bd.row->layer;
     const int seed = bd.row->spec->job == JOB_SEED;
+    const int64_t size0 = bd.file[0] != '\0' ? file_size() : 0;
+    const int64_t fds0 = bd.file[0] != '\0' ? open_fds() : 0;
     if (seed) {
         layer->seed_read(&copies, &lost);
     }
@@ -479,6 +548,10 @@ run_bindings(gbs_state *st, int64_t param)
                     GBS_COUNTER_AVG_ITERATIONS);
         gbs_counter(st, "lost_writes_per_iter", (double)bd.seed_lost,
                     GBS_COUNTER_AVG_ITERATIONS);
+        if (bd.file[0] != '\0') {
+            bd.file_grew = file_size() - size0;
+            bd.fds_left = open_fds() - fds0;
+        }
     }
 #ifdef PYMB_HAVE_CXX_LAYER
     wl_bindings_new_count(0);
@@ -541,6 +614,9 @@ static const job_spec seed_ref_spec = {.job = JOB_SEED,
                                        .per_iter = 1,
                                        .exits = 1,
                                        .seed = BIND_SEED_INTERNAL_REF};
+static const job_spec seed_file_spec = {.job = JOB_SEED,
+                                        .fn = "seed_file",
+                                        .seed = BIND_SEED_OFSTREAM};
 static const job_spec seed_shared_spec = {.job = JOB_SEED,
                                           .fn = "seed_manager",
                                           .per_iter = 1,
@@ -642,6 +718,9 @@ static const pmb_case cases[] = {
     BOOST(seed_ref_spec, "seed_enter/internal_reference",
           "the same, __enter__ returns the member with "
           "return_internal_reference<>")
+    BOOST(seed_file_spec, "seed_enter/ofstream",
+          "with FileManager(path) as f: f.write_data('x'); the seeds' "
+          "std::ofstream member by reference, closed by __exit__")
     BOOST(seed_shared_spec, "seed_enter/shared_ptr",
           "the same, the member in a std::shared_ptr that __enter__ returns")
 #ifdef PYMB_HAVE_BOOST_NUMPY

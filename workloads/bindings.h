@@ -88,7 +88,17 @@ enum {
 /* How a seed manager's __enter__ returns its member: boost::python::
  * object(member), a copy (the seeds' own code); the member itself under
  * return_internal_reference<>; or the std::shared_ptr that holds it. */
-enum { BIND_SEED_COPY, BIND_SEED_INTERNAL_REF, BIND_SEED_SHARED, BIND_NSEEDS };
+/* BIND_SEED_OFSTREAM: the seeds' FileManager, whose member owns an
+ * std::ofstream (which cannot be copied, so object(member) does not
+ * compile): M(path), __enter__ returns the member by reference
+ * (return_internal_reference<>), f.write_data(s) writes, __exit__ closes. */
+enum {
+    BIND_SEED_COPY,
+    BIND_SEED_INTERNAL_REF,
+    BIND_SEED_SHARED,
+    BIND_SEED_OFSTREAM,
+    BIND_NSEEDS
+};
 
 /* The raw layer's library, for its bind_layer and its rows' docs. */
 #define BIND_RAW_LIBRARY "the C API"

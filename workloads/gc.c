@@ -117,38 +117,41 @@ static const char gc_src[] =
     "    app = keep.append\n"
     "    for _ in repeat(None, n):\n"
     "        app([])\n"
-    /* The shapes of pyperformance's bm_gc_collect (create_gc_cycles(100,
-     * 20): 100 doubly linked rings of 21 plain-class nodes, attributes set
-     * in __init__ and by a method) and bm_gc_traversal (list k holding k
-     * references to list k - 1, 1000 levels): docs/families.md. */
-    "class PNode:\n"
-    "    def __init__(self):\n"
-    "        self.next = None\n"
-    "        self.prev = None\n"
-    "    def link_next(self, other):\n"
-    "        self.next = other\n"
-    "        other.prev = self\n"
-    "def pp_rings(k, n):\n"
-    "    rings = []\n"
-    "    for _ in range(k):\n"
-    "        first = cur = PNode()\n"
-    "        rings.append(first)\n"
-    "        for _ in range(n - 1):\n"
-    "            nxt = PNode()\n"
-    "            cur.link_next(nxt)\n"
-    "            cur = nxt\n"
-    "        cur.link_next(first)\n"
-    "    return rings\n"
-    "def pp_levels(n):\n"
-    "    cur = []\n"
-    "    for k in range(n):\n"
-    "        new = [None] * k\n"
-    "        for i in range(k):\n"
-    "            new[i] = cur\n"
-    "        cur = new\n"
-    "    return cur\n"
     "def live_lists(n):\n"
     "    return [[] for _ in repeat(None, n)]\n";
+
+/* The shapes of pyperformance's bm_gc_collect (create_gc_cycles(100, 20):
+ * 100 doubly linked rings of 21 plain-class nodes, attributes set in
+ * __init__ and by a method) and bm_gc_traversal (list k holding k
+ * references to list k - 1, 1000 levels): docs/families.md. A snippet of
+ * their own: every class a snippet defines is made again at each set-up,
+ * and the other gc rows' set-ups make no more than they did. */
+static const char pp_src[] = "class PNode:\n"
+                             "    def __init__(self):\n"
+                             "        self.next = None\n"
+                             "        self.prev = None\n"
+                             "    def link_next(self, other):\n"
+                             "        self.next = other\n"
+                             "        other.prev = self\n"
+                             "def pp_rings(k, n):\n"
+                             "    rings = []\n"
+                             "    for _ in range(k):\n"
+                             "        first = cur = PNode()\n"
+                             "        rings.append(first)\n"
+                             "        for _ in range(n - 1):\n"
+                             "            nxt = PNode()\n"
+                             "            cur.link_next(nxt)\n"
+                             "            cur = nxt\n"
+                             "        cur.link_next(first)\n"
+                             "    return rings\n"
+                             "def pp_levels(n):\n"
+                             "    cur = []\n"
+                             "    for k in range(n):\n"
+                             "        new = [None] * k\n"
+                             "        for i in range(k):\n"
+                             "            new[i] = cur\n"
+                             "        cur = new\n"
+                             "    return cur\n";
 
 /* What a batch-end step of an allocation loop does, clock paused. */
 enum { AT_CAP_NOTHING, AT_CAP_COLLECT, AT_CAP_DROP_KEPT };
@@ -177,7 +180,8 @@ typedef struct gc_spec {
      * full one timed, as pyperformance's bm_gc_collect does */
     Py_ssize_t structures;
     int full;
-    int empty; /* collect: no structure at all (the heap's own cost) */
+    int empty;         /* collect: no structure at all (the heap's own cost) */
+    int pyperformance; /* fn is pp_src's, not gc_src's */
 } gc_spec;
 
 static struct {
@@ -272,7 +276,10 @@ setup_shape(const char *name, Py_ssize_t k, Py_ssize_t n, Py_ssize_t lower)
     if (gc_prepare(0) < 0) {
         return -1;
     }
-    g.build = pyx_compile_function(gc_src, name);
+    const gc_spec *s = pmb_data();
+    g.build =
+        pyx_compile_function(s != NULL && s->pyperformance ? pp_src : gc_src,
+                             name);
     g.build_args = Py_BuildValue("(nn)", k, n);
     if (g.build == NULL || g.build_args == NULL || gcx_collect(2) < 0) {
         return pmb_fail("cannot prepare the builder %s", name);
@@ -464,9 +471,10 @@ setup_live_heap(int64_t n)
     if (s != NULL && s->nodes > 0) { /* a heap of a fixed shape */
         n = s->nodes;
     }
-    PyObject *make = pyx_compile_function(gc_src, s != NULL && s->fn != NULL
-                                                      ? s->fn
-                                                      : "live_lists");
+    PyObject *make =
+        pyx_compile_function(s != NULL && s->pyperformance ? pp_src : gc_src,
+                             s != NULL && s->fn != NULL ? s->fn
+                                                        : "live_lists");
     g.heap =
         make != NULL ? PyObject_CallFunction(make, "L", (long long)n) : NULL;
     Py_XDECREF(make);
@@ -974,11 +982,12 @@ static const pmb_case cases[] = {
             "a full gc.collect() of 100 rings of 21 plain-class nodes, as "
             "pyperformance's bm_gc_collect",
             .fn = "pp_rings", .nodes = 21, .tracked = 1, .structures = 100,
-            .full = 1),
+            .full = 1, .pyperformance = 1),
     COLLECT("pyperformance/gc_collect_empty", check_collect, NULL,
             "the same with no ring: what the full collection costs without "
             "the garbage",
-            .fn = "pp_rings", .nodes = 21, .full = 1, .empty = 1),
+            .fn = "pp_rings", .nodes = 21, .full = 1, .empty = 1,
+            .pyperformance = 1),
     {.name = "pyperformance/gc_traversal",
      .setup = setup_live_heap,
      .run = run_full_collect,
@@ -986,7 +995,8 @@ static const pmb_case cases[] = {
      .teardown = teardown_gc,
      .doc = "a full gc.collect() of 1000 live lists, list k holding k "
             "references to list k-1 (bm_gc_traversal)",
-     .data = &(const gc_spec){.fn = "pp_levels", .nodes = 1000}},
+     .data = &(
+         const gc_spec){.fn = "pp_levels", .nodes = 1000, .pyperformance = 1}},
     {.name = "frozen_heap",
      .setup = setup_frozen_heap,
      .run = run_full_collect,

@@ -7,6 +7,7 @@
 
 #include "cases.h"
 
+#include <execinfo.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,8 +34,22 @@ on_interrupt(int sig)
     raise(sig);
 }
 
-/* A case that crashes the process: say which and how, remove the partial
- * result file, then die of the same signal (the exit status tells it). */
+/* bench_keep_crash_stack: where a crash's C stack goes. */
+static void **crash_frames;
+static int crash_max;
+static int *crash_n;
+
+void
+bench_keep_crash_stack(void **frames, int max, int *n)
+{
+    crash_frames = frames;
+    crash_max = max;
+    crash_n = n;
+}
+
+/* A case that crashes the process: say which and how, keep its C stack
+ * where asked, remove the partial result file, then die of the same
+ * signal (the exit status tells it). */
 static void
 on_crash(int sig)
 {
@@ -48,6 +63,10 @@ on_crash(int sig)
         w += write(2, what, strlen(what));
         w += write(2, "\n", 1);
         (void)w;
+    }
+    if (crash_frames != NULL) {
+        /* warmed up by bench_catch_crashes: no lazy loading here */
+        *crash_n = backtrace(crash_frames, crash_max);
     }
     remove_pending();
     signal(sig, SIG_DFL);
@@ -68,6 +87,8 @@ bench_catch_crashes(void)
     sa.sa_flags = (int)(SA_ONSTACK | SA_RESETHAND | SA_NODEFER);
     sigemptyset(&sa.sa_mask);
     sigaltstack(&ss, NULL);
+    void *warm[2];
+    (void)backtrace(warm, 2); /* loads the unwinder now, not in a handler */
     const int sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         sigaction(sigs[i], &sa, NULL);

@@ -49,6 +49,10 @@ int bench_out_commit(const options *o);
 void bench_out_discard(const options *o);
 /* Fatal signals name the running case and remove the temporary file. */
 void bench_catch_crashes(void);
+/* From then on a crash also writes its C stack (innermost first, from the
+ * handler's own frame) into frames[0..max) and the count into *n: memory a
+ * parent can read after the crash (stress runs). frames NULL: not kept. */
+void bench_keep_crash_stack(void **frames, int max, int *n);
 
 /* context.c: the result file's context (interpreter, build, allocator,
  * host, commit...). 0, or -1 with the reason on stderr. */

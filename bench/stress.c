@@ -20,7 +20,9 @@
 #include "gbshim.h"
 #include "memhook.h"
 #include "procmem.h"
+#include "program.h"
 #include "pyx.h"
+#include "stack.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +45,9 @@ typedef struct snap {
     int64_t refs;
     int64_t left[PMB_MAX_SENTINELS]; /* each sentinel's count */
 } snap;
+
+/* A C stack as text in a report (pmb_stack_text). */
+#define STACK_TEXT 1400
 
 /* A stress child's report. */
 typedef struct case_report {
@@ -86,7 +92,21 @@ typedef struct fault_report {
     int64_t leaked_bytes;
     int64_t left[PMB_MAX_SENTINELS]; /* sentinels: after minus before */
     char why[300];
+    char fault_stack[STACK_TEXT];     /* where the failed request came from */
+    char leak_stacks[3 * STACK_TEXT]; /* the commonest stacks of what the
+                                         third run left live (JSON strings,
+                                         comma-separated) */
 } fault_report;
+
+/* What a child leaves for its parent even when it crashes: the stack of
+ * its first failed request and of the crash (shared memory, mapped once
+ * before the first child). */
+typedef struct shared_stacks {
+    int fault_n, crash_n;
+    void *fault[MEMHOOK_SITE_FRAMES];
+    void *crash[MEMHOOK_SITE_FRAMES + 8]; /* the handler's frames first */
+} shared_stacks;
+static shared_stacks *shared;
 
 /* sys.gettotalrefcount(), on debug builds only. 0, or -1 without it. */
 static int
@@ -363,14 +383,83 @@ outcome_of(uint64_t failed, int rc, const char *why)
                                         : FAULT_FAILED;
 }
 
+/* The distinct allocation stacks of the blocks live after the third
+ * faulted run (memhook_sites_each), with their blocks and bytes. */
+enum { MAX_LEAK_STACKS = 64 };
+typedef struct leak_stack {
+    int nframes;
+    int64_t blocks, bytes;
+    void *frames[MEMHOOK_SITE_FRAMES];
+} leak_stack;
+typedef struct leak_sites {
+    int n;
+    leak_stack s[MAX_LEAK_STACKS];
+} leak_sites;
+
+static void
+tally_site(const void *block, size_t size, void *const *frames, int n,
+           void *arg)
+{
+    leak_sites *ls = arg;
+    (void)block;
+    for (int i = 0; i < ls->n; i++) {
+        leak_stack *k = &ls->s[i];
+        if (k->nframes == n &&
+            memcmp(k->frames, frames, (size_t)n * sizeof(void *)) == 0) {
+            k->blocks++;
+            k->bytes += (int64_t)size;
+            return;
+        }
+    }
+    if (ls->n < MAX_LEAK_STACKS) {
+        leak_stack *k = &ls->s[ls->n++];
+        k->nframes = n;
+        k->blocks = 1;
+        k->bytes = (int64_t)size;
+        memcpy(k->frames, frames, (size_t)n * sizeof(void *));
+    }
+}
+
+/* The three stacks holding most blocks, as JSON strings "N blocks (B
+ * bytes): stack", comma-separated, into buf. */
+static void
+describe_sites(leak_sites *ls, char *buf, size_t len)
+{
+    size_t used = 0;
+    char text[STACK_TEXT];
+    buf[0] = '\0';
+    for (int shown = 0; shown < 3 && shown < ls->n; shown++) {
+        int top = shown;
+        for (int i = shown + 1; i < ls->n; i++) {
+            top = ls->s[i].blocks > ls->s[top].blocks ? i : top;
+        }
+        const leak_stack k = ls->s[top];
+        ls->s[top] = ls->s[shown];
+        ls->s[shown] = k;
+        pmb_stack_text(k.frames, k.nframes, text, sizeof(text));
+        int w =
+            snprintf(buf + used, len - used,
+                     "%s\"%lld blocks (%lld bytes): %s\"", shown ? "," : "",
+                     (long long)k.blocks, (long long)k.bytes, text);
+        if (w < 0 || (size_t)w >= len - used) {
+            buf[used] = '\0'; /* a stack that does not fit is left out */
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
 /* One fault point in the child: a warm run, then three runs whose
  * `point`-th request fails. The first may leave a one-time residue (a
  * cache its error path filled, a table that crossed a size and grew);
  * a leak on the error path recurs: it is what both later runs left live
- * (the smaller of the two). */
+ * (the smaller of the two). The first failed request's stack goes into
+ * shared memory (a crash leaves it to the parent); the third run keeps
+ * every allocation's stack, to say where what it left came from. */
 static void
 fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
 {
+    static leak_sites ls; /* large: not on the stack */
     const char *why;
     snap s[4]; /* before the faulted runs, then after each */
     uint64_t seen = 0, failed = 0;
@@ -388,11 +477,20 @@ fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
         memhook_fail_trace(1);
     }
     for (int pass = 1; pass <= 3; pass++) {
+        if (pass == 1) {
+            memhook_fail_site(shared->fault, MEMHOOK_SITE_FRAMES,
+                              &shared->fault_n);
+        }
+        if (pass == 3 && memhook_sites(1) < 0) {
+            say(rep->leak_stacks, sizeof(rep->leak_stacks),
+                "\"no memory to keep allocation stacks\"");
+        }
         memhook_fail(mask, point, 0);
         int rc = pmb_run_row(row, 1, &why);
         memhook_fail_read(&seen, &failed);
         memhook_fail(0, 0, 0);
         if (pass == 1) {
+            memhook_fail_site(NULL, 0, NULL);
             say(rep->why, sizeof(rep->why), "%s", why);
             rep->outcome = outcome_of(failed, rc, why);
         }
@@ -407,7 +505,13 @@ fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
     if (grew2 > 0 && grew3 > 0) {
         rep->leaked_blocks = grew2 < grew3 ? grew2 : grew3;
         rep->leaked_bytes = s[3].live_bytes - s[2].live_bytes;
+        ls.n = 0;
+        memhook_sites_each(tally_site, &ls);
+        describe_sites(&ls, rep->leak_stacks, sizeof(rep->leak_stacks));
     }
+    memhook_sites(0);
+    pmb_stack_text(shared->fault, shared->fault_n, rep->fault_stack,
+                   sizeof(rep->fault_stack));
     sentinel_deltas(&s[0], &s[3], rep->left);
 }
 
@@ -452,6 +556,7 @@ typedef struct record {
     size_t ncounters;
     const char *counter_names[MAX_COUNTERS]; /* static strings */
     double counter_values[MAX_COUNTERS];
+    char *label; /* NULL, or the findings as a JSON array (owned) */
 } record;
 
 static record *records;
@@ -476,6 +581,58 @@ new_record(const char *name)
     memset(r, 0, sizeof(*r));
     say(r->name, sizeof(r->name), "%s", name);
     return r;
+}
+
+/* Add one finding (a JSON object, fmt's text) to r's label, a JSON array
+ * of every crash and leak of the case, for scripts/stress-verdict. Exits
+ * 2 when memory runs out (the report could no longer be whole). */
+static void finding(record *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+finding(record *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    const size_t had = r->label != NULL ? strlen(r->label) : 0;
+    char *grown = n < 0 ? NULL : realloc(r->label, had + (size_t)n + 4);
+    if (grown == NULL) {
+        fprintf(stderr, "pymembench: out of memory for the report\n");
+        exit(2);
+    }
+    r->label = grown;
+    if (had == 0) {
+        grown[0] = '[';
+    }
+    else {
+        grown[had - 1] = ','; /* the closing bracket goes */
+    }
+    const size_t at = had == 0 ? 1 : had;
+    va_start(ap, fmt);
+    vsnprintf(grown + at, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    memcpy(grown + at + n, "]", 2);
+}
+
+/* src with what a JSON string would need escaped replaced ('"' by '\'',
+ * '\\' by '/', control characters by ' '). */
+static void
+json_safe(char *dst, size_t len, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] != '\0' && i + 1 < len; i++) {
+        const unsigned char c = (unsigned char)src[i];
+        dst[i] = c == '"' ? '\'' : c == '\\' ? '/' : c < 32 ? ' ' : (char)c;
+    }
+    dst[i] = '\0';
+}
+
+/* The C stack a crashed child left in shared memory, as text. */
+static void
+crash_stack_text(char *buf, size_t len)
+{
+    pmb_stack_text(shared->crash, shared->crash_n, buf, len);
 }
 
 static void
@@ -529,7 +686,8 @@ write_rows(const char *path)
                        r->error[0] ? r->error : NULL,
                        r->ncounters,
                        r->counter_names,
-                       r->counter_values};
+                       r->counter_values,
+                       r->label};
         gbs_report_row(&row);
     }
     return gbs_report_end();
@@ -587,6 +745,8 @@ add_context(const stress_options *o)
 
 typedef struct totals {
     int cases, crashed, broken, skipped;
+    int broken_rounds; /* cases that broke an invariant across rounds */
+    int faulty;        /* cases with a fault point that crashed or leaked */
     int64_t rounds, leaked_blocks, leaked_bytes;
     int points, fault_crashed, fault_leaked;
     int outcomes[5];
@@ -619,14 +779,17 @@ describe_leak(char *buf, size_t len, uint64_t point, int64_t sequence,
 }
 
 /* Fault point `point` of `sequence` on `row`, in a child of its own,
- * tallied. -1 when no child could be forked (no later point can be). */
+ * tallied; a crash or a leak is also a finding in r's label. -1 when no
+ * child could be forked (no later point can be). */
 static int
 fault_point(const stress_options *o, size_t row, uint64_t point,
-            int64_t sequence, fault_tally *ft)
+            int64_t sequence, fault_tally *ft, record *r)
 {
     fault_arg a = {row, point, o->fault_mask};
     fault_report rep;
     child_end end;
+    char fault[STACK_TEXT], crash[STACK_TEXT], why[sizeof(rep.why)];
+    shared->fault_n = shared->crash_n = 0;
     if (child_run(fault_body, &a, &rep, sizeof(rep), 120, &end) < 0) {
         say(ft->first_bad, sizeof(ft->first_bad), "cannot fork: %s",
             strerror(errno));
@@ -644,16 +807,36 @@ fault_point(const stress_options *o, size_t row, uint64_t point,
                            : "exit without a report",
                 end.tail[0] ? ": " : "", end.tail);
         }
+        pmb_stack_text(shared->fault, shared->fault_n, fault, sizeof(fault));
+        crash_stack_text(crash, sizeof(crash));
+        finding(r,
+                "{\"point\":%llu,\"sequence\":%lld,\"kind\":\"crash\","
+                "\"signal\":\"%s\",\"fault\":\"%s\",\"crash\":\"%s\"}",
+                (unsigned long long)point, (long long)sequence,
+                end.signal ? pmb_signal_name(end.signal) : "none", fault,
+                crash);
         return 0;
     }
     ft->counts[rep.outcome]++;
     ft->residue += rep.residue_blocks > 0 ? rep.residue_blocks : 0;
     if (rep.leaked_blocks > 0 || first_left(rep.left) >= 0) {
+        char left[700];
         ft->leaked++;
+        describe_leak(left, sizeof(left), point, sequence, &rep);
         if (ft->first_bad[0] == '\0') {
-            describe_leak(ft->first_bad, sizeof(ft->first_bad), point,
-                          sequence, &rep);
+            say(ft->first_bad, sizeof(ft->first_bad), "%s", left);
         }
+        json_safe(why, sizeof(why), rep.why);
+        json_safe(left, sizeof(left), left);
+        finding(r,
+                "{\"point\":%llu,\"sequence\":%lld,\"kind\":\"leak\","
+                "\"outcome\":\"%s\",\"why\":\"%s\",\"blocks\":%lld,"
+                "\"bytes\":%lld,\"what\":\"%s\",\"fault\":\"%s\","
+                "\"leaks\":[%s]}",
+                (unsigned long long)point, (long long)sequence,
+                outcome_names[rep.outcome], why, (long long)rep.leaked_blocks,
+                (long long)rep.leaked_bytes, left, rep.fault_stack,
+                rep.leak_stacks);
     }
     return 0;
 }
@@ -682,7 +865,7 @@ inject_faults(const stress_options *o, const char *name,
                              ? 1
                              : 1 + (uint64_t)k * (uint64_t)(sequence - 1) /
                                        (uint64_t)(points - 1);
-        if (fault_point(o, rep->fault_row, point, sequence, &ft) < 0) {
+        if (fault_point(o, rep->fault_row, point, sequence, &ft, r) < 0) {
             break;
         }
     }
@@ -727,6 +910,7 @@ case_child(const stress_options *o, size_t lo, size_t hi, case_report *rep,
     /* a generous bound: calibration and snapshots come on top of `seconds` */
     unsigned timeout = (unsigned)(o->seconds * 20) + 120;
     problem[0] = '\0';
+    shared->fault_n = shared->crash_n = 0;
     if (child_run(stress_body, &a, rep, sizeof(*rep), timeout, &end) < 0) {
         memset(rep, 0, sizeof(*rep));
         say(problem, len, "cannot fork: %s", strerror(errno));
@@ -779,6 +963,14 @@ one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
     t->cases++;
     case_child(o, lo, hi, &rep, problem, sizeof(problem), t);
     case_counters(r, &rep);
+    if (strncmp(problem, "crashed", 7) == 0) {
+        char crash[STACK_TEXT];
+        crash_stack_text(crash, sizeof(crash));
+        finding(r,
+                "{\"point\":0,\"kind\":\"crash\",\"in\":\"rounds\","
+                "\"crash\":\"%s\"}",
+                crash);
+    }
     const int skipped = problem[0] == '\0' && rep.rows == 0;
     int bad = problem[0] != '\0';
     if (skipped) {
@@ -793,8 +985,10 @@ one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
         print_case(name, &rep, problem, t);
         say(r->error, sizeof(r->error), "%s", problem);
     }
+    t->broken_rounds += bad;
     if (!bad && !skipped && o->fault_points > 0) {
         bad = inject_faults(o, name, &rep, t, r) > 0;
+        t->faulty += bad;
     }
     t->broken += bad;
     if (write_report(o, 0) < 0) {
@@ -860,13 +1054,24 @@ count_selected(const pmb_filter *f)
     return selected;
 }
 
-/* Every selected case, then the final report and the totals. 0 or 1. */
+/* Every selected case, then the final report and the totals. 0 or 1; 2
+ * when there is no memory to share with the children. */
 static int
 run_cases(const stress_options *o, const pmb_filter *f)
 {
     totals t = {0};
     char name[200];
     const double t0 = pmb_seconds(CLOCK_MONOTONIC);
+    shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) {
+        fprintf(stderr, "pymembench: cannot map memory for the children: %s\n",
+                strerror(errno));
+        return 2;
+    }
+    bench_keep_crash_stack(shared->crash,
+                           (int)(sizeof(shared->crash) / sizeof(void *)),
+                           &shared->crash_n);
     scratch = tmpfile(); /* NULL: a crashed child's last words are lost,
                             nothing else */
     child_set_scratch(scratch);
@@ -886,10 +1091,11 @@ run_cases(const stress_options *o, const pmb_filter *f)
         fprintf(stderr, "pymembench: warning: cannot write %s\n", o->out);
     }
     printf("stress: %d cases (%d skipped), %lld rounds in %.0f s: %d broke an "
-           "invariant (%d crashed); leaked %lld blocks (%lld bytes)\n",
+           "invariant across rounds (%d crashed), leaking %lld blocks (%lld "
+           "bytes); %d had a fault point that crashed or leaked\n",
            t.cases, t.skipped, (long long)t.rounds,
-           pmb_seconds(CLOCK_MONOTONIC) - t0, t.broken, t.crashed,
-           (long long)t.leaked_blocks, (long long)t.leaked_bytes);
+           pmb_seconds(CLOCK_MONOTONIC) - t0, t.broken_rounds, t.crashed,
+           (long long)t.leaked_blocks, (long long)t.leaked_bytes, t.faulty);
     if (o->fault_points > 0) {
         printf("faults: %d points in %d cases: %d MemoryError, %d failed "
                "cleanly, %d absorbed, %d skipped, %d not reached, %d crashed, "
@@ -904,6 +1110,9 @@ run_cases(const stress_options *o, const pmb_filter *f)
         fclose(scratch);
         scratch = NULL;
     }
+    bench_keep_crash_stack(NULL, 0, NULL);
+    munmap(shared, sizeof(*shared));
+    shared = NULL;
     return t.broken > 0 ? 1 : 0;
 }
 
@@ -948,6 +1157,9 @@ stress_run(const stress_options *o)
         status = run_cases(o, &f);
     }
     pmb_filter_clear(&f);
+    for (size_t i = 0; i < nrecords; i++) {
+        free(records[i].label);
+    }
     free(records);
     records = NULL;
     nrecords = 0;

@@ -473,6 +473,9 @@ gbs_report_row(const gbs_row *row)
         run.repetition_index = 0;
         run.repetitions = 1;
         run.time_unit = benchmark::kNanosecond;
+        if (row->label != nullptr) {
+            run.report_label = row->label;
+        }
         run.real_accumulated_time = row->real_seconds;
         run.cpu_accumulated_time = row->cpu_seconds;
         for (size_t i = 0; i < row->ncounters; i++) {

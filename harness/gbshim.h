@@ -106,6 +106,8 @@ typedef struct gbs_row {
     size_t ncounters;  /* user counters (plain values, not rates) */
     const char *const *counter_names;
     const double *counter_values;
+    const char *label; /* NULL, or the row's "label" (Google Benchmark's
+                          SetLabel field) */
 } gbs_row;
 /* 0, or -1 when `json_path` cannot be opened. */
 int gbs_report_begin(const char *json_path);

@@ -18,7 +18,15 @@ typedef struct {
     uintptr_t key; /* block address; 0 marks an empty slot */
     size_t size;
     int domain;
+    int site; /* its allocation's stack in `sites` plus 1; 0: none */
 } slot;
+
+/* The C stack of one live block's allocation (memhook_sites). */
+typedef struct {
+    int n;
+    int next_free; /* in the free list: the next free entry plus 1 */
+    void *frames[MEMHOOK_SITE_FRAMES];
+} site_rec;
 
 typedef struct {
     PyMemAllocatorEx orig; /* the wrapped allocator */
@@ -46,6 +54,15 @@ static uint64_t fail_seen;
 static uint64_t fail_count;
 static int fail_trace_fd = -1; /* memhook_fail_trace */
 static atomic_int fail_paused; /* memhook_fail_pause */
+static void **fail_site;       /* memhook_fail_site: where the first failed */
+static int fail_site_max;      /* request's stack goes */
+static int *fail_site_n;
+/* Allocation sites (memhook_sites), under the lock: a pool of stacks with
+ * a free list, indexed by the slots; `sites_on` is read without it first. */
+static atomic_int sites_on;
+static site_rec *sites;
+static size_t sites_cap, sites_used;
+static int sites_free; /* the first free entry plus 1; 0: none */
 /* >0 while this thread is inside a wrapped allocator: pymalloc hands
  * requests over 512 bytes to PyMem_RawMalloc, and that inner call is the
  * same request, not a second one, so it passes through uncounted. */
@@ -80,7 +97,8 @@ slot_of(uintptr_t key, size_t cap)
 
 /* Insert into a table known to have room. */
 static void
-table_put(slot *t, size_t cap, uintptr_t key, size_t size, int domain)
+table_put(slot *t, size_t cap, uintptr_t key, size_t size, int domain,
+          int site)
 {
     size_t i = slot_of(key, cap);
     while (t[i].key != 0 && t[i].key != key) {
@@ -92,6 +110,7 @@ table_put(slot *t, size_t cap, uintptr_t key, size_t size, int domain)
     t[i].key = key;
     t[i].size = size;
     t[i].domain = domain;
+    t[i].site = site;
 }
 
 /* Double the table; on failure keep the old one (tracking degrades to
@@ -107,7 +126,8 @@ table_grow(void)
     table_used = 0;
     for (size_t i = 0; i < table_cap; i++) {
         if (table[i].key != 0) {
-            table_put(t, cap, table[i].key, table[i].size, table[i].domain);
+            table_put(t, cap, table[i].key, table[i].size, table[i].domain,
+                      table[i].site);
         }
     }
     free(table);
@@ -116,13 +136,73 @@ table_grow(void)
     return 0;
 }
 
+/* A pool entry holding `frames` (n of them), plus 1; 0 when there is no
+ * room (the block is then tracked without its site). Under the lock. */
+static int
+site_new(void *const *frames, int n)
+{
+    if (n <= 0 || sites == NULL) {
+        return 0;
+    }
+    size_t i;
+    if (sites_free != 0) {
+        i = (size_t)sites_free - 1;
+        sites_free = sites[i].next_free;
+    }
+    else {
+        if (sites_used == sites_cap) {
+            size_t cap = sites_cap * 2;
+            site_rec *grown = realloc(sites, cap * sizeof(*sites));
+            if (grown == NULL) {
+                return 0;
+            }
+            sites = grown;
+            sites_cap = cap;
+        }
+        i = sites_used++;
+    }
+    sites[i].n = n;
+    sites[i].next_free = 0;
+    memcpy(sites[i].frames, frames, (size_t)n * sizeof(void *));
+    return (int)i + 1;
+}
+
 static void
-track_add(hook_domain *d, void *p, size_t size)
+site_release(int site)
+{
+    if (site != 0 && sites != NULL) {
+        sites[site - 1].next_free = sites_free;
+        sites_free = site;
+    }
+}
+
+/* The C stack of the request being served, innermost first, without the
+ * `skip` innermost frames: this function's, and the hook's (and inject's
+ * when it calls), so that PyMem_Malloc or the like comes first. Never
+ * inlined, so that the frames to drop are known. */
+__attribute__((noinline)) static int
+capture(void **frames, int max, int skip)
+{
+    void *all[MEMHOOK_SITE_FRAMES + 3];
+    const int room = (int)(sizeof(all) / sizeof(all[0]));
+    int n = backtrace(all, max + skip < room ? max + skip : room) - skip;
+    if (n <= 0) {
+        return 0;
+    }
+    memcpy(frames, all + skip, (size_t)n * sizeof(void *));
+    return n;
+}
+
+/* Track block p of `size` bytes; its allocation's stack when sites are
+ * kept (n frames, else 0). Under the lock. */
+static void
+track_add(hook_domain *d, void *p, size_t size, void *const *frames, int n)
 {
     if (table == NULL || (table_used * 2 >= table_cap && table_grow() < 0)) {
         return;
     }
-    table_put(table, table_cap, (uintptr_t)p, size, d->domain);
+    table_put(table, table_cap, (uintptr_t)p, size, d->domain,
+              site_new(frames, n));
     d->c.live_blocks++;
     d->c.live_bytes += size;
     if (d->c.live_bytes > d->c.peak_bytes) {
@@ -152,6 +232,7 @@ track_remove(uintptr_t key, size_t *size, int *domain)
     }
     *size = table[i].size;
     *domain = table[i].domain;
+    site_release(table[i].site);
     size_t j = i;
     for (;;) {
         table[i].key = 0;
@@ -189,8 +270,10 @@ untrack(hook_domain *d, void *p)
     }
 }
 
-/* 1 when this request (an outermost one in domain `domain`) must fail. */
-static int
+/* 1 when this request (an outermost one in domain `domain`) must fail.
+ * Never inlined: the stack it keeps of a failed request starts two frames
+ * up (this one and the hook's). */
+__attribute__((noinline)) static int
 inject(int domain)
 {
     if (!atomic_load_explicit(&armed, memory_order_relaxed) ||
@@ -206,7 +289,11 @@ inject(int domain)
             fail_next = fail_every ? fail_next + fail_every : 0;
         }
     }
+    const int first = fail && fail_count == 1;
     lock_give();
+    if (first && fail_site != NULL) {
+        *fail_site_n = capture(fail_site, fail_site_max, 3);
+    }
     if (fail && fail_trace_fd >= 0) {
         void *frames[48];
         int n = backtrace(frames, 48);
@@ -225,6 +312,10 @@ hook_malloc(void *ctx, size_t size)
     if (inject(d->domain)) {
         return NULL;
     }
+    void *site[MEMHOOK_SITE_FRAMES];
+    const int n = atomic_load_explicit(&sites_on, memory_order_relaxed)
+                      ? capture(site, MEMHOOK_SITE_FRAMES, 2)
+                      : 0;
     nesting++;
     void *p = d->orig.malloc(d->orig.ctx, size);
     nesting--;
@@ -232,7 +323,7 @@ hook_malloc(void *ctx, size_t size)
         lock_take();
         d->c.allocs++;
         d->c.bytes += size;
-        track_add(d, p, size);
+        track_add(d, p, size, site, n);
         lock_give();
     }
     return p;
@@ -248,6 +339,10 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
     if (inject(d->domain)) {
         return NULL;
     }
+    void *site[MEMHOOK_SITE_FRAMES];
+    const int n = atomic_load_explicit(&sites_on, memory_order_relaxed)
+                      ? capture(site, MEMHOOK_SITE_FRAMES, 2)
+                      : 0;
     nesting++;
     void *p = d->orig.calloc(d->orig.ctx, nelem, elsize);
     nesting--;
@@ -255,7 +350,7 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
         lock_take();
         d->c.allocs++;
         d->c.bytes += nelem * elsize;
-        track_add(d, p, nelem * elsize);
+        track_add(d, p, nelem * elsize, site, n);
         lock_give();
     }
     return p;
@@ -271,6 +366,10 @@ hook_realloc(void *ctx, void *ptr, size_t size)
     if (inject(d->domain)) {
         return NULL;
     }
+    void *site[MEMHOOK_SITE_FRAMES];
+    const int n = atomic_load_explicit(&sites_on, memory_order_relaxed)
+                      ? capture(site, MEMHOOK_SITE_FRAMES, 2)
+                      : 0;
     /* Forget the old block before it can be reused by another thread. */
     int was_tracked = 0;
     size_t old_size = 0;
@@ -301,12 +400,13 @@ hook_realloc(void *ctx, void *ptr, size_t size)
          * counted as untracked, keeping live_blocks = tracked allocs - frees.
          */
         if (ptr == NULL || was_tracked) {
-            track_add(d, p, size);
+            track_add(d, p, size, site, n);
         }
     }
     else if (was_tracked) {
-        /* the old block is still live: track it again */
-        track_add(&domains[old_domain], ptr, old_size);
+        /* the old block is still live: track it again (its stack was
+         * forgotten with it; this request's stands in) */
+        track_add(&domains[old_domain], ptr, old_size, site, n);
     }
     lock_give();
     return p;
@@ -443,6 +543,53 @@ void
 memhook_fail_trace(int fd)
 {
     fail_trace_fd = fd;
+}
+
+void
+memhook_fail_site(void **frames, int max, int *n)
+{
+    lock_take();
+    fail_site = frames;
+    fail_site_max = max < MEMHOOK_SITE_FRAMES ? max : MEMHOOK_SITE_FRAMES;
+    fail_site_n = n;
+    lock_give();
+}
+
+int
+memhook_sites(int on)
+{
+    int rc = 0;
+    lock_take();
+    /* the slots' sites index the pool: forget them with it */
+    for (size_t i = 0; table != NULL && i < table_cap; i++) {
+        table[i].site = 0;
+    }
+    free(sites);
+    sites = NULL;
+    sites_cap = sites_used = 0;
+    sites_free = 0;
+    if (on) {
+        sites_cap = 1024;
+        sites = malloc(sites_cap * sizeof(*sites));
+        rc = sites == NULL ? -1 : 0;
+    }
+    atomic_store(&sites_on, on && sites != NULL);
+    lock_give();
+    return rc;
+}
+
+void
+memhook_sites_each(memhook_site_fn fn, void *arg)
+{
+    lock_take();
+    for (size_t i = 0; table != NULL && i < table_cap; i++) {
+        if (table[i].key != 0 && table[i].site != 0) {
+            const site_rec *r = &sites[table[i].site - 1];
+            fn((const void *)table[i].key, table[i].size, r->frames, r->n,
+               arg);
+        }
+    }
+    lock_give();
 }
 
 void

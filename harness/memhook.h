@@ -9,6 +9,7 @@
 #ifndef PYMB_MEMHOOK_H
 #define PYMB_MEMHOOK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -62,6 +63,24 @@ void memhook_fail_read(uint64_t *seen, uint64_t *failed);
 /* Write the C stack of every failed request to `fd` (-1: stop): where a
  * fault landed, for a leak or crash it provoked. */
 void memhook_fail_trace(int fd);
+/* Where a leak or crash came from (stress runs' attribution). The first
+ * request failed after memhook_fail arms the injector writes its C stack,
+ * innermost first from the domain's entry point (PyMem_Malloc...), into
+ * frames[0..max) and the count into *n (frames NULL: none kept). The
+ * buffer may be shared memory: a crash after the fault leaves it for the
+ * parent to read. */
+#define MEMHOOK_SITE_FRAMES 48
+void memhook_fail_site(void **frames, int max, int *n);
+/* On (1): from now on every tracked block keeps the C stack of its
+ * allocation (at most MEMHOOK_SITE_FRAMES frames), forgotten when it is
+ * freed; off (0): forget them all. A backtrace per request: for fault
+ * points, never for figures. 0, or -1 when there is no memory for it. */
+int memhook_sites(int on);
+/* fn(block, size, frames, n, arg) for every live block that has a stack,
+ * under the hook's lock: fn must not allocate through Python. */
+typedef void (*memhook_site_fn)(const void *block, size_t size,
+                                void *const *frames, int n, void *arg);
+void memhook_sites_each(memhook_site_fn fn, void *arg);
 /* Nonzero: the injector neither counts nor fails requests until called
  * with 0 (the harness's own bookkeeping around a case). */
 void memhook_fail_pause(int paused);

@@ -6,7 +6,9 @@ not fail without cause.
    each planted fault is reported by the invariant it targets, the crashing
    cases are named with their signal, the run goes on after them, the report
    is a whole result file (Google Benchmark's JSON, read by
-   scripts/pmbresults.py's read_results), exit 1.
+   scripts/pmbresults.py's read_results), exit 1; scripts/stress-verdict
+   attributes the error-path leak to our code (the function that forgot
+   the reference) and fails the run.
 2. Real cases of every family (and the threads stress case), with fault
    injection: exit 0, every case ran rounds, faults were injected and none
    crashed or leaked.
@@ -23,6 +25,9 @@ from pmbtest import expect, failed  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import pmbresults  # noqa: E402
+
+VERDICT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts",
+                       "stress-verdict")
 
 
 def stress(binary, args, env_extra=None):
@@ -99,6 +104,27 @@ def planted(binary, tmp):
           "error-path leak at %d of %d points"
           % (len(cases), " (debug interpreter: total refcount too)" if debug else "",
              fault.get("faults_leaked", 0), fault.get("fault_points", 0)))
+    attributed(binary, tmp, out)
+
+
+def attributed(binary, tmp, report):
+    """scripts/stress-verdict on the planted report: the error-path leak is
+    ours, named by the function that forgot the reference (the leaked
+    block's stack, read back through addr2line), and the run fails."""
+    out = os.path.join(tmp, "verdict.json")
+    p = subprocess.run([sys.executable, VERDICT, report, "--exe", binary, "--out", out],
+                       capture_output=True, text=True, timeout=300)
+    expect(p.returncode == 1, "stress-verdict on planted faults: exit %d\n%s"
+           % (p.returncode, p.stderr))
+    found = pmbresults.read_json(out)["findings"] if p.returncode == 1 else []
+    leak = [f for f in found if f["case"] == "stress/selftest/fault/leak_on_error"]
+    expect(leak and all(f["verdict"] == "ours" and "run_pairs" in f["why"] for f in leak),
+           "the planted error-path leak is not attributed to our run_pairs: %r" % leak)
+    rounds = [f for f in found if f["kind"] == "invariant"]
+    expect(len(rounds) >= 6 and all(f["verdict"] == "ours" for f in rounds),
+           "%d broken invariants attributed, expected at least 6, all ours" % len(rounds))
+    if leak:
+        print("attributed: %s: %s" % (leak[0]["verdict"], leak[0]["why"]))
 
 
 # Fault injection on cases whose code is C only: a fault inside compile() or

@@ -6,6 +6,7 @@
 #include "expect.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,6 +188,87 @@ fault_injection(void)
         "fault injection: the Nth and every Nth request failed as chosen\n");
 }
 
+/* Near fn's code: a return address into it (fn's body is short). */
+static int
+in_fn(const void *pc, void (*fn)(void))
+{
+    const char *start = (const char *)(uintptr_t)fn;
+    return (const char *)pc > start && (const char *)pc < start + 512;
+}
+
+static void *made[3];
+
+__attribute__((noinline)) static void
+site_maker(void)
+{
+    for (int i = 0; i < 3; i++) {
+        made[i] = PyMem_Malloc(24);
+    }
+    __asm__ __volatile__("" ::: "memory"); /* not a tail call */
+}
+
+static int site_blocks, site_in_maker;
+
+static void
+count_site(const void *block, size_t size, void *const *frames, int n,
+           void *arg)
+{
+    (void)arg;
+    (void)size;
+    int mine = 0;
+    for (int i = 0; i < n && i < 4; i++) {
+        mine |= in_fn(frames[i], site_maker);
+    }
+    site_blocks += block == made[0] || block == made[1] || block == made[2];
+    site_in_maker += mine;
+}
+
+static void *fault_frames[MEMHOOK_SITE_FRAMES];
+static int fault_n;
+
+__attribute__((noinline)) static void
+fault_maker(void)
+{
+    memhook_fail(MEMHOOK_MASK(MEMHOOK_MEM), 1, 0);
+    made[0] = PyMem_Malloc(8);
+    memhook_fail(0, 0, 0);
+    __asm__ __volatile__("" ::: "memory");
+}
+
+/* Where blocks and a failed request came from: the stacks the hook keeps
+ * start at the domain's entry point, our caller a frame or two up; a
+ * freed block's stack goes with it; off, none is kept. */
+static void
+sites(void)
+{
+    EXPECT(memhook_sites(1) == 0, "cannot keep allocation stacks");
+    site_maker();
+    PyMem_Free(made[1]);
+    made[1] = NULL;
+    site_blocks = site_in_maker = 0;
+    memhook_sites_each(count_site, NULL);
+    EXPECT(site_blocks == 2, "%d live blocks of 2 have a stack", site_blocks);
+    EXPECT(site_in_maker >= 2, "%d stacks reach the caller", site_in_maker);
+    memhook_sites(0);
+    site_blocks = site_in_maker = 0;
+    memhook_sites_each(count_site, NULL);
+    EXPECT(site_blocks == 0, "stacks kept after memhook_sites(0)");
+    PyMem_Free(made[0]);
+    PyMem_Free(made[2]);
+
+    memhook_fail_site(fault_frames, MEMHOOK_SITE_FRAMES, &fault_n);
+    fault_maker();
+    memhook_fail_site(NULL, 0, NULL);
+    int mine = 0;
+    for (int i = 0; i < fault_n && i < 4; i++) {
+        mine |= in_fn(fault_frames[i], fault_maker);
+    }
+    EXPECT(made[0] == NULL && fault_n > 0 && mine,
+           "the failed request's stack (%d frames) misses its caller",
+           fault_n);
+    printf("sites: live blocks and a failed request keep their callers\n");
+}
+
 int
 main(void)
 {
@@ -245,6 +327,7 @@ main(void)
            (unsigned long long)(raw_b.frees - raw_a.frees), 2 * N);
 
     fault_injection();
+    sites();
 
     /* switched off: nothing counted */
     memhook_uninstall();

@@ -38,6 +38,9 @@ add_test(NAME scripts/compare_ratios_intervals_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_compare.py
                  ${CMAKE_SOURCE_DIR}/scripts)
 
+add_test(NAME scripts/stress_verdict_attribution_ours_known_new
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_attribution.py)
+
 add_test(NAME scripts/describe_one_run_summary_charts_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_describe.py
                  ${CMAKE_SOURCE_DIR}/scripts)

@@ -51,12 +51,13 @@ typedef struct snap {
 
 /* A stress child's report. */
 typedef struct case_report {
-    int rounds;         /* measured rounds (after the calibration) */
-    int warmup_rounds;  /* calibration rounds */
-    int64_t iterations; /* per row per measured round */
-    int64_t loops;      /* iterations of every row in every round */
-    int rows;           /* rows run (params) */
-    int skipped;        /* rows that skipped (the feature is missing) */
+    int rounds;          /* measured rounds (after the calibration) */
+    int warmup_rounds;   /* calibration rounds */
+    int64_t iterations;  /* of every row in one measured round */
+    int64_t loops;       /* iterations of every row in every round */
+    double loop_seconds; /* inside the timed loops, every round */
+    int rows;            /* rows run (params) */
+    int skipped;         /* rows that skipped (the feature is missing) */
     double seconds;
     double cpu_seconds;
     uint64_t peak_rss;
@@ -187,31 +188,64 @@ say(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The rounds of one stress case so far, shared by stress_rows' helpers. */
+/* The rounds of one stress case so far, shared by stress_rows' helpers.
+ * Each row (param) has its own iteration count, sized by its timed loop
+ * alone: setup, check, teardown and the snapshots around a round do not
+ * count against it. */
+enum { MAX_CASE_ROWS = 64 };
 typedef struct rounds {
-    size_t lo, hi; /* the case's rows */
-    int64_t iters; /* per row per round */
-    int measured;  /* measured rounds so far */
-    int warm;      /* the settling round ran */
-    int grew;      /* round-to-round intervals in which live blocks grew */
+    size_t lo, hi;                /* the case's rows */
+    int64_t iters[MAX_CASE_ROWS]; /* per row per round */
+    double loop[MAX_CASE_ROWS];   /* seconds in the row's loop, last round */
+    int measured;                 /* measured rounds so far */
+    int warm;                     /* the settling round ran */
+    int grew; /* round-to-round intervals in which live blocks grew */
     double t0;
     snap start, base, last; /* before the rounds, first measured, last */
 } rounds;
 
-/* One round: every row of the case, r->iters iterations each. 0, or -1
- * when a case's check failed (said in rep->broken). */
+/* Seconds inside the timed loop (gbs_manual_watch: between the loop's
+ * first batch and its end, pauses left out). */
+static double loop_seconds, loop_since;
+
+static void
+on_loop(int running)
+{
+    const double now = pmb_seconds(CLOCK_MONOTONIC);
+    if (running) {
+        loop_since = now;
+    }
+    else {
+        loop_seconds += now - loop_since;
+    }
+}
+
+/* Row i's slot in r's per-row arrays (rows past MAX_CASE_ROWS share the
+ * last one). */
+static size_t
+slot(const rounds *r, size_t i)
+{
+    const size_t k = i - r->lo;
+    return k < MAX_CASE_ROWS ? k : MAX_CASE_ROWS - 1;
+}
+
+/* One round: every row of the case, its own iteration count each. 0, or
+ * -1 when a case's check failed (said in rep->broken). */
 static int
-one_round(const rounds *r, case_report *rep)
+one_round(rounds *r, case_report *rep)
 {
     const char *why = "";
     int ran = 0;
     rep->skipped = 0;
     for (size_t i = r->lo; i < r->hi; i++) {
-        int rc = pmb_run_row(i, r->iters, &why);
+        const size_t k = slot(r, i);
+        loop_seconds = 0;
+        int rc = pmb_run_row(i, r->iters[k], &why);
+        r->loop[k] = loop_seconds;
         if (rc < 0) {
             say(rep->broken, sizeof(rep->broken),
                 "the case's check failed (%s, %lld iterations, round %d): %s",
-                pmb_row_name(i), (long long)r->iters,
+                pmb_row_name(i), (long long)r->iters[k],
                 rep->warmup_rounds + r->measured + 1, why);
             return -1;
         }
@@ -222,38 +256,59 @@ one_round(const rounds *r, case_report *rep)
         else {
             ran++;
             rep->loops += pmb_last_iterations();
+            rep->loop_seconds += r->loop[k];
         }
     }
     rep->rows = ran;
     return 0;
 }
 
-/* Rounds until the case is measured: the iteration count doubles until a
- * round takes a tenth of `seconds`, one more round at that size, then
- * measured rounds until `seconds` have passed (at least three). 0, -1
- * when a check failed, 1 when every param skipped (nothing to stress). */
+/* Still calibrating: every row whose loop took less than its share of a
+ * round (`share` seconds) gets more iterations, about as many as would
+ * fill it (at most 16 times as many per round, at least twice). 1 when a
+ * row grew. */
+static int
+grow_rows(rounds *r, double share)
+{
+    int grew = 0;
+    for (size_t i = r->lo; i < r->hi && i - r->lo < MAX_CASE_ROWS; i++) {
+        const size_t k = slot(r, i);
+        if (r->loop[k] >= share || r->iters[k] >= ((int64_t)1 << 40)) {
+            continue;
+        }
+        double factor = r->loop[k] > 0 ? share / r->loop[k] : 16;
+        factor = factor > 16 ? 16 : factor < 2 ? 2 : factor;
+        r->iters[k] = (int64_t)((double)r->iters[k] * factor);
+        grew = 1;
+    }
+    return grew;
+}
+
+/* Rounds until the case is measured: each row's iteration count grows
+ * until its timed loop fills its share of a tenth of `seconds` (the
+ * rows share it equally), one more round at those sizes, then measured
+ * rounds until `seconds` have passed (at least three). 0, -1 when a check
+ * failed, 1 when every param skipped (nothing to stress). */
 static int
 run_rounds(rounds *r, const stress_options *o, case_report *rep)
 {
     const double round_target =
         o->seconds / 10 > 0.002 ? o->seconds / 10 : 0.002;
+    const size_t nrows = r->hi - r->lo;
     for (;;) {
-        const double r0 = pmb_seconds(CLOCK_MONOTONIC);
         if (one_round(r, rep) < 0) {
             return -1;
         }
         if (rep->rows == 0) {
             return 1;
         }
-        if (r->measured == 0 &&
-            pmb_seconds(CLOCK_MONOTONIC) - r0 < round_target &&
-            r->iters < ((int64_t)1 << 40)) {
-            r->iters *= 2; /* still calibrating: the round is too short */
-            rep->warmup_rounds++;
+        if (r->measured == 0 && !r->warm &&
+            grow_rows(r, round_target / (double)nrows)) {
+            rep->warmup_rounds++; /* still calibrating */
             continue;
         }
         if (r->measured == 0 && !r->warm) {
-            /* one round at the final size before the first measured one:
+            /* one round at the final sizes before the first measured one:
              * freelists and malloc's adaptive thresholds settle in it */
             r->warm = 1;
             rep->warmup_rounds++;
@@ -282,7 +337,10 @@ judge_rounds(const rounds *r, case_report *rep)
 {
     const snap *base = &r->base, *last = &r->last;
     rep->rounds = r->measured;
-    rep->iterations = r->iters;
+    rep->iterations = 0;
+    for (size_t i = r->lo; i < r->hi; i++) {
+        rep->iterations += r->iters[slot(r, i)];
+    }
     rep->leaked_blocks = last->live_blocks - base->live_blocks;
     rep->leaked_bytes = last->live_bytes - base->live_bytes;
     rep->rss_growth = (int64_t)last->rss - (int64_t)base->rss;
@@ -355,14 +413,17 @@ count_sequence(size_t lo, size_t hi, unsigned mask, case_report *rep)
 static void
 stress_rows(size_t lo, size_t hi, const stress_options *o, case_report *rep)
 {
-    rounds r = {.lo = lo,
-                .hi = hi,
-                .iters = 1,
-                .t0 = pmb_seconds(CLOCK_MONOTONIC)};
+    rounds r = {.lo = lo, .hi = hi, .t0 = pmb_seconds(CLOCK_MONOTONIC)};
+    for (size_t k = 0; k < MAX_CASE_ROWS; k++) {
+        r.iters[k] = 1;
+    }
     const double cpu0 = pmb_seconds(CLOCK_PROCESS_CPUTIME_ID);
     take_snap(&r.start);
     procmem_reset_peak();
-    if (run_rounds(&r, o, rep) == 0) {
+    gbs_manual_watch(on_loop);
+    const int rc = run_rounds(&r, o, rep);
+    gbs_manual_watch(NULL);
+    if (rc == 0) {
         judge_rounds(&r, rep);
         count_sequence(lo, hi, o->fault_mask, rep);
     }
@@ -656,6 +717,7 @@ case_counters(record *r, const case_report *rep)
     counter(r, "rounds", rep->rounds);
     counter(r, "warmup_rounds", rep->warmup_rounds);
     counter(r, "iterations_per_round", (double)rep->iterations);
+    counter(r, "loop_seconds", rep->loop_seconds);
     counter(r, "peak_rss_bytes", (double)rep->peak_rss);
     counter(r, "live_blocks_growth", (double)rep->leaked_blocks);
     counter(r, "live_bytes_growth", (double)rep->leaked_bytes);

@@ -155,12 +155,16 @@ take_snap(snap *s)
     }
 }
 
-/* Each sentinel's count in `to` minus the one in `from`. */
+/* Each sentinel's count in `to` minus the one in `from` (in `warm`, for
+ * a sentinel compared after the warm-up; NULL: `from` for every one). */
 static void
-sentinel_deltas(const snap *from, const snap *to, int64_t *delta)
+sentinel_deltas(const snap *from, const snap *warm, const snap *to,
+                int64_t *delta)
 {
     for (size_t i = 0; i < pmb_nsentinels(); i++) {
-        delta[i] = to->left[i] - from->left[i];
+        const snap *base =
+            warm != NULL && pmb_sentinel_at(i)->after_warmup ? warm : from;
+        delta[i] = to->left[i] - base->left[i];
     }
 }
 
@@ -346,7 +350,7 @@ judge_rounds(const rounds *r, case_report *rep)
     rep->rss_growth = (int64_t)last->rss - (int64_t)base->rss;
     rep->have_refs = last->have_refs && base->have_refs;
     rep->refs_growth = rep->have_refs ? last->refs - base->refs : 0;
-    sentinel_deltas(&r->start, last, rep->left);
+    sentinel_deltas(&r->start, base, last, rep->left);
     const int64_t pct = (int64_t)base->rss * STRESS_RSS_SLACK_PCT / 100;
     const int64_t rss_slack =
         pct > STRESS_RSS_SLACK_BYTES ? pct : STRESS_RSS_SLACK_BYTES;
@@ -515,8 +519,9 @@ describe_sites(leak_sites *ls, char *buf, size_t len)
  * cache its error path filled, a table that crossed a size and grew);
  * a leak on the error path recurs: it is what both later runs left live
  * (the smaller of the two). The first failed request's stack goes into
- * shared memory (a crash leaves it to the parent); the third run keeps
- * every allocation's stack, to say where what it left came from. */
+ * shared memory (a crash leaves it to the parent); when the second run
+ * left blocks, the third keeps every allocation's stack, to say where
+ * what it left came from. */
 static void
 fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
 {
@@ -542,9 +547,11 @@ fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
             memhook_fail_site(shared->fault, MEMHOOK_SITE_FRAMES,
                               &shared->fault_n);
         }
-        if (pass == 3 && memhook_sites(1) < 0) {
-            say(rep->leak_stacks, sizeof(rep->leak_stacks),
-                "\"no memory to keep allocation stacks\"");
+        /* a leak recurs: only when the second run left blocks can the
+         * third leave them too; keeping stacks costs a backtrace per
+         * request, paid only then */
+        if (pass == 3 && s[2].live_blocks > s[1].live_blocks) {
+            memhook_sites(1);
         }
         memhook_fail(mask, point, 0);
         int rc = pmb_run_row(row, 1, &why);
@@ -573,7 +580,7 @@ fault_row(size_t row, uint64_t point, unsigned mask, fault_report *rep)
     memhook_sites(0);
     pmb_stack_text(shared->fault, shared->fault_n, rep->fault_stack,
                    sizeof(rep->fault_stack));
-    sentinel_deltas(&s[0], &s[3], rep->left);
+    sentinel_deltas(&s[0], NULL, &s[3], rep->left);
 }
 
 /* The children's stderr: a scratch file, shown when one crashes. */

@@ -132,6 +132,10 @@ typedef struct pmb_sentinel {
     int per_case;   /* also checked after every case, not only across stress
                        rounds */
     int64_t (*count)(void);
+    int after_warmup; /* across stress rounds, compared from the first
+                         measured round rather than from before the first
+                         round: a count a first run may raise for good (a
+                         file a fixture opens once and keeps) */
 } pmb_sentinel;
 /* Register `s` (static storage; registering the same one twice is a
  * no-op). 0, or -1 when the table is full (PMB_MAX_SENTINELS). */

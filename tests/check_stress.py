@@ -64,7 +64,7 @@ def planted(binary, tmp):
     expect(p.returncode == 1, "planted faults: exit %d, expected 1\n%s" % (p.returncode, p.stderr))
     context, cases = read_report(out)
     expect(context.get("finished") == "true", "the report is not marked finished")
-    expect(len(cases) == 9, "%d selftest cases reported, expected 9: %s" % (len(cases), sorted(cases)))
+    expect(len(cases) == 10, "%d selftest cases reported, expected 10: %s" % (len(cases), sorted(cases)))
     debug = any("refs_growth" in c for c in cases.values())
 
     def planted_problem(name):
@@ -80,6 +80,7 @@ def planted(binary, tmp):
         "leak/raw_per_round": "allocations balanced",
         "rss/grow_per_round": "RSS bounded",
         "resource/double_release": "finalizers run exactly once",
+        "resource/fd_per_round": "descriptors closed",
         # a round invariant holds; fault injection finds the error-path leak
         "fault/leak_on_error": "fault injection: request ",
     }
@@ -121,8 +122,8 @@ def attributed(binary, tmp, report):
     expect(leak and all(f["verdict"] == "ours" and "run_pairs" in f["why"] for f in leak),
            "the planted error-path leak is not attributed to our run_pairs: %r" % leak)
     rounds = [f for f in found if f["kind"] == "invariant"]
-    expect(len(rounds) >= 6 and all(f["verdict"] == "ours" for f in rounds),
-           "%d broken invariants attributed, expected at least 6, all ours" % len(rounds))
+    expect(len(rounds) >= 7 and all(f["verdict"] == "ours" for f in rounds),
+           "%d broken invariants attributed, expected at least 7, all ours" % len(rounds))
     if leak:
         print("attributed: %s: %s" % (leak[0]["verdict"], leak[0]["why"]))
 

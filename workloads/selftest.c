@@ -9,6 +9,7 @@
  *   rss/grow_per_round        32 MiB of libc memory per teardown (the hook
  *                             cannot see it; only RSS can)
  *   resource/double_release   a resource released twice per teardown
+ *   resource/fd_per_round     a file descriptor left open per teardown
  *   refcount/leak_per_round   one reference leaked per teardown (only a
  *                             debug interpreter's total refcount sees it)
  *   fault/leak_on_error       an error path that forgets a reference (only
@@ -22,6 +23,7 @@
 #include "workloads.h"
 
 #include <Python.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -134,6 +136,13 @@ double_release(void)
 }
 
 static void
+leak_fd(void)
+{
+    int fd = open("/dev/null", O_RDONLY);
+    (void)fd; /* never closed */
+}
+
+static void
 leak_reference(void)
 {
     if (kept == NULL && (kept = PyList_New(0)) == NULL) {
@@ -210,6 +219,8 @@ static const pmb_case cases[] = {
              "leaks 32 MiB of touched libc memory in every teardown"),
     SELFTEST("resource/double_release", run_pairs, double_release,
              "releases a resource twice in every teardown"),
+    SELFTEST("resource/fd_per_round", run_pairs, leak_fd,
+             "leaves a file descriptor open in every teardown"),
     SELFTEST("refcount/leak_per_round", run_pairs, leak_reference,
              "leaks one reference to a long-lived list in every teardown"),
     {.name = "fault/leak_on_error",

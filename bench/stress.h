@@ -4,10 +4,10 @@
  * Every registered case row (family/case[/variant], over its params) is a
  * stress case named stress/<family>/<case>. Each runs in a child process of
  * its own (a crash is reported with its signal and the run goes on): rounds
- * of every param, the iteration count doubling until a round takes a tenth
- * of `seconds`, one more round at that size, then measured rounds until
- * `seconds` have passed (at least three), with invariants checked across
- * rounds:
+ * of every param, each param's iteration count growing until its timed
+ * loop alone fills its share of a tenth of `seconds`, one more round at
+ * those sizes, then measured rounds until `seconds` have passed (at least
+ * three), with invariants checked across rounds:
  *   - the case's own check passes every round (work done, nothing leaked
  *     within a run, collector settings, resources and exports released);
  *   - allocations balanced: no more blocks live after the last round than
@@ -16,15 +16,18 @@
  *   - RSS bounded: growth from the first measured round to the last within
  *     STRESS_RSS_SLACK_BYTES or STRESS_RSS_SLACK_PCT percent;
  *   - what the fixtures registered as sentinels (pmb_add_sentinel) is
- *     where it was before the rounds: resources released, finalizers run
- *     exactly once, exports released;
+ *     where it was before the rounds (or after the first measured one):
+ *     resources released, finalizers run exactly once, exports released,
+ *     file descriptors closed;
  *   - on a debug interpreter, sys.gettotalrefcount() unchanged.
  * Then fault injection: one child per point, spread across the allocation
  * sequence of one run of the case's first param that runs; the chosen
  * request fails (memhook_fail) in three runs, and the case must end in a
  * MemoryError or a clean reported failure (or absorb it), without
  * crashing; a leak is what the second and third runs both leave live, or
- * a sentinel that moved.
+ * a sentinel that moved. A point that crashed or leaked keeps the C stacks
+ * of its failed request, of the crash and of what leaked (the row's label,
+ * as JSON: scripts/stress-verdict says whose it is).
  *
  * The report is Google Benchmark's JSON (the shim's writer): one row per
  * stress case, its figures as counters, error_message when it broke an

@@ -287,6 +287,7 @@ one_round(rounds *r, case_report *rep)
         }
         if (rc == PMB_SKIP) {
             rep->skipped++;
+            r->loop[k] = -1; /* nothing to size */
             say(rep->skip_reason, sizeof(rep->skip_reason), "%s", why);
         }
         else {
@@ -309,8 +310,9 @@ grow_rows(rounds *r, double share)
     int grew = 0;
     for (size_t i = r->lo; i < r->hi && i - r->lo < MAX_CASE_ROWS; i++) {
         const size_t k = slot(r, i);
-        if (r->loop[k] >= share || r->iters[k] >= ((int64_t)1 << 40)) {
-            continue;
+        if (r->loop[k] < 0 || r->loop[k] >= share ||
+            r->iters[k] >= ((int64_t)1 << 40)) {
+            continue; /* skipped, or long enough */
         }
         double factor = r->loop[k] > 0 ? share / r->loop[k] : 16;
         factor = factor > 16 ? 16 : factor < 2 ? 2 : factor;
@@ -375,7 +377,9 @@ judge_rounds(const rounds *r, case_report *rep)
     rep->rounds = r->measured;
     rep->iterations = 0;
     for (size_t i = r->lo; i < r->hi; i++) {
-        rep->iterations += r->iters[slot(r, i)];
+        if (r->loop[slot(r, i)] >= 0) { /* a skipped row runs nothing */
+            rep->iterations += r->iters[slot(r, i)];
+        }
     }
     rep->leaked_blocks = last->live_blocks - base->live_blocks;
     rep->leaked_bytes = last->live_bytes - base->live_bytes;
@@ -734,11 +738,14 @@ json_safe(char *dst, size_t len, const char *src)
     dst[i] = '\0';
 }
 
-/* The C stack a crashed child left in shared memory, as text. */
+/* The C stack a crashed child left in shared memory, as text, without the
+ * crash handler's frame and the kernel's return path into it (the first
+ * two), so that the window around our code shows the crash's callers. */
 static void
 crash_stack_text(char *buf, size_t len)
 {
-    pmb_stack_text(shared->crash, shared->crash_n, buf, len);
+    const int skip = shared->crash_n > 2 ? 2 : 0;
+    pmb_stack_text(shared->crash + skip, shared->crash_n - skip, buf, len);
 }
 
 static void

@@ -290,9 +290,12 @@ inject(int domain)
         }
     }
     const int first = fail && fail_count == 1;
+    void **site = first ? fail_site : NULL; /* read under the lock */
+    int *site_n = fail_site_n;
+    const int site_max = fail_site_max;
     lock_give();
-    if (first && fail_site != NULL) {
-        *fail_site_n = capture(fail_site, fail_site_max, 3);
+    if (site != NULL) {
+        *site_n = capture(site, site_max, 3);
     }
     if (fail && fail_trace_fd >= 0) {
         void *frames[48];

@@ -66,7 +66,11 @@ def main():
         return 2
     statement = sys.argv[1]
     setup = sys.argv[2] if len(sys.argv) > 2 else ""
-    limit = float(sys.argv[3]) if len(sys.argv) > 3 else 120.0
+    try:
+        limit = float(sys.argv[3]) if len(sys.argv) > 3 else 120.0
+    except ValueError:
+        sys.stderr.write("oom-statement: SECONDS=%r is not a number of seconds\n" % sys.argv[3])
+        return 2
     try:
         import _testcapi  # noqa: F401
     except ImportError:
@@ -78,9 +82,13 @@ def main():
         n += 1
         p = subprocess.run([sys.executable, __file__, "--child", statement, setup, str(n)],
                            capture_output=True, text=True)
-        if p.returncode != 0:
+        if p.returncode < 0:  # died of a signal
             crashes.append((n, p.returncode))
             continue
+        if p.returncode != 0:
+            sys.stderr.write("oom-statement: allocation %d: the child failed outside the "
+                             "statement:\n%s" % (n, p.stderr[-2000:]))
+            return 2
         outcome, leaked, _ = p.stdout.split()
         if outcome == "ok":
             break  # past the statement's last allocation

@@ -13,8 +13,11 @@ bookkeeping keeps per run, makes allocation N of the next run fail
 cache), and prints how many memory blocks (sys.getallocatedblocks(), after a
 collection, less the bookkeeping's) the second and third faulted runs each
 left. A leak is a count above 0 in both. Stops when STATEMENT no longer fails (N is past its last
-allocation). Exit 1 when some N leaked or crashed the interpreter, naming
-the first; 0 when none did; 2 without _testcapi or with bad arguments.
+allocation). A child that dies of a signal, or whose interpreter raises
+out of its own machinery afterwards (SystemError from _testcapi), crashed
+or broke the interpreter. Exit 1 when some N leaked or crashed, naming the
+first; 0 when none did; 2 without _testcapi, with bad arguments, or when
+the statement fails with nothing failed.
 """
 import subprocess
 import sys
@@ -76,19 +79,24 @@ def main():
     except ImportError:
         sys.stderr.write("oom-statement: this Python has no _testcapi module\n")
         return 2
+    # the statement and its setup must run when nothing fails
+    p = subprocess.run([sys.executable, __file__, "--child", statement, setup, str(10 ** 9)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write("oom-statement: the statement fails with no allocation failed:\n%s"
+                         % p.stderr[-2000:])
+        return 2
     start = time.time()
     leaks, crashes, outcomes, n = [], [], {}, 0
     while time.time() - start < limit:
         n += 1
         p = subprocess.run([sys.executable, __file__, "--child", statement, setup, str(n)],
                            capture_output=True, text=True)
-        if p.returncode < 0:  # died of a signal
+        if p.returncode != 0:
+            # a signal (negative), or an error escaping the interpreter's
+            # own machinery after the failure (e.g. SystemError): broken
             crashes.append((n, p.returncode))
             continue
-        if p.returncode != 0:
-            sys.stderr.write("oom-statement: allocation %d: the child failed outside the "
-                             "statement:\n%s" % (n, p.stderr[-2000:]))
-            return 2
         outcome, leaked, _ = p.stdout.split()
         if outcome == "ok":
             break  # past the statement's last allocation
@@ -96,7 +104,7 @@ def main():
         if int(leaked) > 0:
             leaks.append((n, outcome, int(leaked)))
     print("Python %s: %s: %d allocations failed one at a time: %s; %d leaked blocks on every "
-          "repeat%s; %d crashed the interpreter%s"
+          "repeat%s; %d crashed or broke the interpreter%s"
           % (sys.version.split()[0], statement, n - 1,
              ", ".join("%s %d" % kv for kv in sorted(outcomes.items())), len(leaks),
              " (allocation %d: %s, %d block(s) per repeat)" % leaks[0] if leaks else "",

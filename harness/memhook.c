@@ -193,6 +193,17 @@ capture(void **frames, int max, int skip)
     return n;
 }
 
+/* The stack of the request being served when sites are kept (its frame
+ * count), else 0. Inlined into the hook, so that capture's two dropped
+ * frames are capture's and the hook's. */
+static inline __attribute__((always_inline)) int
+site_of_request(void **site)
+{
+    return atomic_load_explicit(&sites_on, memory_order_relaxed)
+               ? capture(site, MEMHOOK_SITE_FRAMES, 2)
+               : 0;
+}
+
 /* Track block p of `size` bytes; its allocation's stack when sites are
  * kept (n frames, else 0). Under the lock. */
 static void
@@ -316,9 +327,7 @@ hook_malloc(void *ctx, size_t size)
         return NULL;
     }
     void *site[MEMHOOK_SITE_FRAMES];
-    const int n = atomic_load_explicit(&sites_on, memory_order_relaxed)
-                      ? capture(site, MEMHOOK_SITE_FRAMES, 2)
-                      : 0;
+    const int n = site_of_request(site);
     nesting++;
     void *p = d->orig.malloc(d->orig.ctx, size);
     nesting--;
@@ -343,9 +352,7 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
         return NULL;
     }
     void *site[MEMHOOK_SITE_FRAMES];
-    const int n = atomic_load_explicit(&sites_on, memory_order_relaxed)
-                      ? capture(site, MEMHOOK_SITE_FRAMES, 2)
-                      : 0;
+    const int n = site_of_request(site);
     nesting++;
     void *p = d->orig.calloc(d->orig.ctx, nelem, elsize);
     nesting--;
@@ -370,9 +377,7 @@ hook_realloc(void *ctx, void *ptr, size_t size)
         return NULL;
     }
     void *site[MEMHOOK_SITE_FRAMES];
-    const int n = atomic_load_explicit(&sites_on, memory_order_relaxed)
-                      ? capture(site, MEMHOOK_SITE_FRAMES, 2)
-                      : 0;
+    const int n = site_of_request(site);
     /* Forget the old block before it can be reused by another thread. */
     int was_tracked = 0;
     size_t old_size = 0;

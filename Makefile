@@ -7,8 +7,8 @@
 # RESULTS (output folder), BASE (the column `make compare` divides by),
 # MARGIN (percent: "same" within it, default 2), FDR (false-discovery rate,
 # default 0.05; scripts/compare reads both from the environment);
-# for make stress: STRESS (quick, long), STRESS_SECONDS, FAULT_POINTS,
-# FAULT_DOMAINS;
+# for make stress: STRESS (quick, long), STRESS_SECONDS, STRESS_OPS,
+# STRESS_MAX_SECONDS, FAULT_POINTS, FAULT_DOMAINS;
 # for make regress: BASE_REF, BASELINE, UPDATE=1, THRESHOLD, TIME_THRESHOLD,
 # GATE, TIME=0, HISTORY, JOBS (cases counted at once). See README.md.
 # SANITIZE=1: make test with AddressSanitizer and UBSan, into build-asan/.
@@ -24,7 +24,7 @@
 # value as typed: make would expand X='$(shell ...)' itself when it hands a
 # command-line variable (any, not only ours) to a recipe's environment.
 PYMB_VARS := PYTHONS ALLOCATORS FILTER SUITE RESULTS PROCESSES BASE SANITIZE \
-    STRESS STRESS_SECONDS FAULT_POINTS FAULT_DOMAINS BASE_REF BASELINE UPDATE THRESHOLD \
+    STRESS STRESS_SECONDS STRESS_OPS STRESS_MAX_SECONDS FAULT_POINTS FAULT_DOMAINS BASE_REF BASELINE UPDATE THRESHOLD \
     TIME_THRESHOLD GATE TIME HISTORY HYPERFINE PLOTS BUILD JOBS MARGIN FDR \
     TARGET BUDGET MAX_PROCESSES CASE_BUDGET VERBOSE
 $(foreach v,$(PYMB_VARS),$(if $(filter undefined,$(origin $(v))),,\

@@ -20,7 +20,8 @@ static const char usage[] =
     "                  [--list] [--init-only] [--version] "
     "[--crashed=NAME=SIGNAL]\n"
     "                  [--progress]\n"
-    "       pymembench --stress [--stress-seconds=S] [--fault-points=N]\n"
+    "       pymembench --stress [--stress-seconds=S] [--stress-ops=N] "
+    "[--fault-points=N]\n"
     "                  [--fault-domains=raw,mem,obj|all] [--stress-out=FILE]\n"
     "                  [--benchmark_filter=REGEX] [--allocator=NAME] "
     "[--list]\n"
@@ -76,6 +77,14 @@ static const char usage[] =
     "  --stress-seconds=S  rounds per case until S seconds (default "
     "$STRESS_SECONDS or 0.5;\n"
     "                    at least 3 measured rounds)\n"
+    "  --stress-ops=N    operations (iterations) to reach per family: each "
+    "case goes on\n"
+    "                    past S seconds until its share (what its family "
+    "lacks over its\n"
+    "                    cases left), unless too slow for the limit below "
+    "(default 0: none)\n"
+    "  --stress-max-seconds=M  the time limit of a case chasing its share "
+    "(default 60 x S)\n"
     "  --fault-points=N  injection points per case (default 8; 0: none)\n"
     "  --fault-domains=D the allocator domains to fail in: raw, mem, obj, "
     "comma-separated,\n"
@@ -175,6 +184,31 @@ set_seconds(options *o, const char *arg, const char *v)
     return o->so.seconds < 0
                ? bench_usage("'%s' is not a positive number of seconds (e.g. "
                              "--stress-seconds=0.5)",
+                             arg)
+               : 0;
+}
+
+static int
+set_ops(options *o, const char *arg, const char *v)
+{
+    char *end;
+    const double n = strtod(v, &end);
+    if (end == v || *end != '\0' || !(n >= 0 && n <= 1e15)) {
+        return bench_usage("'%s' is not a number of operations from 0 to 1e15 "
+                           "(e.g. --stress-ops=1e8; 0: none)",
+                           arg);
+    }
+    o->so.ops = n;
+    return 0;
+}
+
+static int
+set_max_seconds(options *o, const char *arg, const char *v)
+{
+    o->so.max_seconds = parse_seconds(v);
+    return o->so.max_seconds < 0
+               ? bench_usage("'%s' is not a positive number of seconds (e.g. "
+                             "--stress-max-seconds=600)",
                              arg)
                : 0;
 }
@@ -364,6 +398,8 @@ static const struct {
     {"--crashed=", set_crashed},
     {"--stress", set_stress},
     {"--stress-seconds=", set_seconds},
+    {"--stress-ops=", set_ops},
+    {"--stress-max-seconds=", set_max_seconds},
     {"--fault-points=", set_points},
     {"--fault-domains=", set_domains},
     {"--stress-out=", set_stress_out},
@@ -443,6 +479,9 @@ from_environment(options *o)
                                "(e.g. STRESS_SECONDS=0.5)",
                                env);
         }
+    }
+    if (o->so.max_seconds == 0) {
+        o->so.max_seconds = 60 * o->so.seconds;
     }
     if (o->suite == NULL) {
         o->suite = o->stress ? "quick"

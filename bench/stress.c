@@ -68,8 +68,10 @@ typedef struct case_report {
     int64_t refs_growth;
     char refs_blind[120]; /* why refs_growth cannot be judged, or "" */
     int64_t left[PMB_MAX_SENTINELS]; /* sentinels: last round minus start */
-    int64_t fault_sequence;          /* requests in one run of fault_row */
-    size_t fault_row;                /* the first row that ran */
+    int64_t share;          /* operations this case was asked for; 0: none */
+    int short_of_share;     /* it stopped before `share` (too slow) */
+    int64_t fault_sequence; /* requests in one run of fault_row */
+    size_t fault_row;       /* the first row that ran */
     char skip_reason[200];
     char broken[600]; /* the first invariant broken, or "" */
 } case_report;
@@ -326,10 +328,36 @@ grow_rows(rounds *r, double share)
     return grew;
 }
 
+/* Whether the measured rounds are enough: at least three, `seconds`
+ * passed and, with a share of the family's operations, the case's
+ * operations (every iteration it ran) reached it, unless at its rate so
+ * far that would end past `max_seconds` (then it stops short, said in
+ * rep). */
+static int
+rounds_done(const rounds *r, const stress_options *o, case_report *rep)
+{
+    const double elapsed = pmb_seconds(CLOCK_MONOTONIC) - r->t0;
+    if (r->measured < 3 || elapsed < o->seconds) {
+        return 0;
+    }
+    if (rep->loops >= rep->share) {
+        return 1;
+    }
+    /* the time to the share at the rate so far (rep->loops > 0: a round
+     * ran a row) */
+    const double eta = elapsed * (double)rep->share /
+                       (double)(rep->loops > 0 ? rep->loops : 1);
+    if (elapsed >= o->max_seconds || eta > o->max_seconds) {
+        rep->short_of_share = 1;
+        return 1;
+    }
+    return 0;
+}
+
 /* Rounds until the case is measured: each row's iteration count grows
  * until its timed loop fills its share of a tenth of `seconds` (the
  * rows share it equally), one more round at those sizes, then measured
- * rounds until `seconds` have passed (at least three). 0, -1 when a check
+ * rounds until rounds_done says enough. 0, -1 when a check
  * failed, 1 when every param skipped (nothing to stress). */
 static int
 run_rounds(rounds *r, const stress_options *o, case_report *rep)
@@ -365,8 +393,7 @@ run_rounds(rounds *r, const stress_options *o, case_report *rep)
             r->grew++;
         }
         r->measured++;
-        if (r->measured >= 3 &&
-            pmb_seconds(CLOCK_MONOTONIC) - r->t0 >= o->seconds) {
+        if (rounds_done(r, o, rep)) {
             return 0;
         }
     }
@@ -638,13 +665,16 @@ static FILE *scratch;
 typedef struct rows_arg {
     size_t lo, hi;
     const stress_options *o;
+    int64_t share; /* operations asked of the case; 0: none */
 } rows_arg;
 
 static void
 stress_body(void *arg, void *report)
 {
     const rows_arg *a = arg;
-    stress_rows(a->lo, a->hi, a->o, report);
+    case_report *rep = report; /* zeroed by child_run */
+    rep->share = a->share;
+    stress_rows(a->lo, a->hi, a->o, rep);
 }
 
 typedef struct fault_arg {
@@ -777,6 +807,10 @@ case_counters(record *r, const case_report *rep)
     counter(r, "warmup_rounds", rep->warmup_rounds);
     counter(r, "iterations_per_round", (double)rep->iterations);
     counter(r, "loop_seconds", rep->loop_seconds);
+    if (rep->share > 0) {
+        counter(r, "operations_share", (double)rep->share);
+        counter(r, "operations_short", rep->short_of_share);
+    }
     counter(r, "peak_rss_bytes", (double)rep->peak_rss);
     counter(r, "live_blocks_growth", (double)rep->leaked_blocks);
     counter(r, "live_bytes_growth", (double)rep->leaked_bytes);
@@ -852,6 +886,10 @@ add_context(const stress_options *o)
     char buf[64];
     snprintf(buf, sizeof(buf), "%g", o->seconds);
     gbs_add_context("stress_seconds", buf);
+    snprintf(buf, sizeof(buf), "%.17g", o->ops);
+    gbs_add_context("stress_ops_per_family", buf);
+    snprintf(buf, sizeof(buf), "%g", o->max_seconds);
+    gbs_add_context("stress_max_seconds", buf);
     snprintf(buf, sizeof(buf), "%d", o->fault_points);
     gbs_add_context("fault_points", buf);
     snprintf(buf, sizeof(buf), "%u", o->fault_mask);
@@ -1023,13 +1061,16 @@ inject_faults(const stress_options *o, const char *name,
 /* The stress child of rows [lo, hi): its report in `rep` (zeroed when
  * there is none), and in `problem` why it did not pass ("" when it did). */
 static void
-case_child(const stress_options *o, size_t lo, size_t hi, case_report *rep,
-           char *problem, size_t len, totals *t)
+case_child(const stress_options *o, size_t lo, size_t hi, int64_t share,
+           case_report *rep, char *problem, size_t len, totals *t)
 {
-    rows_arg a = {lo, hi, o};
+    rows_arg a = {lo, hi, o, share};
     child_end end;
-    /* a generous bound: calibration and snapshots come on top of `seconds` */
-    unsigned timeout = (unsigned)(o->seconds * 20) + 120;
+    /* a generous bound: calibration and snapshots come on top of `seconds`
+     * (or `max_seconds`, for a case chasing a share) */
+    const double limit =
+        share > 0 && o->max_seconds > o->seconds ? o->max_seconds : o->seconds;
+    unsigned timeout = (unsigned)(limit + o->seconds * 20) + 120;
     problem[0] = '\0';
     shared->fault_n = shared->crash_n = 0;
     if (child_run(stress_body, &a, rep, sizeof(*rep), timeout, &end) < 0) {
@@ -1067,25 +1108,33 @@ print_case(const char *name, const case_report *rep, const char *problem,
     else if (rep->refs_blind[0] != '\0') {
         snprintf(refs, sizeof(refs), ", %s", rep->refs_blind);
     }
+    char ops[120] = "";
+    if (rep->share > 0) {
+        snprintf(ops, sizeof(ops), ", %.3g of %.3g operations%s",
+                 (double)rep->loops, (double)rep->share,
+                 rep->short_of_share ? " (short: too slow for the time limit)"
+                                     : "");
+    }
     printf("%-48s %3d rounds x %lld it, %6.2f s, peak RSS %6.1f MiB, live "
-           "%+lld blocks (%+lld B), RSS %+.1f MiB%s: %s\n",
+           "%+lld blocks (%+lld B), RSS %+.1f MiB%s%s: %s\n",
            name, rep->rounds, (long long)rep->iterations, rep->seconds,
            (double)rep->peak_rss / 1048576.0, (long long)rep->leaked_blocks,
            (long long)rep->leaked_bytes, (double)rep->rss_growth / 1048576.0,
-           refs, problem[0] ? problem : "ok");
+           refs, ops, problem[0] ? problem : "ok");
 }
 
-/* One stress case: rows [lo, hi). Prints its lines, keeps its row and
- * rewrites the report. */
-static void
+/* One stress case: rows [lo, hi), asked for `share` operations (0: none).
+ * Prints its lines, keeps its row and rewrites the report; returns the
+ * operations it ran (0 when it crashed). */
+static int64_t
 one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
-         totals *t)
+         int64_t share, totals *t)
 {
     case_report rep;
     char problem[700];
     record *r = new_record(name);
     t->cases++;
-    case_child(o, lo, hi, &rep, problem, sizeof(problem), t);
+    case_child(o, lo, hi, share, &rep, problem, sizeof(problem), t);
     case_counters(r, &rep);
     if (strncmp(problem, "crashed", 7) == 0) {
         char crash[STACK_TEXT];
@@ -1119,6 +1168,7 @@ one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
         fprintf(stderr, "pymembench: warning: cannot write %s\n", o->out);
     }
     fflush(stdout);
+    return rep.loops;
 }
 
 /* The stress case starting at row lo: its rows end at the returned index
@@ -1178,6 +1228,45 @@ count_selected(const pmb_filter *f)
     return selected;
 }
 
+/* A family's operations target so far: the selected cases still to run
+ * and the operations its cases ran. */
+enum { MAX_FAMILIES = 32 };
+typedef struct family_goal {
+    const char *family;
+    int left;
+    double done;
+} family_goal;
+
+/* The goal of `family` in goals[0..*n) (added when new; the last slot is
+ * shared past MAX_FAMILIES). */
+static family_goal *
+goal_of(family_goal *goals, size_t *n, const char *family)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(goals[i].family, family) == 0) {
+            return &goals[i];
+        }
+    }
+    if (*n == MAX_FAMILIES) {
+        return &goals[MAX_FAMILIES - 1];
+    }
+    goals[*n] = (family_goal){family, 0, 0};
+    return &goals[(*n)++];
+}
+
+/* The operations asked of the next case of goal g: what the family still
+ * lacks, shared by its cases still to run (0: no target). */
+static int64_t
+share_of(const stress_options *o, const family_goal *g)
+{
+    const double lack = o->ops - g->done;
+    if (o->ops <= 0 || lack <= 0 || g->left <= 0) {
+        return 0;
+    }
+    const int64_t share = (int64_t)(lack / (double)g->left);
+    return (double)share * g->left < lack ? share + 1 : share; /* rounded up */
+}
+
 /* Every selected case, then the final report and the totals. 0 or 1; 2
  * when there is no memory to share with the children. */
 static int
@@ -1205,10 +1294,20 @@ run_cases(const stress_options *o, const pmb_filter *f)
                 "will not show the child's stderr\n",
                 strerror(errno));
     }
+    family_goal goals[MAX_FAMILIES];
+    size_t ngoals = 0;
     for (size_t lo = 0, hi; lo < pmb_nrows(); lo = hi) {
         hi = next_case(lo, name, sizeof(name));
         if (wanted(f, name, lo, hi)) {
-            one_case(o, name, lo, hi, &t);
+            goal_of(goals, &ngoals, pmb_row_family(lo))->left++;
+        }
+    }
+    for (size_t lo = 0, hi; lo < pmb_nrows(); lo = hi) {
+        hi = next_case(lo, name, sizeof(name));
+        if (wanted(f, name, lo, hi)) {
+            family_goal *g = goal_of(goals, &ngoals, pmb_row_family(lo));
+            g->done += (double)one_case(o, name, lo, hi, share_of(o, g), &t);
+            g->left--;
         }
     }
     if (write_report(o, 1) < 0) {
@@ -1260,10 +1359,16 @@ start_run(const stress_options *o, const pmb_filter *f)
                 o->out);
         return 2;
     }
+    char ops[120] = "";
+    if (o->ops > 0) {
+        snprintf(ops, sizeof(ops),
+                 " (longer to reach %.3g operations per family, up to %g s)",
+                 o->ops, o->max_seconds);
+    }
     fprintf(stderr,
-            "pymembench: %d stress case(s), %.2g s each, %d fault point(s) "
+            "pymembench: %d stress case(s), %.2g s each%s, %d fault point(s) "
             "each\n",
-            selected, o->seconds, o->fault_points);
+            selected, o->seconds, ops, o->fault_points);
     return 0;
 }
 

@@ -7,7 +7,11 @@
  * of every param, each param's iteration count growing until its timed
  * loop alone fills its share of a tenth of `seconds`, one more round at
  * those sizes, then measured rounds until `seconds` have passed (at least
- * three), with invariants checked across rounds:
+ * three), with invariants checked across rounds. With an operations target
+ * per family (`ops`), a case goes on with rounds until its share (what its
+ * family still lacks over its cases still to run) is reached, unless at its
+ * rate that would take past `max_seconds`: then it stops at `seconds`, and
+ * the family's later cases share what it left. The invariants:
  *   - the case's own check passes every round (work done, nothing leaked
  *     within a run, collector settings, resources and exports released);
  *   - allocations balanced: no more blocks live after the last round than
@@ -43,6 +47,9 @@
 
 typedef struct stress_options {
     double seconds;      /* per stress case */
+    double ops;          /* operations (iterations) per family to reach,
+                            shared by its cases; 0: none */
+    double max_seconds;  /* a case chasing its share of `ops` stops here */
     int fault_points;    /* per stress case; 0: no fault injection */
     unsigned fault_mask; /* MEMHOOK_MASK(...) of the domains to fail in */
     const char *filter;  /* --benchmark_filter's rules (filter.h) over the

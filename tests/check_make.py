@@ -28,8 +28,8 @@ PAYLOADS = ('"; touch {m}; "', "`touch {m}`", "$(touch {m})", "$(shell touch {m}
 # Per target, variables a bad value of which the script refuses (exit 2).
 REFUSED = {
     "bench": ("PYTHONS", "FILTER", "ALLOCATORS", "SUITE", "PROCESSES"),
-    "stress": ("PYTHONS", "ALLOCATORS", "STRESS", "STRESS_SECONDS", "FAULT_POINTS",
-               "FAULT_DOMAINS"),
+    "stress": ("PYTHONS", "ALLOCATORS", "STRESS", "STRESS_SECONDS", "STRESS_OPS",
+               "STRESS_MAX_SECONDS", "FAULT_POINTS", "FAULT_DOMAINS"),
     "regress": ("PYTHONS", "THRESHOLD", "GATE", "PROCESSES", "BASE_REF", "BASELINE"),
     "compare": ("RESULTS", "BASE", "MARGIN", "FDR"),
     "plots": ("RESULTS",),

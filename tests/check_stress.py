@@ -14,7 +14,12 @@ not fail without cause.
    crashed or leaked.
 3. A negative filter ('-RE') selects the cases whose names RE finds in
    none of them (not the ones with any name it misses).
-4. Bad input: one line on stderr, exit 2, no report written.
+4. An operations target per family (--stress-ops): the first case is asked
+   for its even share, the next for what the family still lacks, the family
+   reaches the target; a case that cannot reach its share within
+   --stress-max-seconds stops, marked short, and stress-verdict names it
+   (no timing: the target is 1e15 operations in 0.2 s).
+5. Bad input: one line on stderr, exit 2, no report written.
 """
 import os
 import subprocess
@@ -187,12 +192,57 @@ def negative_filter(binary, tmp):
     print("negative filter: exit %d, %s" % (p.returncode, ", ".join(names)))
 
 
+def ops_target(binary, tmp):
+    out = os.path.join(tmp, "ops.json")
+    # two cases of about a nanosecond an operation: the first stops near its
+    # half (a round is a millisecond), the second is asked for the rest
+    target = 100000000
+    p = stress(binary, ["--benchmark_filter=^stress/refcount/(incdec_same|incs_then_decs)/mortal$",
+                        "--stress-seconds=0.01", "--stress-ops=%d" % target,
+                        "--stress-max-seconds=300", "--fault-points=0", "--stress-out=" + out])
+    expect(p.returncode == 0, "ops target: exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
+    context, cases = read_report(out)
+    first = cases.get("stress/refcount/incdec_same/mortal", {})
+    second = cases.get("stress/refcount/incs_then_decs/mortal", {})
+    done = first.get("iterations", 0) + second.get("iterations", 0)
+    expect(float(context.get("stress_ops_per_family", 0)) == target,
+           "context.stress_ops_per_family is %r" % context.get("stress_ops_per_family"))
+    expect(first.get("operations_share") == target / 2,
+           "the first of 2 cases was asked for %r operations, expected %d"
+           % (first.get("operations_share"), target / 2))
+    lack = target - first.get("iterations", 0)
+    expect(lack > 0 and second.get("operations_share", 0) == lack,
+           "the second case was asked for %r, expected what the family lacked: %d"
+           % (second.get("operations_share"), max(lack, 0)))
+    expect(done >= target and not first.get("operations_short") and not second.get("operations_short"),
+           "the family ran %d operations of %d (short: %r, %r)"
+           % (done, target, first.get("operations_short"), second.get("operations_short")))
+    print("ops target %d: asked %d then %d, ran %d and %d"
+          % (target, first.get("operations_share", 0), second.get("operations_share", 0),
+             first.get("iterations", 0), second.get("iterations", 0)))
+    out = os.path.join(tmp, "short.json")
+    p = stress(binary, ["--benchmark_filter=^stress/refcount/list_build$", "--stress-seconds=0.05",
+                        "--stress-ops=1e15", "--stress-max-seconds=0.2", "--fault-points=0",
+                        "--stress-out=" + out])
+    row = read_report(out)[1].get("stress/refcount/list_build", {})
+    expect(p.returncode == 0 and row.get("operations_short") == 1 and "(short: too slow" in p.stdout,
+           "an unreachable share: exit %d, operations_short %r\n%s"
+           % (p.returncode, row.get("operations_short"), p.stdout[-1000:]))
+    v = subprocess.run([sys.executable, VERDICT, out], capture_output=True, text=True, timeout=300)
+    line = [l for l in v.stdout.splitlines() if "target 1e+15 operations per family" in l]
+    expect(v.returncode == 0 and line and "refcount short" in line[0] and "list_build" in line[0],
+           "stress-verdict on a short family: exit %d\n%s" % (v.returncode, v.stdout))
+    print("ops target 1e15 in 0.2 s: %s" % (line[0] if line else "(no line)"))
+
+
 def bad_input(binary, tmp):
     out = os.path.join(tmp, "bad.json")
     cases = [
         (["--fault-domains=heap"], {}, "unknown domain"),
         (["--stress-seconds=-1"], {}, "positive number of seconds"),
         (["--fault-points=many"], {}, "number of points"),
+        (["--stress-ops=many"], {}, "number of operations"),
+        (["--stress-max-seconds=0"], {}, "positive number of seconds"),
         (["--benchmark_filter=^nothing_matches$"], {}, "no stress case matches the filter"),
         (["--benchmark_out=" + out], {}, "--stress-out"),
         ([], {"STRESS_SECONDS": "soon"}, "STRESS_SECONDS"),
@@ -229,6 +279,7 @@ def main(binary):
         planted(binary, tmp)
         real(binary, tmp)
         negative_filter(binary, tmp)
+        ops_target(binary, tmp)
         bad_input(binary, tmp)
         benchmark_filter_matches_nothing(binary, tmp)
     if not failed():

@@ -58,11 +58,16 @@ $(if $(filter %pymb_status.so,$(.LOADED)),\
     @$$(pymb-status $(PYMB_RUN).$(1)),\
     @s=$$$$(cat "$(PYMB_RUN).$(1)"); rm -f "$(PYMB_RUN).$(1)"; exit "$$$${s:-2}")
 endef
+# On Ctrl-C the recipe's shell outlives the script by a second (its trap
+# waits for the script, then sleeps): a shell that died of the SIGINT at
+# once could be reaped by make's main loop just before make's own SIGINT
+# handler ran, and that handler's wait then fails ("make: *** wait: No
+# child processes. Stop.", exit 2 instead of make dying of the signal).
 define pymb_target
 $(1): .run-$(1)
 	$(call pymb_status,$(1))
 .run-$(1):
-	@mkdir -p $(PYMB_MAKE); $(2); echo $$$$? >"$(PYMB_RUN).$(1)"
+	@mkdir -p $(PYMB_MAKE); trap 'sleep 1; exit 130' INT; $(2); echo $$$$? >"$(PYMB_RUN).$(1)"
 endef
 
 $(eval $(call pymb_target,bench,scripts/bench))

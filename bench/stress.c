@@ -239,6 +239,9 @@ typedef struct rounds {
     int warm;                     /* the settling round ran */
     int grew; /* round-to-round intervals in which live blocks grew */
     double t0;
+    double t_base;          /* when the first measured round ended */
+    int64_t loops_base;     /* the case's operations then */
+    int chasing;            /* going on for its share of the family's target */
     snap start, base, last; /* before the rounds, first measured, last */
 } rounds;
 
@@ -330,24 +333,34 @@ grow_rows(rounds *r, double share)
 
 /* Whether the measured rounds are enough: at least three, `seconds`
  * passed and, with a share of the family's operations, the case's
- * operations (every iteration it ran) reached it, unless at its rate so
- * far that would end past `max_seconds` (then it stops short, said in
- * rep). */
+ * operations (every iteration it ran) reached it. Whether to go on for
+ * the share is decided once, at the first chance: not when the measured
+ * rounds' rate says it would end past `max_seconds`; a case that goes on
+ * stops at `max_seconds` all the same. Stopping before the share is said
+ * in rep. */
 static int
-rounds_done(const rounds *r, const stress_options *o, case_report *rep)
+rounds_done(rounds *r, const stress_options *o, case_report *rep)
 {
-    const double elapsed = pmb_seconds(CLOCK_MONOTONIC) - r->t0;
+    const double now = pmb_seconds(CLOCK_MONOTONIC);
+    const double elapsed = now - r->t0;
     if (r->measured < 3 || elapsed < o->seconds) {
         return 0;
     }
     if (rep->loops >= rep->share) {
         return 1;
     }
-    /* the time to the share at the rate so far (rep->loops > 0: a round
-     * ran a row) */
-    const double eta = elapsed * (double)rep->share /
-                       (double)(rep->loops > 0 ? rep->loops : 1);
-    if (elapsed >= o->max_seconds || eta > o->max_seconds) {
+    if (!r->chasing) {
+        const double since = now - r->t_base;
+        const double rate =
+            since > 0 ? (double)(rep->loops - r->loops_base) / since : 0;
+        if (rate <= 0 || elapsed + (double)(rep->share - rep->loops) / rate >
+                             o->max_seconds) {
+            rep->short_of_share = 1;
+            return 1;
+        }
+        r->chasing = 1;
+    }
+    if (elapsed >= o->max_seconds) {
         rep->short_of_share = 1;
         return 1;
     }
@@ -388,6 +401,8 @@ run_rounds(rounds *r, const stress_options *o, case_report *rep)
         take_snap(&r->last);
         if (r->measured == 0) {
             r->base = r->last;
+            r->t_base = pmb_seconds(CLOCK_MONOTONIC);
+            r->loops_base = rep->loops;
         }
         else if (r->last.live_blocks > prev_blocks) {
             r->grew++;
@@ -1135,6 +1150,7 @@ one_case(const stress_options *o, const char *name, size_t lo, size_t hi,
     record *r = new_record(name);
     t->cases++;
     case_child(o, lo, hi, share, &rep, problem, sizeof(problem), t);
+    rep.share = share; /* a crashed child's report is zeroed */
     case_counters(r, &rep);
     if (strncmp(problem, "crashed", 7) == 0) {
         char crash[STACK_TEXT];
@@ -1248,6 +1264,13 @@ goal_of(family_goal *goals, size_t *n, const char *family)
         }
     }
     if (*n == MAX_FAMILIES) {
+        static int said;
+        if (!said++) {
+            fprintf(stderr,
+                    "pymembench: warning: more than %d families; the "
+                    "operations target of those past it is shared\n",
+                    MAX_FAMILIES);
+        }
         return &goals[MAX_FAMILIES - 1];
     }
     goals[*n] = (family_goal){family, 0, 0};

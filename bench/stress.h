@@ -10,8 +10,10 @@
  * three), with invariants checked across rounds. With an operations target
  * per family (`ops`), a case goes on with rounds until its share (what its
  * family still lacks over its cases still to run) is reached, unless at its
- * rate that would take past `max_seconds`: then it stops at `seconds`, and
- * the family's later cases share what it left. The invariants:
+ * rate (decided once, when `seconds` have passed) that would take past
+ * `max_seconds`: then it stops there, short, and the family's later cases
+ * share what it left; one that goes on stops at `max_seconds` all the
+ * same. The invariants:
  *   - the case's own check passes every round (work done, nothing leaked
  *     within a run, collector settings, resources and exports released);
  *   - allocations balanced: no more blocks live after the last round than

@@ -43,7 +43,8 @@ def run_cases(binary, tmp, flt, *args, env=None):
 # Our make variables (the Makefile's PYMB_VARS and what the scripts read):
 # a test sets the ones it means and inherits none.
 MAKE_VARS = ("PYTHONS", "ALLOCATORS", "FILTER", "SUITE", "RESULTS", "PROCESSES", "BASE",
-             "SANITIZE", "STRESS_SECONDS", "FAULT_POINTS", "FAULT_DOMAINS", "BASE_REF",
+             "SANITIZE", "STRESS", "STRESS_SECONDS", "STRESS_OPS", "STRESS_MAX_SECONDS",
+             "FAULT_POINTS", "FAULT_DOMAINS", "BASE_REF",
              "BASELINE", "UPDATE", "THRESHOLD", "TIME_THRESHOLD", "GATE", "TIME", "HISTORY",
              "HYPERFINE", "PLOTS", "BUILD", "BENCHMARK_FILTER", "PYMB_BASE_BIN",
              "PYMB_PREBUILT", "PYMB_COMMIT_LABEL", "PYMB_SELFTEST", "JOBS", "TARGET",

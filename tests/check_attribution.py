@@ -5,6 +5,10 @@ row's label; no interpreter, no timing):
 
 - a leaked block our code allocated, or one a CPython call made a frame
   below our call (the object it returned to us): ours, exit 1;
+- an object our type's constructor made when the interpreter called it (a
+  snippet's Resource()): the interpreter's, known when an entry matches the
+  failed request; the same constructor called from our code, or memory it
+  took for itself: ours;
 - a crash in our code, or a failed request our code made: ours;
 - a leak deep inside compile(): known (the entry's id) on a version the
   entry covers, new on one it does not (3.14), and new with no entry;
@@ -34,6 +38,17 @@ COMPILE = ("%s:_PyObject_GC_New+0x52 < %s:PyDict_New+0x8c < %s+0x29fb96 < %s+0x2
            "pymembench:pyx_compile_function_ns+0x7f" % ((PY,) * 6))
 FAULT_IN_COMPILE = ("%s+0x25756c < %s:_PyAST_Compile+0x2d4 < %s:Py_CompileStringObject+0x69 < "
                     "pymembench:pyloop_init+0x4d" % ((PY,) * 3))
+# our constructor called by the eval loop, by our code, and memory it took
+CONSTRUCTED = ("%s:PyType_GenericAlloc+0x4c < pymembench:resource_new+0x2f < %s+0x1c1415 < "
+               "%s:_PyObject_MakeTpCall+0x7d < %s:_PyEval_EvalFrameDefault+0x2e53 < %s+0x250a40 < "
+               "pymembench:pyloop_run+0x2e" % ((PY,) * 5))
+CONSTRUCTED_FOR_US = ("%s:PyType_GenericAlloc+0x4c < pymembench:resource_new+0x2f < %s+0x1c1415 < "
+                      "%s:PyObject_CallObject+0x20 < pymembench:make_resources+0x40 < "
+                      "pymembench:pmb_case_run+0xe3" % ((PY,) * 3))
+CONSTRUCTOR_OWN = ("%s:PyMem_Malloc+0x10 < pymembench:resource_new+0x40 < %s+0x1c1415 < "
+                   "%s:_PyObject_MakeTpCall+0x7d < %s:_PyEval_EvalFrameDefault+0x2e53" % ((PY,) * 4))
+FAULT_IN_EVAL = ("%s:_PyObject_GC_New+0x52 < %s:PyMethod_New+0x21 < %s+0x1c1415 < "
+                 "%s:_PyEval_EvalFrameDefault+0x2e53 < pymembench:pyloop_run+0x2e" % ((PY,) * 4))
 # a crash's stack as pymembench keeps it: from the crashing frame (the
 # handler's own frames left out)
 CRASH_OURS = ("pymembench:check_view+0x10 < "
@@ -45,7 +60,11 @@ KNOWN = {"entries": [{
     "id": "made-up-compile-leak", "owner": "cpython", "kinds": ["leak"],
     "python": {"from": "3.8", "to": "3.13"},
     "frames": ["^(Py_CompileStringObject|_PyAST_Compile)$"],
-    "summary": "made up for the test", "reproducer": "scripts/repro/oom-compile.py"}]}
+    "summary": "made up for the test", "reproducer": "scripts/repro/oom-compile.py"}, {
+    "id": "made-up-eval-frame", "owner": "cpython", "kinds": ["leak"],
+    "python": {"from": "3.11", "to": "3.12"},
+    "frames": ["^PyMethod_New$", "^_PyEval_EvalFrameDefault$"],
+    "summary": "made up for the test", "reproducer": "scripts/repro/oom-make-cell.py"}]}
 
 
 def leak(point, *stacks, fault=FAULT_IN_COMPILE):
@@ -112,6 +131,9 @@ def mixed(tmp):
             row("stress/x/crash_cpython", [crash(14, CRASH_CPYTHON)]),
             row("stress/x/our_request", [leak(15, COMPILE, fault=DIRECT)]),
             row("stress/x/both", [leak(16, COMPILE, HANDED)]),
+            row("stress/x/constructed", [leak(17, CONSTRUCTED, fault=FAULT_IN_EVAL)]),
+            row("stress/x/constructed_for_us", [leak(18, CONSTRUCTED_FOR_US, fault=FAULT_IN_EVAL)]),
+            row("stress/x/constructor_own", [leak(19, CONSTRUCTOR_OWN, fault=FAULT_IN_EVAL)]),
             row("stress/x/rounds", [], error="allocations balanced: 12 blocks more live"),
             row("stress/x/clean", [])]
     p, doc = verdict(tmp, report(tmp, "mixed.json", rows))
@@ -124,6 +146,9 @@ def mixed(tmp):
             ("stress/x/crash_cpython", 14): ("new", "cpython"),
             ("stress/x/our_request", 15): ("ours", "setup_thing"),
             ("stress/x/both", 16): ("ours", "run_pairs"),
+            ("stress/x/constructed", 17): ("known", "made-up-eval-frame"),
+            ("stress/x/constructed_for_us", 18): ("ours", "make_resources"),
+            ("stress/x/constructor_own", 19): ("ours", "resource_new"),
             ("stress/x/rounds", 0): ("ours", "allocations balanced")}
     for key, (v, word) in want.items():
         got = f.get(key, {})
@@ -131,7 +156,7 @@ def mixed(tmp):
                "%s: %s (%r), expected %s naming %s" % (key, got.get("verdict"), got.get("why"),
                                                       v, word))
     expect(len(f) == len(want), "%d findings, expected %d: %s" % (len(f), len(want), sorted(f)))
-    expect(doc is not None and doc["ours"] == 5 and doc["new"] == 1 and doc["known"] == 1
+    expect(doc is not None and doc["ours"] == 7 and doc["new"] == 1 and doc["known"] == 2
            and doc["invariants_broken"] == 1,
            "counts: %s" % ({k: doc[k] for k in ("ours", "new", "known", "invariants_broken")}
                            if doc else None))

@@ -15,8 +15,9 @@ row's label; no interpreter, no timing):
 - a crash in a library's object (libboost_python): the library's, new;
 - a broken round invariant: ours whatever the stacks;
 - only known findings: exit 0, PASS, the operations per family;
-- bad input (a label that is not JSON, a known list without entries, a
-  report that is not a result file): one line, exit 2.
+- bad input (a label that is not JSON, an operations target that is not a
+  number, a known list without entries, a report that is not a result
+  file): one line, exit 2.
 """
 import json
 import os
@@ -200,7 +201,14 @@ def library_owner(tmp):
 def bad_input(tmp):
     bad_label = row("stress/x/bad", [])
     bad_label.update(error_occurred=True, error_message="fault injection: x", label="{not json")
+    bad_target = report(tmp, "badtarget.json", [row("stress/x/ok", [])])
+    with open(bad_target) as f:
+        doc = json.load(f)
+    doc["context"]["stress_ops_per_family"] = "nan"
+    with open(bad_target, "w") as f:
+        json.dump(doc, f)
     cases = [(report(tmp, "badlabel.json", [bad_label]), KNOWN, "label"),
+             (bad_target, KNOWN, "stress_ops_per_family"),
              (report(tmp, "ok.json", [row("stress/x/ok", [])]), {"nothing": 1}, "entries"),
              (os.path.join(tmp, "missing.json"), KNOWN, "missing.json")]
     for path, known, word in cases:

@@ -12,7 +12,8 @@ made-up files and lines (no timing, no binary):
    all of it, each skipped case once with its configurations (one line
    per reason, family/case/{a,b} for siblings); --json is
    strict JSON; the cache gives the same answers; bad input is one line,
-   exit 2.
+   exit 2. A round gives a case the processes its width says it lacks, at
+   most doubling them, within the cap and the budgets, one line a process.
 2. scripts/merge-processes merges processes that hold different subsets of
    the cases (an extra process of some cases): rows tagged and numbered per
    case, aggregates over every repetition, strict JSON.
@@ -82,11 +83,64 @@ def next_round(scripts, *args):
 
 
 def plan_lines(text):
+    """{(config, repetitions): (count, filter)}: rounds of one process a
+    case (a second line of a key fails the check)."""
     out = {}
     for line in text.splitlines():
         cell, reps, count, flt = line.split(" ", 3)
+        expect((cell, int(reps)) not in out, "next-round: a second process in %r:\n%s"
+               % (line, text))
         out[(cell, int(reps))] = (int(count), flt)
     return out
+
+
+def check_batches(scripts, tmp):
+    """How many processes a round gives a case: what its width says it
+    lacks (k x ((half / target)^2 - 1)), at least 1, at most k (a round at
+    most doubles), within the process cap, the case budget and the run's
+    budget."""
+    f = os.path.join(tmp, "batches", "cpython-3.12.0-default.json")
+    os.makedirs(os.path.dirname(f))
+    near = [[100.0, 100.1, 99.9], [101.0, 101.1, 100.9]]  # +-0.57%: a bit wider than +-0.5%
+    dump(f, {"context": CTX, "benchmarks": rows("x/apart", APART * 2) + rows("x/near", near)})
+
+    def plan(*args):
+        r = next_round(scripts, "--target", "0.5", "--repetitions", "3", *args, f)
+        expect(r.returncode == 0 and not r.stderr, "next-round %s: exit %d %s"
+               % (args, r.returncode, r.stderr))
+        got = {}
+        for line in r.stdout.splitlines():
+            flt = line.split(" ", 3)[3]
+            for case in ("x/apart", "x/near"):
+                if re.search(flt, case):
+                    got[case] = got.get(case, 0) + 1
+        return got, r.stdout
+
+    got, text = plan("--max-processes", "64", "--case-budget", "1000")
+    # x/apart: 4 processes at about +-9%: it lacks hundreds, a round doubles
+    # it; x/near: 2 processes a little wider than +-0.5%: one more
+    expect(got == {"x/apart": 4, "x/near": 1}, "next-round batches: %s\n%s" % (got, text))
+    got, text = plan("--max-processes", "6", "--case-budget", "1000")
+    expect(got.get("x/apart") == 2, "next-round batches at the process cap 6: %s\n%s" % (got, text))
+    # without costs a process costs 1.5 x its measured time, 1.5 x 3 x 1000
+    # iterations x 110 ns = 0.5 ms; a case budget of 3 ms leaves room for 2
+    # more past the 4 processes' 2 ms
+    got, text = plan("--max-processes", "64", "--case-budget", "0.003")
+    expect(got.get("x/apart") == 2, "next-round batches in the case budget: %s\n%s" % (got, text))
+    # one line per process: x/near's process is x/apart's first, and the
+    # turns come in order (both cases, then x/apart alone)
+    got, text = plan("--max-processes", "64", "--case-budget", "1000")
+    lines = text.splitlines()
+    expect(len(lines) == 4 and lines[0].endswith("^(x/apart|x/near)$")
+           and all(x.endswith("^(x/apart)$") for x in lines[1:]),
+           "next-round batches, one line per process:\n%s" % text)
+    # the run's budget: 0.3 s to start each process; 0.7 s fits 2 processes
+    got, text = plan("--max-processes", "64", "--case-budget", "1000", "--budget-left", "0.7")
+    expect(got == {"x/apart": 2, "x/near": 1} and len(text.splitlines()) == 2,
+           "next-round batches in 0.7 s: %s\n%s" % (got, text))
+    print("next-round batches: a round doubles a wide case's processes (4 -> 8), gives one to a "
+          "case just wider than the target, and stays within the cap, the case budget and the "
+          "run's budget")
 
 
 def check_next_round(scripts, tmp):
@@ -363,6 +417,7 @@ def main(repo):
         for part in ("next", "merge", "progress"):
             os.mkdir(os.path.join(tmp, part))
         check_next_round(scripts, os.path.join(tmp, "next"))
+        check_batches(scripts, tmp)
         check_merge(scripts, os.path.join(tmp, "merge"))
         check_progress(scripts, os.path.join(tmp, "progress"))
         check_bench_input(repo, tmp)

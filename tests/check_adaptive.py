@@ -16,7 +16,8 @@ made-up files and lines (no timing, no binary):
    most doubling them, within the cap and the budgets, one line a process.
 2. scripts/merge-processes merges processes that hold different subsets of
    the cases (an extra process of some cases): rows tagged and numbered per
-   case, aggregates over every repetition, strict JSON.
+   case, aggregates over every repetition, strict JSON; --add, a process at
+   a time, gives the same file.
 3. scripts/progress keeps every stderr line in its log, draws the line in
    place on a terminal and clears it, prints plain lines at most every
    --every seconds otherwise, gives the time to go, and outlives Ctrl-C.
@@ -311,6 +312,24 @@ def check_merge(scripts, tmp):
            "merged context: %s" % doc["context"])
     print("merge-processes: a third process holding one case of two merges: a in 2 processes "
           "(6 rows), b in 3 (12 rows), medians over each")
+    # --add, one process at a time, as make bench merges: the same file
+    inc = os.path.join(tmp, "added.json")
+    merge = [sys.executable, os.path.join(scripts, "merge-processes")]
+    steps = [merge + [inc, parts[0]]] + [merge + ["--add", inc, p] for p in parts[1:]]
+    for cmd in steps:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        expect(r.returncode == 0, "%s: exit %d %s" % (cmd[2:], r.returncode, r.stderr))
+    try:
+        expect(strict(inc) == doc, "merge-processes --add, part by part, differs from merging "
+               "every part at once")
+    except (OSError, ValueError) as e:
+        expect(False, "merge-processes --add: %s" % e)
+    r = subprocess.run(merge + ["--add", parts[1], parts[2]], capture_output=True, text=True)
+    expect(r.returncode == 2 and len(r.stderr.splitlines()) == 1
+           and "no count of processes" in r.stderr,
+           "merge-processes --add to a part: exit %d %r" % (r.returncode, r.stderr))
+    print("merge-processes --add: part by part gives the same file; adding to what it did not "
+          "merge is one line, exit 2")
 
 
 def check_progress(scripts, tmp):

@@ -342,17 +342,20 @@ def _what_helps(groups):
 
 
 def needs_more(groups, target=TARGET, level=LEVEL, resamples=RESAMPLES, seed=SEED,
-               min_processes=2):
+               min_processes=3):
     """(True, what) while the median interval's half-width, (hi - lo) / 2,
     exceeds target x median, or there are fewer than min_processes
-    processes (then what is "processes": one process cannot show the
-    spread between processes); (False, None) when the samples suffice.
+    processes (one process cannot show the spread between processes: what
+    is "processes"; two that agree by chance give an interval no wider than
+    their gap); (False, None) when the samples suffice.
     what: "processes" or "repetitions" (_what_helps)."""
     if not (isinstance(target, (int, float)) and target > 0):
         raise BadSamples("target %r is not a fraction above 0 (0.01 is +-1%%)" % (target,))
     groups = _check(groups)
-    if len(groups) < min_processes:
+    if len(groups) < 2:
         return True, "processes"
+    if len(groups) < min_processes:
+        return True, _what_helps(groups)
     med, lo, hi = median_interval(groups, level, resamples, seed)
     if (hi - lo) / 2.0 <= target * med:
         return False, None

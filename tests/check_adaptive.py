@@ -72,7 +72,7 @@ def strict(path):
 
 
 OURS = ("TARGET", "BUDGET", "MAX_PROCESSES", "CASE_BUDGET", "VERBOSE")
-TIGHT = [[100.0, 100.1, 99.9], [100.05, 99.95, 100.0]]
+TIGHT = [[100.0, 100.1, 99.9], [100.05, 99.95, 100.0], [100.0, 100.02, 99.98]]
 APART = [[100.0, 100.1, 99.9], [120.0, 120.1, 119.9]]  # the processes disagree
 SCATTER = [[60.0, 100.0, 160.0, 100.0], [61.0, 101.0, 159.0, 100.5]]  # the repetitions do
 ODD = "odd/a+b.c(1)[x]{2}|y^$*?\\"

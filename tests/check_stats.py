@@ -211,13 +211,16 @@ def check_stop_rule():
     expect(got == (True, "processes"), "wide between processes: %s" % (got,))
     got = pmbstats.needs_more([[100.0, 100.1, 99.9, 100.05]])
     expect(got == (True, "processes"), "one process: %s" % (got,))
+    # two processes that agree: their interval is only their gap
+    got = pmbstats.needs_more(tight[:2])
+    expect(got[0], "two tight processes: %s" % (got,))
     got = pmbstats.needs_more(within, target=0.5)
     expect(got == (False, None), "wide within, target 50%%: %s" % (got,))
     got = pmbstats.needs_more([[100.0], [120.0], [80.0]])
     expect(got[0] and got[1] in ("processes", "repetitions"), "one repetition each: %s"
            % (got,))
     print("stop rule: tight stops; wide within -> repetitions; wide between -> processes; "
-          "one process -> processes; the target is settable")
+          "one process -> processes; two -> more; the target is settable")
 
 
 CHILD = """

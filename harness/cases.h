@@ -95,6 +95,12 @@ void pmb_set_hook(int mode);
 
 /* The running case's pmb_case.data (NULL outside a case). */
 const void *pmb_data(void);
+/* For a figure a setup measures under the counting hook (what one object
+ * asks for): 1 when this setup measures it (the hook is in: the row's
+ * counted run in this process, or stress), 0 when the figure the row's
+ * counted run measured still holds (its later runs set up without the hook:
+ * keep it), -1 when the row has none (no hook: --memhook=off, a :off row). */
+int pmb_setup_measures(void);
 
 /* Record why a case failed (printf-style); returns -1. If a Python
  * exception is set its text is appended and it is cleared. */

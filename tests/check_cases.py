@@ -10,9 +10,9 @@ import sys
 import tempfile
 
 
-def run(binary, tmp, both, *flags):
-    out = os.path.join(tmp, "cases%d.json" % both)
-    env = dict(os.environ, TEST_HOOK_BOTH=str(both))
+def run(binary, tmp, both, *flags, hook_in_main=1):
+    out = os.path.join(tmp, "cases%d%d.json" % (both, hook_in_main))
+    env = dict(os.environ, TEST_HOOK_BOTH=str(both), TEST_HOOK_IN_MAIN=str(hook_in_main))
     p = subprocess.run([binary, "--benchmark_min_time=0.01", "--benchmark_out=" + out] +
                        list(flags), capture_output=True, text=True, env=env)
     if p.returncode != 0:
@@ -50,6 +50,32 @@ def check_counted_once(p, rows, problems):
         problems.append("counted_once: count() was not called once: %r" % p.stdout)
 
 
+def check_setup_measured(p, rows, problems):
+    """The hook in only where the engine puts it (as in make bench): the
+    row's first run counts it, setup included (its figure: one 100-byte
+    block); its later runs set up without the hook, reuse the counts and
+    keep the figure, so every repetition's row has both."""
+    reps = rows["*"]
+    if len(reps) != 3 or any(r.get("allocs_per_iter") != 2 or r.get("setup_figure") != 100
+                             or r.get("error_occurred") for r in reps):
+        problems.append("measured_in_setup: rows %r" % reps)
+    line = [x for x in p.stdout.splitlines() if x.startswith("setups=")]
+    fields = dict(f.split("=") for f in line[0].split()) if line else {}
+    if fields.get("hooked_setups") != "1" or int(fields.get("setups", "0")) < 3 \
+            or "count_calls=1\n" not in p.stdout:
+        problems.append("measured_in_setup: one setup under the hook and one count() expected "
+                        "in 3 runs or more: %r" % p.stdout)
+
+
+def check_setup_not_measured(rows, problems):
+    """--memhook=both: the :off row's setup has no hook and no figure of
+    the :on row's."""
+    off = rows.get("t/measured_in_setup/memhook:off", {})
+    on = rows.get("t/measured_in_setup/memhook:on", {})
+    if "setup_figure" in off or on.get("setup_figure") != 100:
+        problems.append("measured_in_setup in memhook:on/off rows: %r %r" % (on, off))
+
+
 def main(binary):
     with tempfile.TemporaryDirectory() as tmp:
         p, rows = run(binary, tmp, 0)
@@ -62,8 +88,14 @@ def main(binary):
                             "--benchmark_repetitions=3")
         if counted is None:
             return 1
+        measured, setup_rows = run(binary, tmp, 0, "--benchmark_filter=^t/measured_in_setup$",
+                                   "--benchmark_repetitions=3", hook_in_main=0)
+        if setup_rows is None:
+            return 1
     problems = []
     check_counted_once(once, counted, problems)
+    check_setup_measured(measured, setup_rows, problems)
+    check_setup_not_measured(both, problems)
     ok = rows.get("t/two_allocs/3", {})
     if ok.get("allocs_per_iter") != 2 or ok.get("frees_per_iter") != 2 \
             or ok.get("bytes_per_iter") != 200 or ok.get("error_occurred"):
@@ -87,7 +119,8 @@ def main(binary):
     if not problems:
         print("ok: exact per-iteration counters from the counted pass, the timed loop "
               "without the hook (with it in memhook:on rows); failed checks, leaks, skips and "
-              "unreleased exports reported; count() once per row and process")
+              "unreleased exports reported; count() once per row and process, its setup under the "
+              "hook only then, the figure it measured kept")
     return 1 if problems else 0
 
 

@@ -6,7 +6,11 @@
  * left unreleased must reach the JSON as error rows; duplicate names are
  * refused, and so is a quick param a case lacks; a case with count() is
  * counted once per row and process, however many times Google Benchmark
- * runs it (main prints count_calls=N). Driven by check_cases.py. */
+ * runs it (main prints count_calls=N), and with TEST_HOOK_IN_MAIN=0 (the
+ * hook in only where the engine puts it, as pymembench's timed runs) only
+ * that run's setup has the hook: a figure measured there is kept for the
+ * row's later runs (main prints setups=N hooked_setups=M). Driven by
+ * check_cases.py. */
 #include "cases.h"
 #include "exporter.h"
 #include "memhook.h"
@@ -52,6 +56,38 @@ count_two_allocs(int64_t param)
     count_calls++;
     two_allocs_batch();
     return 10;
+}
+
+/* A figure the setup measures under the hook (what one 100-byte
+ * PyMem_Malloc asks for), kept across the row's runs as the engine says
+ * (pmb_setup_measures); every run reports it. */
+static int setups, hooked_setups;
+static double setup_figure;
+
+static int
+setup_measures_bytes(int64_t param)
+{
+    (void)param;
+    setups++;
+    hooked_setups += memhook_installed();
+    const int measures = pmb_setup_measures();
+    if (measures != 0) {
+        memhook_counts a, b;
+        memhook_read_total(&a);
+        PyMem_Free(PyMem_Malloc(100));
+        memhook_read_total(&b);
+        setup_figure = measures > 0 ? (double)(b.bytes - a.bytes) : 0.0;
+    }
+    return 0;
+}
+
+static void
+run_reports_figure(gbs_state *st, int64_t param)
+{
+    run_two_allocs(st, param);
+    if (setup_figure > 0) {
+        gbs_counter(st, "setup_figure", setup_figure, GBS_COUNTER_DEFAULT);
+    }
 }
 
 static void *leaked[1 << 20];
@@ -143,6 +179,12 @@ static const pmb_case cases[] = {
      .check = check_ok,
      .count = count_two_allocs,
      .doc = "two 100-byte allocations, counted by count()"},
+    {.name = "measured_in_setup",
+     .setup = setup_measures_bytes,
+     .run = run_reports_figure,
+     .check = check_ok,
+     .count = count_two_allocs,
+     .doc = "its setup measures a figure under the hook, counted by count()"},
     {.name = "leaks",
      .run = run_leaks,
      .check = check_no_leak,
@@ -213,7 +255,9 @@ main(int argc, char **argv)
         printf("FAIL: a quick param that is not a param was accepted\n");
         return 1;
     }
-    if (!hook_both && memhook_install() < 0) {
+    const char *in_main = getenv("TEST_HOOK_IN_MAIN");
+    const int hook_in_main = in_main == NULL || strcmp(in_main, "0") != 0;
+    if (!hook_both && hook_in_main && memhook_install() < 0) {
         return 2;
     }
     gbs_run_specified(0);
@@ -229,6 +273,7 @@ main(int argc, char **argv)
     gbs_shutdown();
     printf("failures=%d\n", pmb_failures());
     printf("count_calls=%d\n", count_calls);
+    printf("setups=%d hooked_setups=%d\n", setups, hooked_setups);
     pyx_finish();
     return 0;
 }

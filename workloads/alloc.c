@@ -411,8 +411,12 @@ setup_obj(int64_t param)
     for (size_t i = 0; i < nobjs; i++) {
         Py_CLEAR(objs[i]);
     }
-    object_bytes =
-        memhook_installed() ? (double)(b.bytes - a.bytes) / OBJ_BATCH : 0;
+    /* measured on the row's counted run, kept on its later ones */
+    const int measures = pmb_setup_measures();
+    if (measures != 0) {
+        object_bytes =
+            measures > 0 ? (double)(b.bytes - a.bytes) / OBJ_BATCH : 0;
+    }
     batches_done = 0;
     return rc;
 }

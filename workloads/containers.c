@@ -182,7 +182,8 @@ call_named(PyObject *globals, const char *name, PyObject *args)
 }
 
 /* The bytes one container holds, measured by the counting hook when it is
- * installed (make bench's set-ups, stress; never a timed or counted run):
+ * installed (the set-up of a row's counted run, stress; never a timed or
+ * counted run; later runs of the row keep the figure):
  * freelists emptied (a full collection clears them), one container made
  * the row's own way, freelists emptied again, live bytes compared. They
  * are the bytes asked for: pymalloc serves them in 16-byte classes (a
@@ -194,9 +195,8 @@ measure_size(PyObject *globals, const char *maker, PyObject *margs)
     memhook_counts before, after;
     PyObject *first = NULL, *c = NULL, *size = NULL;
     PyObject *getsizeof = PySys_GetObject("getsizeof"); /* borrowed */
-    ct.retained = ct.getsizeof = -1.0;
-    if (!memhook_installed()) {
-        return 0;
+    if (pmb_setup_measures() <= 0) {
+        return 0; /* kept from the row's counted run, or none */
     }
     if (getsizeof == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "sys.getsizeof is missing");
@@ -317,7 +317,9 @@ setup_containers(int64_t param)
         s->op == OP_VIEW
             ? LOOP_CALL
             : (LOOP_ELEMENTS / param > 0 ? LOOP_ELEMENTS / param : 1);
-    ct.retained = ct.getsizeof = -1.0;
+    if (pmb_setup_measures() != 0) { /* else kept from the counted run */
+        ct.retained = ct.getsizeof = -1.0;
+    }
     ct.fn =
         pyx_compile_function(containers_src, s->fn ? s->fn : op_name(s->op));
     if (ct.fn == NULL) {

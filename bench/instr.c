@@ -17,8 +17,8 @@
 #include "cases.h"
 #include "clock.h"
 #include "child.h"
-#include "filter.h"
 #include "gbshim.h"
+#include "pins.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,8 +39,6 @@
 
 #define OUT_ENV "PYMB_CALLGRIND_OUT"
 #define MAX_ITERATIONS ((int64_t)1 << 24) /* calibration's cap */
-#define MAX_PINNED \
-    ((int64_t)1 << 30) /* --iterations-from's (batches overrun) */
 
 /* The callgrind output prefix, kept out of the environment (instr_fix_env). */
 static char cg_out[4096];
@@ -346,63 +344,6 @@ typedef struct plan {
     int64_t iterations[];
 } plan;
 
-/* One line "NAME N" into name (400 bytes) and *it. 0, or -1 when it is
- * not one. */
-static int
-pin_parse(const char *line, char *name, int64_t *it)
-{
-    int at = 0;
-    char *end = NULL;
-    long long v = 0;
-    if (sscanf(line, "%399s %n", name, &at) == 1 && at > 0) {
-        v = strtoll(line + at, &end, 10);
-    }
-    *it = v;
-    if (end == NULL || end == line + at ||
-        end[strspn(end, " \t\r\n")] != '\0' || v < 1 || v > MAX_PINNED) {
-        return -1;
-    }
-    return 0;
-}
-
-/* --iterations-from: lines "NAME N" (and # comments); a selected row
- * named NAME runs N iterations, uncalibrated (the first line for a name
- * wins; names of rows not selected or not built are ignored). 0, or -1
- * with a line on stderr. */
-static int
-pin_rows(plan *p, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        fprintf(stderr, "pymembench: cannot read --iterations-from=%s: %s\n",
-                path, strerror(errno));
-        return -1;
-    }
-    char line[512], name[400];
-    int64_t it;
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-        lineno++;
-        if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') {
-            continue;
-        }
-        if (pin_parse(line, name, &it) < 0) {
-            fprintf(stderr,
-                    "pymembench: %s line %d is not 'NAME ITERATIONS' (1 to "
-                    "%lld)\n",
-                    path, lineno, (long long)MAX_PINNED);
-            rc = -1;
-        }
-        for (size_t i = 0; rc == 0 && i < pmb_nrows(); i++) {
-            if (p->iterations[i] == 0 && strcmp(pmb_row_name(i), name) == 0) {
-                p->iterations[i] = it;
-            }
-        }
-    }
-    fclose(f);
-    return rc;
-}
-
 /* Rows are selected by the name Google Benchmark reports (wall-clock
  * cases end in /real_time), as a timed run would select them. */
 static void
@@ -410,28 +351,16 @@ plan_body(void *arg, void *report)
 {
     const instr_options *o = arg;
     plan *p = report;
-    pmb_filter flt;
-    char err[256];
-    p->status = 2;
-    if (pmb_filter_init(&flt, o->filter, err, sizeof(err)) < 0) {
-        fprintf(stderr, "pymembench: %s\n", err);
-    }
-    else {
-        for (size_t i = 0; i < pmb_nrows(); i++) {
-            int chosen = pmb_filter_match(&flt, pmb_row_full_name(i));
-            p->iterations[i] = chosen ? 0 : -1;
-            p->selected += chosen;
-        }
-        if (o->iterations_from == NULL ||
-            pin_rows(p, o->iterations_from) == 0) {
-            p->status = 0;
-        }
-    }
+    const long n = pmb_select_rows(o->filter, p->iterations);
+    p->status = n < 0 || (o->iterations_from != NULL &&
+                          pins_read(o->iterations_from, p->iterations) < 0)
+                    ? 2
+                    : 0;
+    p->selected = n > 0 ? (int)n : 0;
     if (p->status == 0 && p->selected == 0) {
         pmb_say_no_match(o->filter, "case", "pymembench --list");
         p->status = 2;
     }
-    pmb_filter_clear(&flt);
 }
 
 /* Fill pl (size bytes, outside malloc's heap) in a child. 0, or -1 with

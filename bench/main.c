@@ -12,7 +12,7 @@
 
 #include "build_info.h"
 #include "cases.h"
-#include "filter.h"
+#include "pins.h"
 #include "gbshim.h"
 #include "malloclib.h"
 #include "memhook.h"
@@ -175,21 +175,22 @@ mode_instructions(options *o)
     return rc != 2 && bench_out_commit(o) != 0 ? 2 : rc;
 }
 
-/* How many rows `filter` selects (Google Benchmark's rule on the names it
- * reports): the N of --progress's "K/N". */
-static size_t
-count_selected(const char *filter)
+/* Give Google Benchmark the rows the filter selects, with the iterations
+ * --iterations-from gives them. How many, or -1 with one line on stderr. */
+static long
+register_timed(const options *o)
 {
-    char err[256];
-    pmb_filter f;
-    size_t n = 0;
-    if (pmb_filter_init(&f, filter, err, sizeof(err)) < 0) {
-        return 0; /* Google Benchmark says so when it runs */
+    int64_t *iterations = calloc(pmb_nrows() + 1, sizeof(int64_t));
+    long n = iterations != NULL ? pmb_select_rows(o->filter, iterations) : -1;
+    if (iterations == NULL) {
+        fprintf(stderr, "pymembench: out of memory choosing the rows\n");
     }
-    for (size_t i = 0; i < pmb_nrows(); i++) {
-        n += pmb_filter_match(&f, pmb_row_full_name(i)) ? 1 : 0;
+    if (n >= 0 && ((o->io.iterations_from != NULL &&
+                    pins_read(o->io.iterations_from, iterations) < 0) ||
+                   pmb_register_timed(iterations) < 0)) {
+        n = -1;
     }
-    pmb_filter_clear(&f);
+    free(iterations);
     return n;
 }
 
@@ -202,15 +203,20 @@ mode_bench(options *o)
     if (rc != 0) {
         return rc;
     }
+    const long selected = register_timed(o);
+    if (selected < 0) {
+        return 2;
+    }
     if (bench_add_context(o) < 0) {
         return 2;
     }
     /* PMB_HOOK_ON: the engine puts the hook in only while it counts a case
      * (harness/cases.c, hook_in) */
     if (o->progress) {
-        gbs_progress(count_selected(o->filter));
+        gbs_progress((size_t)selected);
     }
-    size_t ran = gbs_run_specified(o->out != NULL && o->out_json);
+    /* only the selected rows were registered: run every one */
+    size_t ran = gbs_run_specified(o->out != NULL && o->out_json, "all");
     memhook_uninstall();
     if (ran == 0) {
         pmb_say_no_match(o->filter, "case", "pymembench --list");

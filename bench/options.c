@@ -19,7 +19,7 @@ static const char usage[] =
     "[--suite=quick|full]\n"
     "                  [--list] [--init-only] [--version] "
     "[--crashed=NAME=SIGNAL]\n"
-    "                  [--progress]\n"
+    "                  [--progress] [--iterations-from=FILE]\n"
     "       pymembench --stress [--stress-seconds=S] [--stress-ops=N]\n"
     "                  [--stress-max-seconds=M] [--fault-points=N]\n"
     "                  [--fault-domains=raw,mem,obj|all] [--stress-out=FILE]\n"
@@ -66,6 +66,14 @@ static const char usage[] =
     "a crash)\n"
     "  --progress        per case, \"pymembench: progress K/N SECONDS NAME\" "
     "on stderr\n"
+    "  --iterations-from=FILE  lines \"NAME ITERATIONS\" (scripts/pins "
+    "writes them from\n"
+    "                    a result file): those rows run that many iterations "
+    "in every\n"
+    "                    repetition instead of calibrating, the loops of an "
+    "earlier run\n"
+    "                    (make bench: its first process; --instructions: "
+    "the base's)\n"
     "\n"
     "stress runs (stress tests, not benchmarks; nothing is timed):\n"
     "  --stress          every case as stress/<family>/<case>, in a child "
@@ -98,10 +106,6 @@ static const char usage[] =
     "case's loop only;\n"
     "                    hash seed fixed, counting hook off; rows carry "
     "instructions_per_iter\n"
-    "  --iterations-from=FILE  lines \"NAME ITERATIONS\": run those rows that "
-    "many iterations\n"
-    "                    (to count the same loops as an earlier run) instead "
-    "of calibrating\n"
     "  --instructions-target=N  instructions per counted round when "
     "calibrating (default\n"
     "                    2000000; the iteration count is a power of two)\n"
@@ -494,12 +498,17 @@ from_environment(options *o)
 static int
 check_combination(const options *o)
 {
-    if (!o->instructions && (o->io.iterations_from || o->io.profiles ||
-                             o->io.target > 0 || o->io.jobs > 0)) {
-        return bench_usage("%s, --instructions-target, "
-                           "--instructions-profiles and --jobs need "
+    if (!o->instructions &&
+        (o->io.profiles || o->io.target > 0 || o->io.jobs > 0)) {
+        return bench_usage("%s, --instructions-profiles and --jobs need "
                            "--instructions",
-                           "--iterations-from");
+                           "--instructions-target");
+    }
+    if (o->io.iterations_from && (o->stress || o->list_tests || o->list)) {
+        return bench_usage("--iterations-from=%s sizes the loops of timed "
+                           "runs and instruction counts; leave it out of "
+                           "--stress and of listings",
+                           o->io.iterations_from);
     }
     if (o->instructions && (o->stress || o->hook_given)) {
         return bench_usage("%s: --instructions counts with the hook off and "

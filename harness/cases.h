@@ -164,6 +164,18 @@ const char *pmb_row_name(size_t i); /* family/case[/param] */
 const char *pmb_row_full_name(size_t i);
 const char *pmb_row_family(size_t i);
 const pmb_case *pmb_row_case(size_t i);
+/* The rows `filter` selects (Google Benchmark's rules over the names it
+ * reports, filter.h; NULL: all): iterations[i] (one per row) 0 for each,
+ * -1 for the others. How many it selects, or -1 with one line on stderr
+ * (a filter that does not compile). */
+long pmb_select_rows(const char *filter, int64_t *iterations);
+/* Give Google Benchmark the rows whose iterations[i] is not -1, in order:
+ * those above 0 run exactly that many iterations in every repetition
+ * (an earlier process's loops, --iterations-from), the others are sized by
+ * Google Benchmark. Timed runs register only what they run, so its filter
+ * is never matched against a name that carries an iteration count. 0, or
+ * -1 with one line on stderr. */
+int pmb_register_timed(const int64_t *iterations);
 /* Run row i once outside Google Benchmark, `iterations` iterations (rounded
  * up to the case's batch), through the same wrapper as a benchmark: setup,
  * run, check, teardown, what it left behind. 0 passed, PMB_SKIP skipped,

@@ -75,11 +75,16 @@ manual_keep(int64_t n)
 // its console table as -nan%). The reporters below leave such a counter out
 // of its row instead: result files are strict JSON, and Google Benchmark's
 // own tools read a row without it.
+//
+// A row given its iteration count (gbs_bench_iterations) is named
+// NAME/iterations:N by Google Benchmark; it is reported as NAME, like every
+// other row (its `iterations` field says N).
 std::vector<benchmark::BenchmarkReporter::Run>
-finite_counters(const std::vector<benchmark::BenchmarkReporter::Run> &reports)
+as_reported(const std::vector<benchmark::BenchmarkReporter::Run> &reports)
 {
     std::vector<benchmark::BenchmarkReporter::Run> clean(reports);
     for (auto &run : clean) {
+        run.run_name.iterations.clear();
         for (auto it = run.counters.begin(); it != run.counters.end();) {
             if (std::isfinite(static_cast<double>(it->second))) {
                 ++it;
@@ -96,7 +101,7 @@ class StrictJSONReporter : public benchmark::JSONReporter {
   public:
     void ReportRuns(const std::vector<Run> &reports) override
     {
-        benchmark::JSONReporter::ReportRuns(finite_counters(reports));
+        benchmark::JSONReporter::ReportRuns(as_reported(reports));
     }
 };
 
@@ -112,11 +117,12 @@ class ProgressReporter : public benchmark::ConsoleReporter {
     {}
     void ReportRuns(const std::vector<Run> &reports) override
     {
-        ConsoleReporter::ReportRuns(finite_counters(reports));
-        if (reports.empty() || reports[0].run_name.str() == last_) {
+        const std::vector<Run> clean = as_reported(reports);
+        ConsoleReporter::ReportRuns(clean);
+        if (clean.empty() || clean[0].run_name.str() == last_) {
             return;
         }
-        last_ = reports[0].run_name.str();
+        last_ = clean[0].run_name.str();
         auto now = std::chrono::steady_clock::now();
         std::chrono::duration<double> took = now - since_;
         since_ = now;
@@ -165,7 +171,7 @@ gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void))
 }
 
 size_t
-gbs_run_specified(int json_out)
+gbs_run_specified(int json_out, const char *spec)
 {
     std::unique_ptr<ProgressReporter> shown;
     if (progress_on) {
@@ -176,11 +182,12 @@ gbs_run_specified(int json_out)
                                      : benchmark::ConsoleReporter::OO_None,
                                  progress_total));
     }
-    if (!json_out) {
-        return benchmark::RunSpecifiedBenchmarks(shown.get());
-    }
     StrictJSONReporter file;
-    return benchmark::RunSpecifiedBenchmarks(shown.get(), &file);
+    benchmark::BenchmarkReporter *to_file = json_out ? &file : nullptr;
+    if (spec == nullptr) { // --benchmark_filter's
+        return benchmark::RunSpecifiedBenchmarks(shown.get(), to_file);
+    }
+    return benchmark::RunSpecifiedBenchmarks(shown.get(), to_file, spec);
 }
 
 void
@@ -214,6 +221,12 @@ void
 gbs_bench_use_real_time(gbs_bench *b)
 {
     B(b)->UseRealTime();
+}
+
+void
+gbs_bench_iterations(gbs_bench *b, int64_t n)
+{
+    B(b)->Iterations(static_cast<benchmark::IterationCount>(n));
 }
 
 int

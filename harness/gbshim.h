@@ -39,10 +39,12 @@ enum {
  * with a bad value calls `on_bad_flag` (which must not return), or Google
  * Benchmark's help-and-exit(0) when it is NULL. */
 int gbs_initialize(int *argc, char **argv, void (*on_bad_flag)(void));
-/* Run the benchmarks selected by --benchmark_filter; returns how many ran.
- * json_out: --benchmark_out names a JSON file, to be written as strict JSON
- * (a figure Google Benchmark cannot compute is left out, not NaN). */
-size_t gbs_run_specified(int json_out);
+/* Run the registered benchmarks `spec` selects (Google Benchmark's filter
+ * rules; "all": every one; NULL: --benchmark_filter's); returns how many
+ * ran. json_out: --benchmark_out names a JSON file, to be written as
+ * strict JSON (a figure Google Benchmark cannot compute is left out, not
+ * NaN). */
+size_t gbs_run_specified(int json_out, const char *spec);
 /* From now on gbs_run_specified also says on stderr, as each case's report
  * comes in, "pymembench: progress K/N SECONDS NAME": K cases done of
  * `total`, SECONDS since the previous case was reported (the case's own
@@ -54,6 +56,9 @@ void gbs_shutdown(void);
 /* Register `fn` under `name`; the name is copied. Returns NULL on failure. */
 gbs_bench *gbs_register(const char *name, gbs_fn fn, void *ctx);
 void gbs_bench_use_real_time(gbs_bench *b);
+/* Every repetition runs exactly n iterations (no sizing). Its rows keep
+ * the name they were registered with. */
+void gbs_bench_iterations(gbs_bench *b, int64_t n);
 
 /* The timed loop: true while `n` more iterations should run. */
 int gbs_keep_running_batch(gbs_state *st, int64_t n);

@@ -121,14 +121,6 @@ add_reg(const char *family, const pmb_case *c, int64_t param, int has_param,
         goto error;
     }
     regs = grown;
-    gbs_bench *b = gbs_register(r->name, pmb_case_run, r);
-    if (b == NULL) {
-        fprintf(stderr, "pymembench: Google Benchmark refused %s\n", r->name);
-        goto error;
-    }
-    if (c->real_time) {
-        gbs_bench_use_real_time(b);
-    }
     regs[nregs++] = r;
     return 0;
 error:
@@ -257,6 +249,48 @@ pmb_list(const char *filter)
         }
     }
     pmb_filter_clear(&f);
+    return 0;
+}
+
+long
+pmb_select_rows(const char *filter, int64_t *iterations)
+{
+    char err[256];
+    pmb_filter f;
+    long n = 0;
+    if (pmb_filter_init(&f, filter, err, sizeof(err)) < 0) {
+        fprintf(stderr, "pymembench: %s\n", err);
+        return -1;
+    }
+    for (size_t i = 0; i < nregs; i++) {
+        const int chosen = pmb_filter_match(&f, pmb_reg_full_name(regs[i]));
+        iterations[i] = chosen ? 0 : -1;
+        n += chosen;
+    }
+    pmb_filter_clear(&f);
+    return n;
+}
+
+int
+pmb_register_timed(const int64_t *iterations)
+{
+    for (size_t i = 0; i < nregs; i++) {
+        if (iterations[i] < 0) {
+            continue;
+        }
+        gbs_bench *b = gbs_register(regs[i]->name, pmb_case_run, regs[i]);
+        if (b == NULL) {
+            fprintf(stderr, "pymembench: Google Benchmark refused %s\n",
+                    regs[i]->name);
+            return -1;
+        }
+        if (regs[i]->c->real_time) {
+            gbs_bench_use_real_time(b);
+        }
+        if (iterations[i] > 0) {
+            gbs_bench_iterations(b, iterations[i]);
+        }
+    }
     return 0;
 }
 

@@ -17,7 +17,8 @@ made-up files and lines (no timing, no binary):
 2. scripts/merge-processes merges processes that hold different subsets of
    the cases (an extra process of some cases): rows tagged and numbered per
    case, aggregates over every repetition, strict JSON; --add, a process at
-   a time, gives the same file.
+   a time, gives the same file. scripts/pins lists each case's loops
+   (the first repetition's iterations) for --iterations-from.
 3. scripts/progress keeps every stderr line in its log, draws the line in
    place on a terminal and clears it, prints plain lines at most every
    --every seconds otherwise, gives the time to go, and outlives Ctrl-C.
@@ -346,6 +347,31 @@ def check_merge(scripts, tmp):
           "merge is one line, exit 2")
 
 
+def check_pins(scripts, tmp):
+    """scripts/pins: one line per case that ran, its first repetition's
+    iterations (a merged file's later processes ran the same), error rows
+    and aggregates left out; a bad file is one line, exit 2."""
+    doc = {"context": CTX, "benchmarks": rows("a/x/8", [[5.0, 5.1], [5.2]])
+           + [dict(r, iterations=400) for r in rows("b/real_time", [[7.0, 7.1]])]
+           + error_rows("c/skipped", "skipped: not here")}
+    doc["benchmarks"][0]["iterations"] = 3000
+    doc["benchmarks"].append(dict(doc["benchmarks"][1], run_type="aggregate",
+                                  name="a/x/8_median", aggregate_name="median", iterations=3))
+    path = os.path.join(tmp, "pins.json")
+    dump(path, doc)
+    pins = os.path.join(scripts, "pins")
+    r = subprocess.run([sys.executable, pins, path], capture_output=True, text=True)
+    expect(r.returncode == 0 and r.stdout == "a/x/8 3000\nb/real_time 400\n",
+           "pins: exit %d %r %r" % (r.returncode, r.stdout, r.stderr))
+    with open(path, "w") as f:
+        f.write('{"context": {}, "benchmarks": [{"name": "a", "real_time": NaN}]}')
+    r = subprocess.run([sys.executable, pins, path], capture_output=True, text=True)
+    expect(r.returncode == 2 and len(r.stderr.splitlines()) == 1 and not r.stdout,
+           "pins of a bad file: exit %d %r" % (r.returncode, r.stderr))
+    print("pins: each case that ran with its first repetition's iterations; errors and "
+          "aggregates left out; a bad file is one line, exit 2")
+
+
 def check_progress(scripts, tmp):
     prog = os.path.join(scripts, "progress")
     log = os.path.join(tmp, "errlog")
@@ -452,6 +478,7 @@ def main(repo):
         check_next_round(scripts, os.path.join(tmp, "next"))
         check_batches(scripts, tmp)
         check_merge(scripts, os.path.join(tmp, "merge"))
+        check_pins(scripts, tmp)
         check_progress(scripts, os.path.join(tmp, "progress"))
         check_bench_input(repo, tmp)
     if not failed():

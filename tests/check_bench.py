@@ -5,7 +5,8 @@ rebuilds the tree it runs from).
 
 1. A case that crashes (selftest/crash/*, PYMB_SELFTEST=1) is named with its
    signal, the process runs again without it, the other cases are measured
-   in every process, the crashed ones have an error row; exit 1.
+   in every process, the crashed ones have an error row; exit 1. The second
+   process runs the first's loops (the same iterations in every row).
 2. SIGINT to the whole process group (what Ctrl-C sends) in the middle of a
    run: exit 130, the finished processes kept as whole JSON, no temporary
    files or part folders left.
@@ -61,6 +62,9 @@ def crashes(binary, python, tmp):
            % (len(ok), [r.get("error_message") for r in ok]))
     expect(sorted({r.get("process_index") for r in ok}) == [0, 1],
            "crash: the surviving case was not measured in both processes")
+    # the second process ran the first's loops (--iterations-from)
+    expect(len({r.get("iterations") for r in ok}) == 1,
+           "crash: the processes ran different loops: %s" % [r.get("iterations") for r in ok])
     for case in ("selftest/crash/abort", "selftest/crash/segv"):
         got = by_name.get(case, [])
         expect(got and all(r.get("error_occurred") and "crashed an earlier process"

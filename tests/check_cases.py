@@ -10,9 +10,11 @@ import sys
 import tempfile
 
 
-def run(binary, tmp, both, *flags, hook_in_main=1):
-    out = os.path.join(tmp, "cases%d%d.json" % (both, hook_in_main))
+def run(binary, tmp, both, *flags, hook_in_main=1, pins=None):
+    out = os.path.join(tmp, "cases%d%d%d.json" % (both, hook_in_main, pins is not None))
     env = dict(os.environ, TEST_HOOK_BOTH=str(both), TEST_HOOK_IN_MAIN=str(hook_in_main))
+    if pins is not None:
+        env["TEST_ITERATIONS_FROM"] = pins
     p = subprocess.run([binary, "--benchmark_min_time=0.01", "--benchmark_out=" + out] +
                        list(flags), capture_output=True, text=True, env=env)
     if p.returncode != 0:
@@ -76,6 +78,17 @@ def check_setup_not_measured(rows, problems):
         problems.append("measured_in_setup in memhook:on/off rows: %r %r" % (on, off))
 
 
+def check_pinned(rows, problems):
+    """--iterations-from: the row ran exactly the iterations the file gave
+    in every repetition, kept its own name (Google Benchmark would name it
+    t/two_allocs/3/iterations:1230), and the anchored filter still chose
+    it and nothing else."""
+    reps = rows["*"]
+    if len(reps) != 3 or any(r.get("iterations") != 1230 or r.get("name") != "t/two_allocs/3"
+                             or r.get("run_name") != "t/two_allocs/3" for r in reps):
+        problems.append("pinned: rows %r" % reps)
+
+
 def main(binary):
     with tempfile.TemporaryDirectory() as tmp:
         p, rows = run(binary, tmp, 0)
@@ -92,10 +105,18 @@ def main(binary):
                                    "--benchmark_repetitions=3", hook_in_main=0)
         if setup_rows is None:
             return 1
+        pins = os.path.join(tmp, "pins")
+        with open(pins, "w") as f:
+            f.write("# name iterations\nt/two_allocs/3 1230\nt/no_such_row 5\n")
+        _, pinned = run(binary, tmp, 0, "--benchmark_filter=^t/two_allocs/3$",
+                        "--benchmark_repetitions=3", pins=pins)
+        if pinned is None:
+            return 1
     problems = []
     check_counted_once(once, counted, problems)
     check_setup_measured(measured, setup_rows, problems)
     check_setup_not_measured(both, problems)
+    check_pinned(pinned, problems)
     ok = rows.get("t/two_allocs/3", {})
     if ok.get("allocs_per_iter") != 2 or ok.get("frees_per_iter") != 2 \
             or ok.get("bytes_per_iter") != 200 or ok.get("error_occurred"):
@@ -120,7 +141,8 @@ def main(binary):
         print("ok: exact per-iteration counters from the counted pass, the timed loop "
               "without the hook (with it in memhook:on rows); failed checks, leaks, skips and "
               "unreleased exports reported; count() once per row and process, its setup under the "
-              "hook only then, the figure it measured kept")
+              "hook only then, the figure it measured kept; --iterations-from's loops run under the "
+              "row's own name")
     return 1 if problems else 0
 
 

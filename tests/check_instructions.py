@@ -190,9 +190,18 @@ def bad_input(binary, tmp):
         expect(not os.path.exists(out), "%s: wrote %s" % (" ".join(args), out))
         leftovers = [f for f in os.listdir(tmp) if f.startswith("bad%d.json" % k)]
         expect(not leftovers, "%s: left %s" % (" ".join(args), leftovers))
-    p = subprocess.run([binary, "--iterations-from=" + pins], capture_output=True, text=True)
-    expect(p.returncode == 2 and "need --instructions" in p.stderr,
-           "--iterations-from without --instructions: exit %d %r" % (p.returncode, p.stderr))
+    # timed runs read the same file the same way; stress runs have no loops
+    out = os.path.join(tmp, "timed-bad.json")
+    for args, words in (([pins, "--benchmark_out=" + out], "is not 'NAME ITERATIONS'"),
+                        ([pins, "--stress"], "leave it out of --stress"),
+                        ([pins, "--benchmark_list_tests=true"], "leave it out of --stress")):
+        p = subprocess.run([binary, "--iterations-from=" + args[0]] + args[1:],
+                           capture_output=True, text=True)
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        expect(p.returncode == 2 and len(lines) == 1 and words in lines[0],
+               "--iterations-from %s: exit %d, stderr %r" % (args[1:], p.returncode, p.stderr))
+    expect(not os.path.exists(out) and not [f for f in os.listdir(tmp) if "timed-bad" in f],
+           "a timed run refused for its --iterations-from file left %s" % out)
 
 
 PARTS = {"counts": (repeat,),

@@ -100,9 +100,10 @@ add_test(NAME results/${PY_tag}/interrupt_leaves_no_file
                  $<TARGET_FILE:${target}>)
 
 set(_cases_test test_cases-${PY_tag})
-pymb_embed_test(test_cases tests/test_cases.c $<TARGET_OBJECTS:pymb_cases-${PY_tag}>
+pymb_embed_test(test_cases tests/test_cases.c bench/pins.c $<TARGET_OBJECTS:pymb_cases-${PY_tag}>
                 $<TARGET_OBJECTS:pymb_resource-${PY_tag}> $<TARGET_OBJECTS:pymb_pyx-${PY_tag}>)
 target_link_libraries(${_cases_test} PRIVATE gbshim)
+target_include_directories(${_cases_test} PRIVATE bench)
 set_target_properties(${_cases_test} PROPERTIES LINKER_LANGUAGE CXX)
 add_test(NAME harness/${PY_tag}/case_wrapper
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_cases.py

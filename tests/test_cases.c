@@ -14,6 +14,7 @@
 #include "cases.h"
 #include "exporter.h"
 #include "memhook.h"
+#include "pins.h"
 #include "pyx.h"
 #include "sentinels.h"
 
@@ -234,6 +235,14 @@ int
 main(int argc, char **argv)
 {
     char err[256];
+    /* the rows are chosen here, as pymembench chooses them (its filter, the
+     * iterations TEST_ITERATIONS_FROM gives) */
+    const char *filter = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--benchmark_filter=", 19) == 0) {
+            filter = argv[i] + 19;
+        }
+    }
     if (gbs_initialize(&argc, argv, NULL) < 0) {
         return 2;
     }
@@ -260,7 +269,14 @@ main(int argc, char **argv)
     if (!hook_both && hook_in_main && memhook_install() < 0) {
         return 2;
     }
-    gbs_run_specified(0);
+    int64_t iterations[64];
+    const char *pins = getenv("TEST_ITERATIONS_FROM");
+    if (pmb_nrows() > 64 || pmb_select_rows(filter, iterations) < 0 ||
+        (pins != NULL && pins_read(pins, iterations) < 0) ||
+        pmb_register_timed(iterations) < 0) {
+        return 2;
+    }
+    gbs_run_specified(1, "all"); /* --benchmark_out: JSON, as ours */
     if (kept_valid) {
         PyBuffer_Release(&kept);
     }

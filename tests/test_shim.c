@@ -84,7 +84,8 @@ main(int argc, char **argv)
     }
     /* TEST_SHIM_PLAIN_JSON: Google Benchmark's own JSON (the negative
      * control of check_shim.py's strict-JSON check) */
-    size_t ran = gbs_run_specified(getenv("TEST_SHIM_PLAIN_JSON") == NULL);
+    size_t ran =
+        gbs_run_specified(getenv("TEST_SHIM_PLAIN_JSON") == NULL, NULL);
     gbs_shutdown();
     printf("ran=%zu work=%llu\n", ran, (unsigned long long)work_done);
     return ran > 0 ? 0 : 1;

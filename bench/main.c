@@ -12,10 +12,10 @@
 
 #include "build_info.h"
 #include "cases.h"
-#include "pins.h"
 #include "gbshim.h"
 #include "malloclib.h"
 #include "memhook.h"
+#include "pins.h"
 #include "procmem.h"
 #include "pyx.h"
 #include "workloads.h"

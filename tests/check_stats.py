@@ -219,8 +219,22 @@ def check_stop_rule():
     got = pmbstats.needs_more([[100.0], [120.0], [80.0]])
     expect(got[0] and got[1] in ("processes", "repetitions"), "one repetition each: %s"
            % (got,))
+    # three processes whose repetitions agree, medians 99.5, 100 and 100.5:
+    # the median's bootstrap interval is within +-1%, but the t interval of
+    # the three process medians (what the verdict's test has) is +-1.2%
+    apart = [[c * (1 + 0.0002 * (k % 5)) for k in range(10)] for c in (99.5, 100.0, 100.5)]
+    med, lo, hi = pmbstats.median_interval(apart)
+    half = pmbstats.process_half_width(apart)
+    got = pmbstats.needs_more(apart)
+    expect((hi - lo) / 2 <= 0.01 * med and 0.011 < half < 0.013 and got == (True, "processes"),
+           "three agreeing processes 1%% apart: bootstrap +-%.2f%%, processes +-%.2f%%, "
+           "needs_more %s" % (50 * (hi - lo) / med, 100 * half, got))
+    expect(abs(pmbstats.t_quantile(0.95, 2) - 4.3027) < 1e-3
+           and abs(pmbstats.t_quantile(0.95, 30) - 2.0423) < 1e-3,
+           "t quantiles: %s %s" % (pmbstats.t_quantile(0.95, 2), pmbstats.t_quantile(0.95, 30)))
     print("stop rule: tight stops; wide within -> repetitions; wide between -> processes; "
-          "one process -> processes; two -> more; the target is settable")
+          "one process -> processes; two -> more; three that agree within themselves but not "
+          "with each other -> processes; the target is settable")
 
 
 CHILD = """

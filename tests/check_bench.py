@@ -11,6 +11,8 @@ rebuilds the tree it runs from).
    run: exit 130, the finished processes kept as whole JSON, no temporary
    files or part folders left.
 3. Bad input: one line on stderr, exit 2, nothing written.
+4. Two configurations of two processes each: every process runs the loops
+   of the run's first (one iteration count per case).
 """
 import glob
 import json
@@ -152,6 +154,32 @@ def refused_cells(binary, python, tmp):
     print("every cell refused: exit 2, the reason said, no folder left")
 
 
+def shared_loops(binary, python, tmp):
+    """Two configurations (allocators default and malloc), 2 processes
+    each: every process of both runs the loops of the run's first process,
+    so that neither configuration is timed at loops of its own (a case's
+    time per iteration can depend on how many it runs)."""
+    results = os.path.join(tmp, "loops")
+    p = subprocess.run([BENCH], capture_output=True, text=True, timeout=600,
+                       env=env_for(binary, python, results, PROCESSES="2",
+                                   ALLOCATORS="default malloc", PLOTS="0",
+                                   FILTER="^refcount/(c_increment|clear|incdec_same/mortal)$"))
+    expect(p.returncode == 0, "loops: exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
+    its, procs = {}, {}
+    for f in glob.glob(os.path.join(results, "*.json")):
+        if f.endswith(".md.json"):
+            continue
+        with open(f) as fh:
+            for r in json.load(fh)["benchmarks"]:
+                if r.get("run_type") == "iteration" and not r.get("error_occurred"):
+                    its.setdefault(r["run_name"], set()).add(r["iterations"])
+                    procs.setdefault(r["run_name"], set()).add((f, r.get("process_index")))
+    expect(len(its) == 3 and all(len(v) == 1 for v in its.values())
+           and all(len(v) == 4 for v in procs.values()),
+           "loops: iterations per case %s in processes %s" % (its, procs))
+    print("shared loops: 3 cases x 2 allocators x 2 processes, one iteration count per case")
+
+
 def main(binary, python):
     with tempfile.TemporaryDirectory() as tmp:
         if os.environ.get("PYMB_SANITIZE") == "1":
@@ -160,6 +188,7 @@ def main(binary, python):
             print("crash isolation: skipped under sanitizers (ASan owns SIGSEGV)")
         else:
             crashes(binary, python, tmp)
+        shared_loops(binary, python, tmp)
         interrupt(binary, python, tmp)
         bad_input(binary, python, tmp)
         refused_cells(binary, python, tmp)

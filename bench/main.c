@@ -207,6 +207,10 @@ mode_bench(options *o)
     if (selected < 0) {
         return 2;
     }
+    if (selected == 0) {
+        pmb_say_no_match(o->filter, "case", "pymembench --list");
+        return 2;
+    }
     if (bench_add_context(o) < 0) {
         return 2;
     }

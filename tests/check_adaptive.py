@@ -154,6 +154,23 @@ def check_batches(scripts, tmp):
     r = next_round(scripts, "--target", "1", "--max-processes", "3", two)
     expect(r.returncode == 0 and r.stdout.endswith("^(x/tight)$\n"),
            "next-round at a cap of 3, 2 tight processes: %r %r" % (r.stdout, r.stderr))
+    # one process (PROCESSES=1, or a configuration whose second process died):
+    # no interval of process medians yet; a round plans one more, the
+    # summary's JSON stays strict
+    one = os.path.join(tmp, "batches", "one", "cpython-3.12.0-default.json")
+    os.makedirs(os.path.dirname(one))
+    dump(one, {"context": CTX, "benchmarks": rows("x/one", TIGHT[:1])})
+    r = next_round(scripts, "--target", "1", "--max-processes", "4", one)
+    expect(r.returncode == 0 and r.stdout.endswith("^(x/one)$\n") and not r.stderr,
+           "next-round on one process: %r %r" % (r.stdout, r.stderr[-600:]))
+    js = os.path.join(tmp, "batches", "one", "sampling.json")
+    r = next_round(scripts, "--target", "1", "--max-processes", "4", "--summary", "--json", js,
+                   "--cache", js + ".cache", one)
+    try:
+        ok = r.returncode == 0 and not r.stderr and strict(js) is not None
+    except (OSError, ValueError):
+        ok = False
+    expect(ok, "next-round --summary on one process: %r %r" % (r.stdout, r.stderr[-600:]))
     print("next-round batches: a round doubles a wide case's processes (4 -> 8), gives one to a "
           "case just wider than the target, and stays within the cap, the case budget and the "
           "run's budget")

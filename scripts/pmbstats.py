@@ -341,9 +341,11 @@ def _what_helps(groups):
     return "repetitions" if w / n > b else "processes"
 
 
+@functools.lru_cache(maxsize=None)
 def t_quantile(level, df):
     """The t with P(|T| <= t) = level for Student's t with df degrees of
-    freedom (bisection on t_two_sided)."""
+    freedom (bisection on t_two_sided; remembered: a run asks for a few
+    degrees of freedom thousands of times)."""
     lo, hi = 0.0, 1.0
     while t_two_sided(hi, df) > 1.0 - level:
         hi *= 2.0
@@ -382,14 +384,25 @@ def needs_more(groups, target=TARGET, level=LEVEL, resamples=RESAMPLES, seed=SEE
     freedom and cannot tell a 3% change (a planted 3% was called unsure
     at p 0.05 to 0.85 so, its interval excluding 1).
     what: "processes" or "repetitions" (_what_helps)."""
+    return sampling(groups, target, level, resamples, seed, min_processes)[2:]
+
+
+def sampling(groups, target=TARGET, level=LEVEL, resamples=RESAMPLES, seed=SEED,
+             min_processes=3):
+    """(median, half-width, needs more, what): needs_more's answer with the
+    figures it rests on, each computed once. half-width, a fraction of
+    the median: the wider of the median's interval and the process
+    medians' t interval (the median's alone for one process)."""
     if not (isinstance(target, (int, float)) and target > 0):
         raise BadSamples("target %r is not a fraction above 0 (0.01 is +-1%%)" % (target,))
     groups = _check(groups)
-    if len(groups) < 2:
-        return True, "processes"
-    if len(groups) < min_processes:
-        return True, _what_helps(groups)
     med, lo, hi = median_interval(groups, level, resamples, seed)
-    if (hi - lo) / 2.0 <= target * med and process_half_width(groups, level) <= target:
-        return False, None
-    return True, _what_helps(groups)
+    half = (hi - lo) / 2.0 / med
+    if len(groups) < 2:
+        return med, half, True, "processes"
+    half = max(half, process_half_width(groups, level))
+    if len(groups) < min_processes:
+        return med, half, True, _what_helps(groups)
+    if half <= target:
+        return med, half, False, None
+    return med, half, True, _what_helps(groups)

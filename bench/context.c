@@ -67,6 +67,7 @@ allocator_context(const options *o)
         gbs_add_context("allocator_effective", pyx_allocator_effective());
     }
     gbs_add_context("malloc_library", mlib_malloc_path());
+    gbs_add_context("malloc_thresholds", mlib_thresholds());
     gbs_add_context("memhook", o->hook == PMB_HOOK_BOTH ? "both"
                                : o->hook == PMB_HOOK_ON ? "on"
                                                         : "off");

@@ -22,7 +22,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -56,14 +55,6 @@ instr_fix_env(void)
     const char *out = getenv(OUT_ENV);
     snprintf(cg_out, sizeof(cg_out), "%s", out != NULL ? out : "");
     unsetenv(OUT_ENV);
-}
-
-void
-instr_fix_malloc(void)
-{
-    /* glibc's defaults, fixed: given explicitly, they no longer adapt */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 }
 
 /* ---- The relaunch under callgrind (the outer process) ---- */

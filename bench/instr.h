@@ -48,11 +48,6 @@ void instr_fix_env(void);
  * callgrind and wait. Returns its exit status: 2 with one line when
  * valgrind cannot be run; 128+N when it died of signal N. */
 int instr_relaunch(char **argv, const char *profiles);
-/* In that process, before the interpreter starts: glibc's malloc raises
- * its mmap threshold after a large block is freed, so a case's count would
- * depend on what ran before it (seen: 10-21% for 64 KiB reallocs). Fix the
- * mmap and trim thresholds at their initial 128 KiB. */
-void instr_fix_malloc(void);
 /* In that process: count every selected row. 0; 1 when a case failed or
  * crashed; 2 on bad input (one line on stderr). */
 int instr_run(const instr_options *o);

@@ -283,9 +283,9 @@ prepare_process(options *o, char **orig_argv, const char **python_alloc)
     if (o->instructions) {
         o->hook = PMB_HOOK_OFF;
         pyx_fix_hash_seed();
-        instr_fix_malloc();
         instr_fix_env();
     }
+    mlib_fix_thresholds();
     bench_catch_crashes();
     return choose_allocator(o, orig_argv, python_alloc); /* may re-execute */
 }

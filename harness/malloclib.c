@@ -3,6 +3,7 @@
 #include "malloclib.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,46 @@ mlib_malloc_path(void)
         return "unknown";
     }
     return info.dli_fname;
+}
+
+#define MMAP_THRESHOLD ((int)32 << 20)
+#define TRIM_THRESHOLD ((int)64 << 20)
+
+static const char *thresholds = "glibc's, adapting (not fixed yet)";
+
+void
+mlib_fix_thresholds(void)
+{
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    const char *path = mlib_malloc_path();
+    const char *base = strrchr(path, '/');
+    if (strncmp(base != NULL ? base + 1 : path, "libc.so", 7) != 0) {
+        thresholds = "none set: malloc is not glibc's";
+        return;
+    }
+    if (getenv("MALLOC_MMAP_THRESHOLD_") != NULL ||
+        getenv("MALLOC_TRIM_THRESHOLD_") != NULL ||
+        (tunables != NULL && (strstr(tunables, "malloc.mmap_threshold") ||
+                              strstr(tunables, "malloc.trim_threshold")))) {
+        thresholds = "glibc's, as the environment set them";
+        return;
+    }
+    /* given explicitly, they no longer adapt */
+    if (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 &&
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1) {
+        thresholds = "glibc's mmap threshold fixed at 32 MiB and trim "
+                     "threshold at 64 MiB (where a process that freed a "
+                     "32 MiB block has them)";
+    }
+    else {
+        thresholds = "glibc's, adapting (mallopt refused to fix them)";
+    }
+}
+
+const char *
+mlib_thresholds(void)
+{
+    return thresholds;
 }
 
 /* Does the file serving malloc have the library's soname as its name? */

@@ -5,7 +5,9 @@ their promises: the counting hook sees exactly the allocations a case makes
 realloc per growth step, every thread's); pymalloc's arena size shows in
 what one surviving object pins; an LD_PRELOAD allocator is really the
 process's malloc, or the run is refused with one line naming the package,
-never a silent fallback; the context carries the process's peak RSS."""
+never a silent fallback; the context carries the process's peak RSS;
+glibc's malloc thresholds are fixed, so a burst's heap does not follow the
+cases before it."""
 import os
 import re
 import subprocess
@@ -102,6 +104,7 @@ def check_preload(binary, tmp):
             ctx = doc["context"]
             expect(os.path.basename(ctx.get("malloc_library", "")).startswith(soname) and
                    soname in ctx.get("allocator_effective", "") and
+                   "not glibc's" in ctx.get("malloc_thresholds", "") and
                    ctx.get("allocator") == name,
                    "%s: context %r" % (name, {k: ctx.get(k) for k in
                    ("allocator", "allocator_effective", "malloc_library")}))
@@ -119,6 +122,39 @@ def check_preload(binary, tmp):
     rc, err, doc = run_cases(binary, tmp, flt, "--allocator=malloc+bogus")
     expect(rc == 2 and "malloc+jemalloc" in err and doc is None,
            "malloc+bogus: exit %d %r" % (rc, err))
+    return True
+
+
+def check_thresholds(binary, tmp):
+    """glibc's mmap and trim thresholds are fixed before the interpreter
+    starts, so a case's heap does not follow the cases before it: an 8 MiB
+    burst of 4 KiB blocks freed last-in first-out is not trimmed back to the
+    kernel, and faults no page in again, even in a process of its own
+    (where glibc's adapting thresholds trim it on every burst: about one
+    fault per block). GLIBC_TUNABLES naming them leaves them to the user."""
+    if SANITIZE:
+        print("note: sanitizer build (PYMB_SANITIZE=1); malloc threshold check skipped:"
+              " malloc is ASan's")
+        return False
+    flt = "^alloc/PyObject_Malloc/burst/lifo/4096$"
+    cold = "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072"
+    for tunables, fixed in ((None, True), (cold, False)):
+        env = dict(os.environ)
+        env.pop("GLIBC_TUNABLES", None)
+        if tunables:
+            env["GLIBC_TUNABLES"] = tunables
+        rc, err, doc = run_cases(binary, tmp, flt, env=env)
+        row = rows(doc).get(flt[1:-1], {})
+        faults = row.get("minor_faults_per_iter")
+        said = doc["context"].get("malloc_thresholds", "") if doc else ""
+        if fixed:
+            expect(rc == 0 and faults is not None and faults < 0.1 and "fixed" in said,
+                   "thresholds fixed: exit %d, %r faults an iteration, context %r %s"
+                   % (rc, faults, said, err[-300:]))
+        else:
+            expect(rc == 0 and faults is not None and faults > 0.5 and "environment" in said,
+                   "GLIBC_TUNABLES=%s: exit %d, %r faults an iteration (each burst trimmed"
+                   " expected), context %r %s" % (tunables, rc, faults, said, err[-300:]))
     return True
 
 
@@ -154,12 +190,14 @@ def main(binary):
         check_arena_pinning(binary, tmp, ver)
         preload = check_preload(binary, tmp)
         peak = check_process_peak(binary, tmp)
+        thresholds = check_thresholds(binary, tmp)
     for p in problems:
         print("FAIL: " + p)
     if not problems:
-        print("ok: exact hook counts, arena pinning, %s, %s"
+        print("ok: exact hook counts, arena pinning, %s, %s, %s"
               % ("LD_PRELOAD allocators" if preload else "(LD_PRELOAD allocators skipped)",
-                 "process peak" if peak else "(process peak skipped)"))
+                 "process peak" if peak else "(process peak skipped)",
+                 "fixed malloc thresholds" if thresholds else "(malloc thresholds skipped)"))
     return 1 if problems else 0
 
 

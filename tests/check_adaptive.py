@@ -227,6 +227,22 @@ def check_next_round(scripts, tmp):
     print("next-round: plans %s" % ", ".join("%s x%d: %d case(s)" % (c, n, got[(c, n)][0])
                                               for c, n in sorted(got)))
 
+    # a case one configuration wants runs in every configuration's turn
+    # (what ran before a case in its process can move its time): x/tight,
+    # within the target in 3.12 (3 processes) and wide in 3.13 (2), rides
+    # along in 3.12 once the cap leaves it room, at 3.13's repetitions
+    r = next_round(scripts, *(common[:5] + ["4"] + common[6:]), a, b)
+    rides = {}
+    for line in r.stdout.splitlines():
+        cell, reps, _, flt = line.split(" ", 3)
+        if re.search(flt, "x/tight"):
+            rides.setdefault(cell, set()).add(int(reps))
+    expect(r.returncode == 0 and rides == {"cpython-3.12.0-default": {3},
+                                           "cpython-3.13.0-default": {3}},
+           "next-round: x/tight, wanted in 3.13 only, must run in both at the cap of 4:\n%s%s"
+           % (r.stdout, r.stderr))
+    print("next-round: a case wanted in one configuration runs in every configuration's turn")
+
     # the run's budget: the cheapest first (x/apart 0.2 s, x/tight 0.1+...),
     # each process started counted once
     # x/apart 0.2 s + 0.3 s to start its process; x/scatter 0.3 + 0.3; ODD 0.4

@@ -106,8 +106,18 @@ def base_vs_head(binary, python, tmp):
     expect("**PASS**" in report and "## Regressions" not in report,
            "base vs head, one binary: the report does not pass:\n" + report[:1500])
     same_counts("base vs head, one binary", run)
+    loops = {}
     for side in ("base", "head"):
-        expect(os.path.exists(os.path.join(run, side, "time.json")), "no %s/time.json" % side)
+        path = os.path.join(run, side, "time.json")
+        expect(os.path.exists(path), "no %s/time.json" % side)
+        if os.path.exists(path):
+            for r in load(path)["benchmarks"]:
+                if r.get("run_type") == "iteration" and not r.get("error_occurred"):
+                    loops.setdefault(r["run_name"], set()).add(r["iterations"])
+    # every timed process, of both sides, ran the first one's loops
+    uneven = {n: sorted(v) for n, v in loops.items() if len(v) > 1}
+    expect(loops and not uneven, "timed loops differ between processes: %s"
+           % dict(list(uneven.items())[:3]))
     records = os.listdir(os.path.join(tmp, "history"))
     expect(len(records) == 1 and records[0].endswith(".json"), "history: %s" % records)
     if records:

@@ -465,7 +465,7 @@ def check_bench_input(repo, tmp):
              ({"BUDGET": "soon"}, "BUDGET='soon' is not a number of seconds"),
              ({"MAX_PROCESSES": "0"}, "MAX_PROCESSES='0'"),
              ({"PROCESSES": "4", "MAX_PROCESSES": "3"}, "MAX_PROCESSES=3 is fewer"),
-             ({"MAX_PROCESSES": "1"}, "MAX_PROCESSES=1 is fewer than the first pass's 3"),
+             ({"MAX_PROCESSES": "1"}, "MAX_PROCESSES=1 is fewer than the first pass's 4"),
              ({"CASE_BUDGET": "0"}, "CASE_BUDGET='0'"),
              ({"VERBOSE": "yes"}, "VERBOSE='yes' is not 0 or 1"),
              ({"TARGET": "$(touch %s)" % marker}, "TARGET="),

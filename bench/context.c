@@ -178,9 +178,7 @@ bench_instr_context(const void *arg)
                     "requests "
                     "around each case's loop); times are under callgrind");
     gbs_add_context("hash_seed", "0 (fixed)");
-    gbs_add_context("malloc_thresholds",
-                    "mmap and trim fixed at 128 KiB (glibc's initial)");
-    /* what ran before a case shapes malloc's state, so its count */
+    /* malloc_thresholds: bench_add_context's, as in every mode */
     gbs_add_context("benchmark_filter", o->filter != NULL ? o->filter : "");
     return 0;
 }

@@ -66,7 +66,11 @@ mlib_fix_thresholds(void)
     const char *tunables = getenv("GLIBC_TUNABLES");
     const char *path = mlib_malloc_path();
     const char *base = strrchr(path, '/');
-    if (strncmp(base != NULL ? base + 1 : path, "libc.so", 7) != 0) {
+    base = base != NULL ? base + 1 : path;
+    /* a malloc swapped in (ours re-executes with PYMB_PRELOADED set; a
+     * user's LD_PRELOAD shows in where malloc resolves, in a PIE program) */
+    if (getenv(GUARD) != NULL ||
+        (strncmp(base, "lib", 3) == 0 && strncmp(base, "libc.so", 7) != 0)) {
         thresholds = "none set: malloc is not glibc's";
         return;
     }
@@ -78,11 +82,18 @@ mlib_fix_thresholds(void)
         return;
     }
     /* given explicitly, they no longer adapt */
-    if (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 &&
-        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1) {
+    const int mmap_fixed = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1;
+    const int trim_fixed = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1;
+    if (mmap_fixed && trim_fixed) {
         thresholds = "glibc's mmap threshold fixed at 32 MiB and trim "
                      "threshold at 64 MiB (where a process that freed a "
                      "32 MiB block has them)";
+    }
+    else if (mmap_fixed || trim_fixed) {
+        thresholds = mmap_fixed ? "glibc's mmap threshold fixed at 32 MiB; "
+                                  "mallopt refused the trim threshold"
+                                : "glibc's trim threshold fixed at 64 MiB; "
+                                  "mallopt refused the mmap threshold";
     }
     else {
         thresholds = "glibc's, adapting (mallopt refused to fix them)";

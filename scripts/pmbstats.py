@@ -292,7 +292,9 @@ def judge(cases, margin=MARGIN, q=FDR, level=LEVEL, resamples=RESAMPLES, seed=SE
          q, and the interval excludes 1;
       3. "unsure": neither (too few samples, or too much noise, to tell).
     So at most a share q of the cases called faster or slower are expected
-    to be false discoveries."""
+    to be false discoveries. A side of one process is never "same" either
+    (as its p-value is 1.0: nothing shows the spread between processes;
+    PROCESSES=1 of one repetition gives an interval of no width)."""
     if not (isinstance(margin, (int, float)) and 0 <= margin < 1):
         raise BadSamples("margin %r is not a fraction from 0 to 1 (0.02 is 2%%)" % (margin,))
     if not (isinstance(q, (int, float)) and 0 < q < 1):
@@ -309,6 +311,12 @@ def judge(cases, margin=MARGIN, q=FDR, level=LEVEL, resamples=RESAMPLES, seed=SE
         c = out[name]
         c["p_adj"] = adj
         c["verdict"] = verdict(c["ratio"], c["lo"], c["hi"], adj, margin, q)
+        groups, base = cases[name]
+        if c["verdict"] == "same" and min(len(groups), len(base)) < 2:
+            # one process shows nothing of the spread between processes:
+            # its interval (repetitions only; none at all from one value)
+            # cannot say "same" any more than its p-value says "slower"
+            c["verdict"] = "unsure"
     return out
 
 

@@ -241,7 +241,23 @@ def check_next_round(scripts, tmp):
                                            "cpython-3.13.0-default": {3}},
            "next-round: x/tight, wanted in 3.13 only, must run in both at the cap of 4:\n%s%s"
            % (r.stdout, r.stderr))
-    print("next-round: a case wanted in one configuration runs in every configuration's turn")
+    # at the repetitions the others need: x/tight scattered within 3.13's
+    # processes wants 6 repetitions, and 3.12's rides at 6 too
+    a2 = os.path.join(tmp, "rides", "cpython-3.12.0-default.json")
+    b2 = os.path.join(tmp, "rides", "cpython-3.13.0-default.json")
+    os.makedirs(os.path.dirname(a2))
+    dump(a2, {"context": CTX, "benchmarks": rows("x/tight", TIGHT)})
+    dump(b2, {"context": dict(CTX, python_tag="cpython-3.13.0"),
+              "benchmarks": rows("x/tight", SCATTER)})
+    r = next_round(scripts, "--target", "1", "--repetitions", "3", "--max-processes", "4",
+                   "--case-budget", "10", a2, b2)
+    reps = {line.split(" ")[0]: int(line.split(" ")[1]) for line in r.stdout.splitlines()}
+    expect(r.returncode == 0 and reps == {"cpython-3.12.0-default": 6,
+                                          "cpython-3.13.0-default": 6},
+           "next-round: the rider must run at the 6 repetitions the other needs:\n%s%s"
+           % (r.stdout, r.stderr))
+    print("next-round: a case wanted in one configuration runs in every configuration's turn,"
+          " at the repetitions it needs")
 
     # the run's budget: the cheapest first (x/apart 0.2 s, x/tight 0.1+...),
     # each process started counted once
@@ -382,6 +398,57 @@ def check_merge(scripts, tmp):
           "merge is one line, exit 2")
 
 
+def check_counted_once(scripts, tmp):
+    """make bench counts a configuration in its first process only: the
+    merged file's aggregates take each hook counter from the rows that have
+    it, its context says which processes ran with the hook
+    (memhook_by_process), and validate-results asks for the hook's counters
+    only there."""
+    ctx = dict(CTX, python_build="--enable-shared", memhook="on")
+    parts = []
+    for p in range(3):
+        doc = {"context": dict(ctx, memhook="on" if p == 0 else "off"),
+               "benchmarks": rows("c/counted", [[10.0 + p]])}
+        for r in doc["benchmarks"]:
+            del r["process_index"]
+            r.update(rss_bytes=1000.0 + p, peak_bytes=2000.0 + p)
+            if p == 0:
+                r.update(allocs_per_iter=3.0, frees_per_iter=3.0, bytes_per_iter=96.0)
+        parts.append(os.path.join(tmp, "counted.%d.json" % p))
+        dump(parts[-1], doc)
+    merge = [sys.executable, os.path.join(scripts, "merge-processes")]
+    whole, added = os.path.join(tmp, "counted.json"), os.path.join(tmp, "counted-added.json")
+    runs = [merge + [whole] + parts, merge + [added, parts[0]]]
+    runs += [merge + ["--add", added, p] for p in parts[1:]]
+    for cmd in runs:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        expect(r.returncode == 0, "%s: exit %d %s" % (cmd[2:], r.returncode, r.stderr))
+    try:
+        doc, inc = strict(whole), strict(added)
+    except (OSError, ValueError) as e:
+        expect(False, "merge-processes, counted once: %s" % e)
+        return
+    med = [x for x in doc["benchmarks"] if x.get("aggregate_name") == "median"]
+    expect(doc == inc and doc["context"].get("memhook_by_process") == ["on", "off", "off"]
+           and len(med) == 1 and med[0].get("allocs_per_iter") == 3.0
+           and med[0].get("bytes_per_iter") == 96.0 and med[0].get("rss_bytes") == 1001.0,
+           "merge-processes, counted once: context %s, median %s" % (doc["context"], med))
+    r = subprocess.run([sys.executable, os.path.join(scripts, "validate-results"), whole],
+                       capture_output=True, text=True)
+    expect(r.returncode == 0, "validate-results on a file counted once: exit %d %s%s"
+           % (r.returncode, r.stdout, r.stderr))
+    # a row of the counted process without its counters is still a problem
+    doc["benchmarks"][0].pop("allocs_per_iter")
+    dump(whole, doc)
+    r = subprocess.run([sys.executable, os.path.join(scripts, "validate-results"), whole],
+                       capture_output=True, text=True)
+    expect(r.returncode == 1 and "lacks counter allocs_per_iter" in r.stdout,
+           "validate-results, counted row without allocs_per_iter: exit %d %r"
+           % (r.returncode, r.stdout))
+    print("merge-processes, counted in the first process only: counters over the rows that have "
+          "them, memhook_by_process; validate-results asks for them there only")
+
+
 def check_pins(scripts, tmp):
     """scripts/pins: one line per case that ran, its first repetition's
     iterations (a merged file's later processes ran the same), error rows
@@ -513,6 +580,7 @@ def main(repo):
         check_next_round(scripts, os.path.join(tmp, "next"))
         check_batches(scripts, tmp)
         check_merge(scripts, os.path.join(tmp, "merge"))
+        check_counted_once(scripts, os.path.join(tmp, "merge"))
         check_pins(scripts, tmp)
         check_progress(scripts, os.path.join(tmp, "progress"))
         check_bench_input(repo, tmp)

@@ -140,7 +140,8 @@ def check_thresholds(binary, tmp):
     cold = "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072"
     for tunables, fixed in ((None, True), (cold, False)):
         env = dict(os.environ)
-        env.pop("GLIBC_TUNABLES", None)
+        for name in ("GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
+            env.pop(name, None)
         if tunables:
             env["GLIBC_TUNABLES"] = tunables
         rc, err, doc = run_cases(binary, tmp, flt, env=env)

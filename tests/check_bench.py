@@ -165,19 +165,31 @@ def shared_loops(binary, python, tmp):
                                    ALLOCATORS="default malloc", PLOTS="0",
                                    FILTER="^refcount/(c_increment|clear|incdec_same/mortal)$"))
     expect(p.returncode == 0, "loops: exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
-    its, procs = {}, {}
-    for f in glob.glob(os.path.join(results, "*.json")):
-        if f.endswith(".md.json"):
-            continue
+    its, procs, counted = {}, {}, set()
+    files = [f for f in glob.glob(os.path.join(results, "*.json")) if not f.endswith(".md.json")]
+    for f in files:
         with open(f) as fh:
-            for r in json.load(fh)["benchmarks"]:
-                if r.get("run_type") == "iteration" and not r.get("error_occurred"):
-                    its.setdefault(r["run_name"], set()).add(r["iterations"])
-                    procs.setdefault(r["run_name"], set()).add((f, r.get("process_index")))
+            doc = json.load(fh)
+        # each configuration counted in its first process only
+        expect(doc["context"].get("memhook_by_process") == ["on", "off"],
+               "loops: %s: memhook_by_process %r" % (f, doc["context"].get("memhook_by_process")))
+        for r in doc["benchmarks"]:
+            if r.get("run_type") == "iteration" and not r.get("error_occurred"):
+                its.setdefault(r["run_name"], set()).add(r["iterations"])
+                procs.setdefault(r["run_name"], set()).add((f, r.get("process_index")))
+                if "allocs_per_iter" in r:
+                    counted.add(r.get("process_index"))
+    expect(len(files) == 2 and counted == {0}, "loops: hook counters in processes %s of %d files"
+           % (sorted(counted), len(files)))
     expect(len(its) == 3 and all(len(v) == 1 for v in its.values())
            and all(len(v) == 4 for v in procs.values()),
            "loops: iterations per case %s in processes %s" % (its, procs))
-    print("shared loops: 3 cases x 2 allocators x 2 processes, one iteration count per case")
+    r = subprocess.run([sys.executable, os.path.join(HERE, "..", "scripts", "validate-results")] + files,
+                       capture_output=True, text=True)
+    expect(r.returncode == 0, "loops: validate-results: exit %d %s%s"
+           % (r.returncode, r.stdout[-1000:], r.stderr))
+    print("shared loops: 3 cases x 2 allocators x 2 processes, one iteration count per case; "
+          "each configuration counted in its first process, validate-results passes")
 
 
 def main(binary, python):

@@ -129,7 +129,13 @@ def check_margin():
         got = pmbstats.verdict(r, lo, hi, p)
         expect(got == want, "verdict(%s, [%s, %s], p_adj %s) = %s, wanted %s"
                % (r, lo, hi, p, got, want))
-    print("margin: +0.5% tight is same at 2%, slower at 0.1% and 0; wide is unsure")
+    # one process a side (PROCESSES=1): not "same", however narrow its
+    # interval (one repetition each: no width at all)
+    for one in (([[101.0]], [[100.0]]), ([[100.0, 100.1, 99.9]], [[100.0, 100.05, 99.95]])):
+        o = pmbstats.judge({"one": one})["one"]
+        expect(o["verdict"] == "unsure", "one process a side %s: %s, wanted unsure" % (one, o))
+    print("margin: +0.5% tight is same at 2%, slower at 0.1% and 0; wide is unsure; one process "
+          "a side is unsure")
 
 
 def check_bh():

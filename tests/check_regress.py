@@ -289,6 +289,23 @@ def time_gate(tmp, run):
            % (p.returncode, open(os.path.join(out, "report.md")).read()[:1500]))
     print("time gate on made-up figures: 50% slower fails GATE=time and is reported under the "
           "default gate; equal figures with spread pass")
+    # a base whose malloc thresholds were fixed otherwise (before 64b33c9):
+    # the report says so
+    older = os.path.join(tmp, "t-older")
+    shutil.copytree(base, older)
+    doc = load(os.path.join(older, "instructions.json"))
+    doc["context"]["malloc_thresholds"] = "mmap and trim fixed at 128 KiB (glibc's initial)"
+    save(doc, os.path.join(older, "instructions.json"))
+    p = verdict(older, base, out)
+    report = open(os.path.join(out, "report.md")).read()
+    expect(p.returncode == 0 and "set malloc's thresholds differently" in report
+           and "128 KiB" in report,
+           "malloc thresholds differing between the sides: exit %d, not in the report:\n%s"
+           % (p.returncode, report[:1500]))
+    p = verdict(base, same, out)
+    report = open(os.path.join(out, "report.md")).read()
+    expect("thresholds differently" not in report,
+           "the same malloc thresholds on both sides reported as different:\n" + report[:1500])
 
 
 def crashes(binary, python, tmp):

@@ -55,6 +55,15 @@ mlib_malloc_path(void)
     return info.dli_fname;
 }
 
+/* The name, without its folder, of the file that provides malloc. */
+static const char *
+malloc_file(void)
+{
+    const char *path = mlib_malloc_path();
+    const char *base = strrchr(path, '/');
+    return base != NULL ? base + 1 : path;
+}
+
 #define MMAP_THRESHOLD ((int)32 << 20)
 #define TRIM_THRESHOLD ((int)64 << 20)
 
@@ -64,9 +73,7 @@ void
 mlib_fix_thresholds(void)
 {
     const char *tunables = getenv("GLIBC_TUNABLES");
-    const char *path = mlib_malloc_path();
-    const char *base = strrchr(path, '/');
-    base = base != NULL ? base + 1 : path;
+    const char *base = malloc_file();
     /* a malloc swapped in (ours re-executes with PYMB_PRELOADED set; a
      * user's LD_PRELOAD shows in where malloc resolves, in a PIE program) */
     if (getenv(GUARD) != NULL ||
@@ -110,9 +117,7 @@ mlib_thresholds(void)
 static int
 in_effect(const mlib_info *lib)
 {
-    const char *path = mlib_malloc_path();
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
+    const char *base = malloc_file();
     /* "libjemalloc.so.2" matches libjemalloc.so.2 and libjemalloc.so.2.x */
     return strncmp(base, lib->soname, strlen(lib->soname)) == 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """check_result_scripts.py FIGURES_DIR - hook-overhead, variation,
-buffers-table and bindings-table (scripts/figures/) compute what they claim
+buffers-table, bindings-table and sampling-shapes (scripts/figures/) compute what they claim
 from a result file with known numbers, and refuse bad usage; a filter
 with a leading '-' keeps the cases it misses (Google Benchmark's rule)."""
 import json
@@ -93,10 +93,35 @@ def main(scripts):
         p = run("variation", "--bogus")
         if p.returncode != 2:
             problems.append("variation accepted a bogus option (exit %d)" % p.returncode)
+        # sampling-shapes: 4 processes of 3 tight repetitions whose medians
+        # disagree (100, 110, 90, 105); a second case of 2 processes is left out
+        shaped = os.path.join(tmp, "shapes.json")
+        rows = [row("s/a", m + d, process_index=p, repetition_index=k)
+                for p, m in enumerate((100.0, 110.0, 90.0, 105.0))
+                for k, d in enumerate((0.0, 0.1, -0.1))]
+        rows += [row("s/b", 10.0, process_index=p) for p in range(2)]
+        with open(shaped, "w") as f:
+            json.dump({"context": {}, "benchmarks": rows}, f)
+        cmd = [sys.executable, os.path.join(scripts, "sampling-shapes"), shaped]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        got = {}
+        for part in p.stdout.split(": ")[-1].split("  "):
+            shape, _, pct = part.partition(" ")
+            got[shape] = float(pct.rstrip("%\n")) if pct else None
+        # three processes' t interval (2 degrees of freedom) is wider than
+        # four's, and three repetitions barely move it
+        if (p.returncode != 0 or ": 1 cases:" not in p.stdout
+                or set(got) != {"3x3", "3x1", "3x2", "4x1"}
+                or not got["4x1"] < got["3x1"] or abs(got["3x3"] - got["3x1"]) > 1.0):
+            problems.append("sampling-shapes: %d %r %s" % (p.returncode, p.stdout, p.stderr))
+        p = subprocess.run(cmd + ["--shapes", "3y"], capture_output=True, text=True)
+        if p.returncode != 2 or p.stderr.count("\n") != 1:
+            problems.append("sampling-shapes accepted --shapes 3y (exit %d)" % p.returncode)
     for prob in problems:
         print("FAIL: " + prob)
     if not problems:
-        print("ok: hook-overhead, variation, buffers-table and bindings-table give the known figures")
+        print("ok: hook-overhead, variation, buffers-table, bindings-table and sampling-shapes "
+              "give the known figures")
     return 1 if problems else 0
 
 

@@ -390,12 +390,22 @@ def check_merge(scripts, tmp):
                "every part at once")
     except (OSError, ValueError) as e:
         expect(False, "merge-processes --add: %s" % e)
+    # --add of several parts at once, as make bench merges a round's processes
+    batch = os.path.join(tmp, "batch.json")
+    for cmd in (merge + [batch, parts[0]], merge + ["--add", batch] + parts[1:]):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        expect(r.returncode == 0, "%s: exit %d %s" % (cmd[2:], r.returncode, r.stderr))
+    try:
+        expect(strict(batch) == doc, "merge-processes --add of two parts at once differs from "
+               "merging every part at once")
+    except (OSError, ValueError) as e:
+        expect(False, "merge-processes --add of two parts: %s" % e)
     r = subprocess.run(merge + ["--add", parts[1], parts[2]], capture_output=True, text=True)
     expect(r.returncode == 2 and len(r.stderr.splitlines()) == 1
            and "no count of processes" in r.stderr,
            "merge-processes --add to a part: exit %d %r" % (r.returncode, r.stderr))
-    print("merge-processes --add: part by part gives the same file; adding to what it did not "
-          "merge is one line, exit 2")
+    print("merge-processes --add: part by part, or two parts at once, gives the same file; "
+          "adding to what it did not merge is one line, exit 2")
 
 
 def check_counted_once(scripts, tmp):

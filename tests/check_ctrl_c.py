@@ -8,6 +8,8 @@ is found by what the run prints, never by waiting a set time:
       run folder left, results/latest where it was
   bench, between rounds (round 1 done, its file written): exit 130, that
       file whole, results/latest where it was
+  bench, in a later round (its first process done, merged only at the
+      round's end): exit 130, the file whole and holding that process
   bench, during hyperfine (every round done): exit 130, the result file
       whole, no half-written hyperfine export, results/latest where it was
   stress, during the first case; regress, while counting: exit 130, every
@@ -99,6 +101,11 @@ def bench(binary, python, tmp):
             ("before the first result file", "[process 1/2", {"PROCESSES": "2",
                                                              "HYPERFINE": "0"}),
             ("between rounds", "process round 1/2 done", {"PROCESSES": "2", "HYPERFINE": "0"}),
+            # a target no case meets: round 3 gives the case 2 more processes
+            ("in a later round", "[round 3, process 2/",
+             {"PROCESSES": "2", "MAX_PROCESSES": "4", "TARGET": "0.0001", "BUDGET": "none",
+              "CASE_BUDGET": "1000", "HYPERFINE": "0",
+              "FILTER": "^refcount/c_increment$"}),
             ("during hyperfine", "hyperfine-runs: [1/", {"PROCESSES": "1"})):
         was = latest()
         env = dict(base, **extra)
@@ -121,6 +128,12 @@ def bench(binary, python, tmp):
             expect(len(files) == 1, "bench %s: %d result files kept\n%s"
                    % (moment, len(files), err[-1500:]))
         whole(files, "bench " + moment)
+        if moment == "in a later round" and len(files) == 1:
+            # the first pass's 2 processes and round 3's first
+            with open(files[0]) as f:
+                kept = json.load(f).get("context", {}).get("processes")
+            expect(kept == 3, "bench %s: the file holds %s processes, not 3 (the round's "
+                   "finished process was lost)" % (moment, kept))
         for d in made:
             left = leftovers(os.path.join(REPO, d))
             expect(not left, "bench %s: left behind %s" % (moment, left))

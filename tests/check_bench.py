@@ -13,6 +13,9 @@ rebuilds the tree it runs from).
 3. Bad input: one line on stderr, exit 2, nothing written.
 4. Two configurations of two processes each: every process runs the loops
    of the run's first (one iteration count per case).
+5. A quick run whose BUDGET is spent before its first pass ends (BUDGET=0)
+   stops that pass after 3 of its 4 processes, and says so; with PROCESSES
+   given, the pass runs in full.
 """
 import glob
 import json
@@ -192,6 +195,33 @@ def shared_loops(binary, python, tmp):
           "each configuration counted in its first process, validate-results passes")
 
 
+def first_pass_cut(binary, python, tmp):
+    """The quick suite's first pass stops after 3 processes when another
+    round of it would end after the run's budget (here BUDGET=0: at once);
+    PROCESSES given runs every one. No timing decides either: a budget of
+    0 s is spent whatever the machine's pace."""
+    flt = "^refcount/c_increment$"
+    for extra, want in (({}, 3), ({"PROCESSES": "4", "MAX_PROCESSES": "4"}, 4)):
+        results = os.path.join(tmp, "cut%d" % want)
+        p = subprocess.run([BENCH], capture_output=True, text=True, timeout=600,
+                           env=env_for(binary, python, results, BUDGET="0", PLOTS="0",
+                                       FILTER=flt, **extra))
+        expect(p.returncode == 0, "first pass cut %s: exit %d\n%s"
+               % (extra, p.returncode, p.stderr[-2000:]))
+        files = [f for f in glob.glob(os.path.join(results, "*.json"))
+                 if not f.endswith(".md.json")]
+        got = None
+        if len(files) == 1:
+            with open(files[0]) as fh:
+                got = json.load(fh)["context"].get("processes")
+        said = "first pass stopped after 3 of 4 processes" in p.stderr
+        expect(got == want and said == (want == 3),
+               "first pass cut %s: %s processes (want %d), said so: %s\n%s"
+               % (extra, got, want, said, p.stderr[-1500:]))
+    print("first pass cut: BUDGET=0 stops it after 3 of 4 processes and says so; "
+          "PROCESSES=4 runs all 4")
+
+
 def main(binary, python):
     with tempfile.TemporaryDirectory() as tmp:
         if os.environ.get("PYMB_SANITIZE") == "1":
@@ -201,6 +231,7 @@ def main(binary, python):
         else:
             crashes(binary, python, tmp)
         shared_loops(binary, python, tmp)
+        first_pass_cut(binary, python, tmp)
         interrupt(binary, python, tmp)
         bad_input(binary, python, tmp)
         refused_cells(binary, python, tmp)

@@ -13,7 +13,7 @@ rebuilds the tree it runs from).
 3. Bad input: one line on stderr, exit 2, nothing written.
 4. Two configurations of two processes each: every process runs the loops
    of the run's first (one iteration count per case).
-5. A quick run whose BUDGET is spent before its first pass ends (BUDGET=0)
+5. A run whose given BUDGET is spent before its first pass ends (BUDGET=0)
    stops that pass after 3 of its 4 processes, and says so; with PROCESSES
    given, the pass runs in full.
 """
@@ -196,7 +196,7 @@ def shared_loops(binary, python, tmp):
 
 
 def first_pass_cut(binary, python, tmp):
-    """The quick suite's first pass stops after 3 processes when another
+    """A given BUDGET stops the first pass after 3 processes when another
     round of it would end after the run's budget (here BUDGET=0: at once);
     PROCESSES given runs every one. No timing decides either: a budget of
     0 s is spent whatever the machine's pace."""

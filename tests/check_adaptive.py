@@ -378,28 +378,23 @@ def check_merge(scripts, tmp):
            "merged context: %s" % doc["context"])
     print("merge-processes: a third process holding one case of two merges: a in 2 processes "
           "(6 rows), b in 3 (12 rows), medians over each")
-    # --add, one process at a time, as make bench merges: the same file
-    inc = os.path.join(tmp, "added.json")
+    # --add one process at a time (make bench's first pass), and of several
+    # at once (a later round's, merged at its end): the same file
     merge = [sys.executable, os.path.join(scripts, "merge-processes")]
-    steps = [merge + [inc, parts[0]]] + [merge + ["--add", inc, p] for p in parts[1:]]
-    for cmd in steps:
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        expect(r.returncode == 0, "%s: exit %d %s" % (cmd[2:], r.returncode, r.stderr))
-    try:
-        expect(strict(inc) == doc, "merge-processes --add, part by part, differs from merging "
-               "every part at once")
-    except (OSError, ValueError) as e:
-        expect(False, "merge-processes --add: %s" % e)
-    # --add of several parts at once, as make bench merges a round's processes
-    batch = os.path.join(tmp, "batch.json")
-    for cmd in (merge + [batch, parts[0]], merge + ["--add", batch] + parts[1:]):
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        expect(r.returncode == 0, "%s: exit %d %s" % (cmd[2:], r.returncode, r.stderr))
-    try:
-        expect(strict(batch) == doc, "merge-processes --add of two parts at once differs from "
-               "merging every part at once")
-    except (OSError, ValueError) as e:
-        expect(False, "merge-processes --add of two parts: %s" % e)
+    inc, batch = os.path.join(tmp, "added.json"), os.path.join(tmp, "batch.json")
+    for out, how, steps in (
+            (inc, "part by part", [merge + [inc, parts[0]]]
+             + [merge + ["--add", inc, p] for p in parts[1:]]),
+            (batch, "of two parts at once", [merge + [batch, parts[0]],
+                                             merge + ["--add", batch] + parts[1:]])):
+        for cmd in steps:
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            expect(r.returncode == 0, "%s: exit %d %s" % (cmd[2:], r.returncode, r.stderr))
+        try:
+            expect(strict(out) == doc, "merge-processes --add, %s, differs from merging every "
+                   "part at once" % how)
+        except (OSError, ValueError) as e:
+            expect(False, "merge-processes --add, %s: %s" % (how, e))
     r = subprocess.run(merge + ["--add", parts[1], parts[2]], capture_output=True, text=True)
     expect(r.returncode == 2 and len(r.stderr.splitlines()) == 1
            and "no count of processes" in r.stderr,

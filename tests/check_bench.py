@@ -16,6 +16,10 @@ rebuilds the tree it runs from).
 5. A run whose given BUDGET is spent before its first pass ends (BUDGET=0)
    stops that pass after 3 of its 4 processes, and says so; with PROCESSES
    given, the pass runs in full.
+6. A later round's processes are merged at the round's end, all at once;
+   when one of them left a broken result file, the others are still merged,
+   the broken one is named, the configuration gets no more processes, and
+   the run exits 1.
 """
 import glob
 import json
@@ -222,6 +226,45 @@ def first_pass_cut(binary, python, tmp):
           "PROCESSES=4 runs all 4")
 
 
+def broken_part(binary, python, tmp):
+    """The binary behind a wrapper that cuts its fourth result file short:
+    the first pass's 2 processes, then round 3's two, of which the second
+    is broken."""
+    fake = os.path.join(tmp, "fakebuild")
+    tag = os.path.basename(os.path.dirname(binary))
+    os.makedirs(os.path.join(fake, tag))
+    count = os.path.join(tmp, "fakebuild.count")
+    wrapper = os.path.join(fake, tag, "pymembench")
+    with open(wrapper, "w") as f:
+        f.write('#!/usr/bin/env bash\n"$PYMB_REAL" "$@"\nrc=$?\n'
+                'for a in "$@"; do case $a in --benchmark_out=*) out=${a#*=} ;; esac; done\n'
+                'if [ -n "${out:-}" ] && [ -f "$out" ]; then\n'
+                '  echo x >>"$PYMB_COUNT"\n'
+                '  if [ "$(wc -l <"$PYMB_COUNT")" = 4 ]; then\n'
+                '    head -c 100 "$out" >"$out.cut" && mv "$out.cut" "$out"\n'
+                '  fi\nfi\nexit $rc\n')
+    os.chmod(wrapper, 0o755)
+    results = os.path.join(tmp, "broken")
+    p = subprocess.run([BENCH], capture_output=True, text=True, timeout=600,
+                       env=env_for(wrapper, python, results, PYMB_REAL=binary,
+                                   PYMB_COUNT=count, PLOTS="0", PROCESSES="2",
+                                   MAX_PROCESSES="6", TARGET="0.0001", BUDGET="none",
+                                   CASE_BUDGET="1000", FILTER="^refcount/c_increment$"))
+    files = [f for f in glob.glob(os.path.join(results, "*.json")) if not f.endswith(".md.json")]
+    procs = None
+    if len(files) == 1:
+        with open(files[0]) as fh:
+            doc = json.load(fh)
+        procs = sorted({r["process_index"] for r in doc["benchmarks"]
+                        if r.get("run_type") == "iteration"})
+    named = ".4.json: cannot read" in p.stderr and "could not merge every process" in p.stderr
+    expect(p.returncode == 1 and procs == [0, 1, 2] and named and "[round 4" not in p.stderr,
+           "broken part: exit %d, processes %s, named %s\n%s"
+           % (p.returncode, procs, named, p.stderr[-1500:]))
+    print("broken part: round 3's sound process merged without it (processes 0-2 kept), the "
+          "broken one named, no round 4, exit 1")
+
+
 def main(binary, python):
     with tempfile.TemporaryDirectory() as tmp:
         if os.environ.get("PYMB_SANITIZE") == "1":
@@ -232,6 +275,7 @@ def main(binary, python):
             crashes(binary, python, tmp)
         shared_loops(binary, python, tmp)
         first_pass_cut(binary, python, tmp)
+        broken_part(binary, python, tmp)
         interrupt(binary, python, tmp)
         bad_input(binary, python, tmp)
         refused_cells(binary, python, tmp)

@@ -16,7 +16,9 @@ rebuilds the tree it runs from).
 5. A run whose given BUDGET is spent before its first pass ends (BUDGET=0)
    stops that pass after 3 of its 4 processes, and says so; with PROCESSES
    given, the pass runs in full.
-6. A later round's processes are merged at the round's end, all at once;
+6. SIGTERM to the script alone (kill, a CI timeout) while a process runs:
+   that process finishes and is kept (exit 130, the file holds it).
+7. A later round's processes are merged at the round's end, all at once;
    when one of them left a broken result file, the others are still merged,
    the broken one is named, the configuration gets no more processes, and
    the run exits 1.
@@ -226,6 +228,32 @@ def first_pass_cut(binary, python, tmp):
           "PROCESSES=4 runs all 4")
 
 
+def term_alone(binary, python, tmp):
+    """SIGTERM to bench alone during its second process: the process (not
+    signalled) finishes, and the trap must find it and merge it."""
+    results = os.path.join(tmp, "term")
+    proc = subprocess.Popen([BENCH], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            env=env_for(binary, python, results, PROCESSES="3", PLOTS="0",
+                                        FILTER="^refcount/(c_increment|clear|new_ref)$"))
+    sent = False
+    for line in proc.stderr:
+        if "[process 2/" in line:
+            os.kill(proc.pid, signal.SIGTERM)
+            sent = True
+            break
+    err = proc.stderr.read()
+    proc.wait(timeout=300)
+    kept = None
+    for f in glob.glob(os.path.join(results, "cpython-*.json")):
+        with open(f) as fh:
+            kept = json.load(fh)["context"].get("processes")
+    expect(sent and proc.returncode == 130 and kept == 2,
+           "TERM to bench alone: sent %s, exit %s, the file holds %s processes (want 2)\n%s"
+           % (sent, proc.returncode, kept, err[-1500:]))
+    print("TERM to bench alone during process 2: exit 130, the file holds both processes")
+
+
 def broken_part(binary, python, tmp):
     """The binary behind a wrapper that cuts its fourth result file short:
     the first pass's 2 processes, then round 3's two, of which the second
@@ -276,6 +304,7 @@ def main(binary, python):
         shared_loops(binary, python, tmp)
         first_pass_cut(binary, python, tmp)
         broken_part(binary, python, tmp)
+        term_alone(binary, python, tmp)
         interrupt(binary, python, tmp)
         bad_input(binary, python, tmp)
         refused_cells(binary, python, tmp)

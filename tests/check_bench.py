@@ -26,6 +26,7 @@ rebuilds the tree it runs from).
 import glob
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -228,22 +229,48 @@ def first_pass_cut(binary, python, tmp):
           "PROCESSES=4 runs all 4")
 
 
+def wrapped(binary, tmp, name, nth):
+    """A build folder for make bench whose pymembench runs BINARY, then, on
+    its NTH run that wrote a result file, runs NTH's shell lines (with $out,
+    that file): a process made to misbehave at a known point. The path of
+    the wrapper; the runs are counted in a file beside it."""
+    fake = os.path.join(tmp, name)
+    tag = os.path.basename(os.path.dirname(binary))
+    os.makedirs(os.path.join(fake, tag))
+    wrapper = os.path.join(fake, tag, "pymembench")
+    with open(wrapper, "w") as f:
+        f.write('#!/usr/bin/env bash\n%s "$@"\nrc=$?\n'
+                'for a in "$@"; do case $a in --benchmark_out=*) out=${a#*=} ;; esac; done\n'
+                'if [ -n "${out:-}" ] && [ -f "$out" ]; then\n'
+                '  echo x >>%s\n'
+                '  if [ "$(wc -l <%s)" = %d ]; then\n%s\n  fi\nfi\nexit $rc\n'
+                % (shlex.quote(binary), shlex.quote(fake + ".count"),
+                   shlex.quote(fake + ".count"), nth[0], nth[1]))
+    os.chmod(wrapper, 0o755)
+    return wrapper
+
+
 def term_alone(binary, python, tmp):
-    """SIGTERM to bench alone during its second process: the process (not
-    signalled) finishes, and the trap must find it and merge it."""
+    """SIGTERM to bench alone during its second process (which a wrapper
+    keeps running 3 s after its results are written, and says when): the
+    process, not signalled, finishes, and the trap must find it and merge
+    it. Nothing waits a set time: the signal follows the wrapper's mark."""
+    mark = os.path.join(tmp, "term.mark")
+    wrapper = wrapped(binary, tmp, "termbuild", (2, "touch %s; sleep 3" % shlex.quote(mark)))
     results = os.path.join(tmp, "term")
     proc = subprocess.Popen([BENCH], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
-                            env=env_for(binary, python, results, PROCESSES="3", PLOTS="0",
+                            env=env_for(wrapper, python, results, PROCESSES="3", PLOTS="0",
                                         FILTER="^refcount/(c_increment|clear|new_ref)$"))
     sent = False
-    for line in proc.stderr:
-        if "[process 2/" in line:
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.exists(mark):
             os.kill(proc.pid, signal.SIGTERM)
             sent = True
             break
-    err = proc.stderr.read()
-    proc.wait(timeout=300)
+        time.sleep(0.02)
+    err = proc.communicate(timeout=300)[1]
     kept = None
     for f in glob.glob(os.path.join(results, "cpython-*.json")):
         with open(f) as fh:
@@ -258,24 +285,11 @@ def broken_part(binary, python, tmp):
     """The binary behind a wrapper that cuts its fourth result file short:
     the first pass's 2 processes, then round 3's two, of which the second
     is broken."""
-    fake = os.path.join(tmp, "fakebuild")
-    tag = os.path.basename(os.path.dirname(binary))
-    os.makedirs(os.path.join(fake, tag))
-    count = os.path.join(tmp, "fakebuild.count")
-    wrapper = os.path.join(fake, tag, "pymembench")
-    with open(wrapper, "w") as f:
-        f.write('#!/usr/bin/env bash\n"$PYMB_REAL" "$@"\nrc=$?\n'
-                'for a in "$@"; do case $a in --benchmark_out=*) out=${a#*=} ;; esac; done\n'
-                'if [ -n "${out:-}" ] && [ -f "$out" ]; then\n'
-                '  echo x >>"$PYMB_COUNT"\n'
-                '  if [ "$(wc -l <"$PYMB_COUNT")" = 4 ]; then\n'
-                '    head -c 100 "$out" >"$out.cut" && mv "$out.cut" "$out"\n'
-                '  fi\nfi\nexit $rc\n')
-    os.chmod(wrapper, 0o755)
+    wrapper = wrapped(binary, tmp, "brokenbuild",
+                      (4, 'head -c 100 "$out" >"$out.cut" && mv "$out.cut" "$out"'))
     results = os.path.join(tmp, "broken")
     p = subprocess.run([BENCH], capture_output=True, text=True, timeout=600,
-                       env=env_for(wrapper, python, results, PYMB_REAL=binary,
-                                   PYMB_COUNT=count, PLOTS="0", PROCESSES="2",
+                       env=env_for(wrapper, python, results, PLOTS="0", PROCESSES="2",
                                    MAX_PROCESSES="6", TARGET="0.0001", BUDGET="none",
                                    CASE_BUDGET="1000", FILTER="^refcount/c_increment$"))
     files = [f for f in glob.glob(os.path.join(results, "*.json")) if not f.endswith(".md.json")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """check_result_scripts.py FIGURES_DIR - hook-overhead, variation,
-buffers-table, bindings-table and sampling-shapes (scripts/figures/) compute what they claim
+buffers-table, bindings-table, sampling-shapes and process-widths (scripts/figures/) compute
+what they claim
 from a result file with known numbers, and refuse bad usage; a filter
 with a leading '-' keeps the cases it misses (Google Benchmark's rule)."""
 import json
@@ -15,6 +16,47 @@ def row(name, time, **extra):
          "real_time": time, "cpu_time": time, "time_unit": "ns"}
     r.update(extra)
     return r
+
+
+def process_widths(scripts, tmp):
+    """process-widths groups by process (pymembench's process_index, a
+    pyperf worker's run) and reads a pyperf worker's end from its date:
+    3 processes of 3 tight values whose medians disagree (100, 120, 80)
+    must be as wide as those 3 processes, far wider than the 9 values
+    taken as one process; the third worker ends 30 s after the first one
+    started. Two cases without --case, a bad option: exit 2."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(scripts)))
+    import pmbstats
+    problems = []
+    groups = [[m - 0.1, m, m + 0.1] for m in (100.0, 120.0, 80.0)]
+    want = pmbstats.sampling(groups, 0.01)[1]
+    if want < 2 * pmbstats.sampling([sum(groups, [])], 0.01)[1]:
+        problems.append("process-widths: the made-up processes do not tell grouping apart")
+    runs = [{"metadata": {"date": "2026-12-03 10:00:%02d.000000" % (10 * (k + 1)),
+                          "duration": 10.0}, "values": [v * 1e-9 for v in g]}
+            for k, g in enumerate(groups)]
+    pp = os.path.join(tmp, "pyperf.json")
+    with open(pp, "w") as f:
+        json.dump({"benchmarks": [{"runs": [{"metadata": {}, "warmups": [[1, 0.1]]}] + runs}]},
+                  f)
+    pm = os.path.join(tmp, "widths.json")
+    rows = [row("w/a", v, process_index=p) for p, g in enumerate(groups) for v in g]
+    rows += [row("w/b", 5.0, process_index=p) for p in range(3)]
+    with open(pm, "w") as f:
+        json.dump({"context": {}, "benchmarks": rows}, f)
+    tool = os.path.join(scripts, "process-widths")
+    for args, med, when in (([pp], 100e-9, " at 30 s"), ([pm, "--case", "w/a"], 100.0, "")):
+        p = subprocess.run([sys.executable, tool] + args, capture_output=True, text=True)
+        first = p.stdout.splitlines()[0] if p.stdout else ""
+        if p.returncode != 0 or first != "3 processes: median %.4g, +-%.2f%%%s" % (
+                med, 100 * want, when):
+            problems.append("process-widths %s: exit %d %r %s"
+                            % (args[1:], p.returncode, p.stdout, p.stderr))
+    for args in ([pm], [pp, "--bogus"]):
+        p = subprocess.run([sys.executable, tool] + args, capture_output=True, text=True)
+        if p.returncode != 2 or p.stderr.count("\n") not in (1, 2):
+            problems.append("process-widths %s: exit %d %r" % (args, p.returncode, p.stderr))
+    return problems
 
 
 def main(scripts):
@@ -117,11 +159,12 @@ def main(scripts):
         p = subprocess.run(cmd + ["--shapes", "3y"], capture_output=True, text=True)
         if p.returncode != 2 or p.stderr.count("\n") != 1:
             problems.append("sampling-shapes accepted --shapes 3y (exit %d)" % p.returncode)
+        problems += process_widths(scripts, tmp)
     for prob in problems:
         print("FAIL: " + prob)
     if not problems:
-        print("ok: hook-overhead, variation, buffers-table, bindings-table and sampling-shapes "
-              "give the known figures")
+        print("ok: hook-overhead, variation, buffers-table, bindings-table, sampling-shapes and "
+              "process-widths give the known figures")
     return 1 if problems else 0
 
 

@@ -1,5 +1,6 @@
 # pymembench - the two commands a user types: `make bench` and `make test`.
-# Variables: PYTHONS (paths, commands, versions like 3.12 or 3.13t, or all),
+# Variables: PYTHONS (paths, commands, versions like 3.12, 3.13t or 3.11d, all
+# release builds, or all+debug),
 # ALLOCATORS (default pymalloc malloc mimalloc debug), FILTER (regex over
 # case names), SUITE (quick, full), PROCESSES (the first pass's processes
 # per configuration), TARGET (percent: the interval sampling aims for),
@@ -13,7 +14,7 @@
 # GATE, TIME=0, HISTORY, JOBS (cases counted at once). See README.md.
 # SANITIZE=1: make test with AddressSanitizer and UBSan, into build-asan/.
 # Each script picks its own defaults: make test covers every interpreter
-# discovery finds unless PYTHONS is given, make bench python3.
+# (debug ones too) discovery finds unless PYTHONS is given, make bench python3.
 
 .DEFAULT_GOAL := bench
 # One target at a time: each ends make with its script's status.

@@ -97,6 +97,8 @@ def make_world(tmp):
     # a free-threaded build installs python3.13 too: python3.13 must not pick it
     os.symlink("python3.13t", v + "/3.13.0t/bin/python3.13")
     fake(v + "/3.13.0td/bin/python3.13td", "3.13.0", abiflags="td", gil=1)
+    # a debug build (3.13.0d): run only when named
+    fake(v + "/3.13.0d/bin/python3.13d", "3.13.0", abiflags="d", gil=0)
     # a later version known free-threaded from Py_GIL_DISABLED alone
     fake(bin_ + "/python3.15t", "3.15.0", abiflags="", gil=1,
          prefix=os.path.join(tmp, "opt", "python3.15t"))
@@ -158,11 +160,12 @@ def check_fakes(script, tmp):
     expect(got == [("cpython-3.13.0td", ftd)], "python3.13td: %r" % got)
 
     # versions: t picks free-threaded builds only, its absence GIL builds only
+    # (and a version without d release builds only: the debug 3.13.0td is 3.13td's)
     got = picks("3.13t")
-    expect({ft, ftd} <= {e for _, e in got} and all("t" in t.split("-")[1] for t, _ in got),
-           "3.13t: %r" % got)
+    expect(ft in {e for _, e in got} and ftd not in {e for _, e in got}
+           and all("t" in t.split("-")[1] for t, _ in got), "3.13t: %r" % got)
     got = picks("3.13.0t")
-    expect({ft, ftd} <= {e for _, e in got} and gil not in {e for _, e in got},
+    expect(ft in {e for _, e in got} and not {gil, ftd} & {e for _, e in got},
            "3.13.0t: %r" % got)
     got = picks("3.13")
     expect(gil in {e for _, e in got} and not {ft, ftd} & {e for _, e in got}
@@ -175,10 +178,22 @@ def check_fakes(script, tmp):
     p = run(script, "3.15", env=env)
     expect(os.path.realpath(bin_ + "/python3.15t") not in p.stdout,
            "3.15 picked the free-threaded 3.15: %r" % p.stdout)
+    # d picks debug builds only, its absence release builds only; all is
+    # every release build
+    dbg = v + "/3.13.0d/bin/python3.13d"
+    got = picks("3.13d")
+    expect(got == [("cpython-3.13.0d", dbg)], "3.13d: %r" % got)
+    got = picks("python3.13d")
+    expect(got == [("cpython-3.13.0d", dbg)], "python3.13d: %r" % got)
+    expect(dbg not in {e for _, e in picks("3.13")}, "3.13 picked the debug build")
     every = picks("all")
     tags = [t for t, _ in every]
-    expect({"cpython-3.13.0", "cpython-3.13.0t", "cpython-3.13.0td"} <= set(tags)
+    expect({"cpython-3.13.0", "cpython-3.13.0t"} <= set(tags)
+           and not {t for t in tags if t.split("-")[1].endswith("d")}
            and len(set(tags)) == len(tags), "all (fakes): tags %r" % tags)
+    tags = [t for t, _ in picks("all+debug")]
+    expect({"cpython-3.13.0d", "cpython-3.13.0td"} <= set(tags) and set(tags) >= set(
+        t for t, _ in every), "all+debug (fakes): tags %r" % tags)
 
     # the shims were asked about (pyenv which) but never run
     with open(os.path.join(root, "calls.log")) as f:

@@ -644,16 +644,19 @@ pmb_case_run(gbs_state *st, void *ctx)
     running_name = r->name;
     memhook_fail_pause(1);
     look_before(&was);
-    /* count() cases may measure in their setup too (alloc/object/...: what
-     * one object asks for): on the run that counts the row (its first in
-     * this process), the hook is in for its whole lifecycle but the timed
-     * run; its later runs reuse those counts (last_count) and need no hook
-     * at all (a burst's setup under it costs ten times its timed batch) */
-    const int put = r->hook && (r->hook_per_run ||
-                                (count_mode(r) == COUNT_AFTER_RUN &&
-                                 (last_count.r != r || hooked_setup_row != r)))
-                        ? hook_in()
-                        : 0;
+    /* count() cases that measure in their setup too (counts_setup:
+     * alloc/object/...: what one object asks for): on the run that counts
+     * the row (its first in this process), the hook is in for its whole
+     * lifecycle but the timed run; its later runs reuse those counts
+     * (last_count) and need no hook at all. Other count() cases have it in
+     * for count() alone (measure): a burst's setup under it costs ten times
+     * its timed batch. */
+    const int put =
+        r->hook && (r->hook_per_run ||
+                    (count_mode(r) == COUNT_AFTER_RUN && r->c->counts_setup &&
+                     (last_count.r != r || hooked_setup_row != r)))
+            ? hook_in()
+            : 0;
     if (put < 0) {
         memhook_fail_pause(0);
         running_name = NULL;

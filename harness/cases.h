@@ -60,6 +60,11 @@ typedef struct pmb_case {
      * `params` (NULL: every param). For sweeps whose top values take most
      * of a run's time, or whose neighbours tell nothing new at a glance. */
     const int64_t *quick_params;
+    /* Nonzero: setup() measures under the counting hook on the row's
+     * counted run (pmb_setup_measures), so a count() row has the hook in
+     * around its setup then. Without it the hook is in for count() alone:
+     * a setup under it costs up to ten times the row's timed batch. */
+    int counts_setup;
 } pmb_case;
 
 #define PMB_SKIP 1

@@ -69,6 +69,21 @@ def check_setup_measured(p, rows, problems):
                         "in 3 runs or more: %r" % p.stdout)
 
 
+def check_setup_unhooked(p, rows, problems):
+    """A count() case without counts_setup: no setup of it ran under the
+    hook (the hook is in for count() alone), and its counters are exact."""
+    reps = rows["*"]
+    if len(reps) != 3 or any(r.get("allocs_per_iter") != 2 or r.get("bytes_per_iter") != 200
+                             or "setup_figure" in r or r.get("error_occurred") for r in reps):
+        problems.append("setup_unhooked: rows %r" % reps)
+    line = [x for x in p.stdout.splitlines() if x.startswith("setups=")]
+    fields = dict(f.split("=") for f in line[0].split()) if line else {}
+    if fields.get("hooked_setups") != "0" or int(fields.get("setups", "0")) < 3 \
+            or "count_calls=1\n" not in p.stdout:
+        problems.append("setup_unhooked: no setup under the hook and one count() expected "
+                        "in 3 runs or more: %r" % p.stdout)
+
+
 def check_setup_not_measured(rows, problems):
     """--memhook=both: the :off row's setup has no hook and no figure of
     the :on row's."""
@@ -105,6 +120,10 @@ def main(binary):
                                    "--benchmark_repetitions=3", hook_in_main=0)
         if setup_rows is None:
             return 1
+        unhooked, unhooked_rows = run(binary, tmp, 0, "--benchmark_filter=^t/setup_unhooked$",
+                                      "--benchmark_repetitions=3", hook_in_main=0)
+        if unhooked_rows is None:
+            return 1
         pins = os.path.join(tmp, "pins")
         with open(pins, "w") as f:
             f.write("# name iterations\nt/two_allocs/3 1230\nt/no_such_row 5\n")
@@ -115,6 +134,7 @@ def main(binary):
     problems = []
     check_counted_once(once, counted, problems)
     check_setup_measured(measured, setup_rows, problems)
+    check_setup_unhooked(unhooked, unhooked_rows, problems)
     check_setup_not_measured(both, problems)
     check_pinned(pinned, problems)
     ok = rows.get("t/two_allocs/3", {})

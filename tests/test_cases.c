@@ -9,7 +9,9 @@
  * runs it (main prints count_calls=N), and with TEST_HOOK_IN_MAIN=0 (the
  * hook in only where the engine puts it, as pymembench's timed runs) only
  * that run's setup has the hook: a figure measured there is kept for the
- * row's later runs (main prints setups=N hooked_setups=M). Driven by
+ * row's later runs (main prints setups=N hooked_setups=M); a count() case
+ * that does not say its setup counts (counts_setup) never sets up under
+ * the hook, and its counts are still exact. Driven by
  * check_cases.py. */
 #include "cases.h"
 #include "exporter.h"
@@ -185,7 +187,14 @@ static const pmb_case cases[] = {
      .run = run_reports_figure,
      .check = check_ok,
      .count = count_two_allocs,
+     .counts_setup = 1,
      .doc = "its setup measures a figure under the hook, counted by count()"},
+    {.name = "setup_unhooked",
+     .setup = setup_measures_bytes,
+     .run = run_reports_figure,
+     .check = check_ok,
+     .count = count_two_allocs,
+     .doc = "counted by count(), its setup never under the hook"},
     {.name = "leaks",
      .run = run_leaks,
      .check = check_no_leak,

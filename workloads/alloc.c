@@ -855,7 +855,7 @@ static const int64_t thread_counts[] = {1, 2, 0};
     {                                                                     \
         .name = "object/" type, .setup = setup_obj, .run = run_obj,       \
         .check = check_obj, .teardown = teardown_obj, .count = count_obj, \
-        .doc = text, .data = &(const obj_spec)                            \
+        .counts_setup = 1, .doc = text, .data = &(const obj_spec)         \
         {                                                                 \
             make, src                                                     \
         }                                                                 \

@@ -566,7 +566,7 @@ static const ct_spec convert_list_float = SPEC(OP_CONVERT, KIND_LIST, 1);
     {                                                                        \
         .name = case_name, .setup = setup_containers, .run = run_containers, \
         .check = check_containers, .teardown = teardown_containers,          \
-        .count = count_containers, .params = sizes,                          \
+        .count = count_containers, .counts_setup = 1, .params = sizes,       \
         .quick_params = quick_sizes, .data = &spec_, .doc = doc_             \
     }
 

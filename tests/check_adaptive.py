@@ -487,7 +487,7 @@ def check_progress(scripts, tmp):
              "pymembench: progress 3/3 0.300 a/three", "pymembench: peak RSS 1 MiB"]
     feed = "".join(line + "\n" for line in lines)
     since = "%.3f" % (time.time() - 1000)
-    r = subprocess.run([sys.executable, prog, "--errlog", log, "--label", "cpython-3.12.0/default"
+    r = subprocess.run([prog, "--errlog", log, "--label", "cpython-3.12.0/default"
                         ", process 1/2", "--total", "4", "--since", since, "--tty"],
                        input=feed.encode(), capture_output=True)  # bytes: "\r" kept
     with open(log) as f:
@@ -497,16 +497,16 @@ def check_progress(scripts, tmp):
     expect(err.count("\r\033[K") == 4 and err.endswith("\r\033[K") and "\n" not in err
            and "case 3/3" in err and re.search(r"case 2/3, 16:[34]\d in, about 16:[34]\d to go", err),
            "progress --tty: drew %r" % err)
-    r = subprocess.run([sys.executable, prog, "--errlog", log, "--label", "x", "--total", "3",
+    r = subprocess.run([prog, "--errlog", log, "--label", "x", "--total", "3",
                         "--every", "0"], input=feed, capture_output=True, text=True)
     expect(r.returncode == 0 and r.stderr.splitlines() == ["bench: x: case %d/3" % k
                                                            for k in (1, 2, 3)],
            "progress, plain lines every 0 s: %r" % r.stderr)
-    r = subprocess.run([sys.executable, prog, "--errlog", log, "--label", "x", "--total", "3",
+    r = subprocess.run([prog, "--errlog", log, "--label", "x", "--total", "3",
                         "--every", "1000"], input=feed, capture_output=True, text=True)
     expect(r.returncode == 0 and r.stderr == "", "progress, every 1000 s: %r" % r.stderr)
     # Ctrl-C reaches the whole group: the line carries on to the end
-    p = subprocess.Popen([sys.executable, prog, "--errlog", log, "--label", "x", "--total", "3",
+    p = subprocess.Popen([prog, "--errlog", log, "--label", "x", "--total", "3",
                           "--every", "0"], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     p.stdin.write(lines[1] + "\n")
@@ -522,7 +522,7 @@ def check_progress(scripts, tmp):
     expect(rc == 0 and first.startswith("bench: x: case 1/3") and "case 2/3" in rest
            and kept == lines[1] + "\n" + lines[3] + "\n",
            "progress after SIGINT: exit %s, %r %r, log %r" % (rc, first, rest, kept))
-    r = subprocess.run([sys.executable, prog, "--label", "x"], capture_output=True, text=True)
+    r = subprocess.run([prog, "--label", "x"], capture_output=True, text=True)
     expect(r.returncode == 2, "progress without --errlog: exit %d" % r.returncode)
     print("progress: every line kept; drawn in place and cleared on a terminal; plain lines "
           "otherwise; Ctrl-C ignored until the end")

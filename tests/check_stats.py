@@ -93,17 +93,86 @@ def check_planted():
     other = [n for n, v in judged.items() if v["verdict"] == "faster"]
     expect(slow == sorted("plant/%d" % i for i in range(10)) and not other,
            "10 planted +5%% among 400: slower %s, faster %s" % (slow, other))
-    # a lone planted case among 400 is found too, given 5 processes (a
-    # bootstrap p-value, floored at 1/2001, could never pass BH's 0.05/401)
-    cases = aa(rng, **small)
-    cases["lone"] = (side(rng, 100.0, 1.05, procs=5, **small),
-                     side(rng, 100.0, procs=5, **small))
-    judged = pmbstats.judge(cases)
-    flagged = [n for n, v in judged.items() if v["verdict"] in ("slower", "faster")]
-    expect(flagged == ["lone"], "one planted +5%% (5 processes) among 400: flagged %s; "
-           "its figures %s" % (flagged, judged["lone"]))
+    # a lone planted case among 400 is found too, given 4 processes a side
+    # (Welch's t: nothing trimmed) or 8 (Yuen's, 1 trimmed from each end):
+    # a bootstrap p-value, floored at 1/2001, could never pass BH's 0.05/401
+    for procs in (4, 8):
+        cases = aa(rng, **small)
+        cases["lone"] = (side(rng, 100.0, 1.05, procs=procs, **small),
+                         side(rng, 100.0, procs=procs, **small))
+        judged = pmbstats.judge(cases)
+        flagged = [n for n, v in judged.items() if v["verdict"] in ("slower", "faster")]
+        expect(flagged == ["lone"], "one planted +5%% (%d processes) among 400: flagged %s; "
+               "its figures %s" % (procs, flagged, judged["lone"]))
     print("planted: +5%/-5% called slower/faster in 50 of 50; 10 planted among 400 found "
           "alone; one planted among 400 found alone")
+
+
+def units_groups(units):
+    """Groups of one repetition whose _units are the given log medians."""
+    return [[math.exp(u)] for u in units]
+
+
+def check_trimmed():
+    """p_value is Yuen's test: known answers (scipy 1.10.1's
+    ttest_ind(a, b, equal_var=False, trim=0.2) on the same units, computed
+    once and written here: scipy is not needed to run this), Welch's t
+    where a side has fewer than 5 processes; then on made-up A/A trials
+    drawn from skewed and bimodal process medians, a side of 4 against 32,
+    p < 0.05 in at most 10% where Welch's t gives 20-28%; and a 3% slowdown with
+    one slow process a side called where Welch's misses it."""
+    known = [
+        ([6.824, 6.825, 6.826, 6.835, 6.79, 6.80, 6.81, 6.95],
+         [6.78, 6.781, 6.783, 6.783, 6.79, 6.792, 6.794, 6.795, 6.795, 6.795, 6.796, 6.801,
+          6.801, 6.802, 6.803, 6.807, 6.809, 6.81, 6.812, 6.813, 6.814, 6.816, 6.821, 6.828,
+          6.836, 6.864, 6.871, 6.902, 6.926, 6.93, 6.964, 6.981],
+         0.3761825966792802),  # Welch's: 0.825289414405789
+        ([1, 2, 3, 4], [2, 3, 4, 9, 10], 0.38382276788835173),  # Welch's: 0.1353592786285063
+        ([0.1, 0.2, 0.4, 0.3], [0.5, 0.45, 0.6, 0.7], 0.01084558764404017),  # = Welch's
+        ([3.0, 3.1, 2.9, 3.05, 3.2, 2.95, 3.4, 3.0, 3.1, 2.8],
+         [3.3, 3.25, 3.4, 3.1, 3.5, 3.35, 3.2, 4.5, 3.3, 3.28, 3.31, 3.29],
+         0.00013893920482647862),  # Welch's: 0.008695208328384448
+    ]
+    for a, b, want in known:
+        got = pmbstats.p_value(units_groups(a), units_groups(b))
+        expect(abs(got - want) <= 1e-9 * want, "p_value(%d against %d units) = %r, Yuen's "
+               "test gives %r" % (len(a), len(b), got, want))
+    # made-up A/A: both sides drawn from one population of process medians
+    rng = random.Random(11)
+    shapes = {"right-skewed": [0.0] * 60 + [0.02 * k for k in range(1, 41)],
+              "bimodal 70/30, +17%": [0.0] * 70 + [0.17] * 30,
+              "bimodal 90/10, +30%": [0.0] * 90 + [0.3] * 10}
+
+    def draw(pop, n, shift=0.0):
+        return [[math.exp(rng.choice(pop) + shift + rng.gauss(0.0, 0.002))] for _ in range(n)]
+
+    def welch(a, b):
+        (ma, va), (mb, vb) = pmbstats._mean_var(pmbstats._units(a)), \
+            pmbstats._mean_var(pmbstats._units(b))
+        df = (va + vb) ** 2 / (va * va / (len(a) - 1.0) + vb * vb / (len(b) - 1.0))
+        return pmbstats.t_two_sided((ma - mb) / math.sqrt(va + vb), df)
+
+    rates = []
+    for name, pop in shapes.items():
+        trials, ours, theirs = 600, 0, 0
+        for _ in range(trials):
+            a, b = draw(pop, 4), draw(pop, 32)
+            ours += pmbstats.p_value(a, b) < 0.05
+            theirs += welch(a, b) < 0.05
+        expect(ours <= 0.10 * trials and theirs >= 0.15 * trials,
+               "A/A, %s process medians, 4 against 32 processes: p < 0.05 in %d of %d "
+               "(Welch's t: %d); wanted at most 10%% (and Welch's at least 15%%, or the test "
+               "could not fail)" % (name, ours, trials, theirs))
+        rates.append("%s %.1f%% (Welch %.1f%%)" % (name, 100.0 * ours / trials,
+                                                   100.0 * theirs / trials))
+    # one slow process (+25%) on each side of a 3% slowdown of 10 processes
+    base = [[100.0 * (1 + 0.002 * k)] for k in range(9)] + [[125.0]]
+    slow = [[103.0 * (1 + 0.002 * k)] for k in range(9)] + [[129.0]]
+    v = pmbstats.judge({"c": (slow, base)})["c"]
+    expect(v["verdict"] == "slower" and welch(slow, base) > 0.05,
+           "+3%% with one slow process a side: %s (Welch's p %.3f)" % (v, welch(slow, base)))
+    print("trimmed: 4 known answers; A/A 4 against 32, p < 0.05: " + "; ".join(rates)
+          + "; +3%% with an outlying process a side: slower, p %.2g" % v["p"])
 
 
 def check_margin():
@@ -311,6 +380,7 @@ def main(scripts):
     pmbstats = mod
     check_aa()
     check_planted()
+    check_trimmed()
     check_margin()
     check_bh()
     check_symmetry_and_t()

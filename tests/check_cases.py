@@ -52,36 +52,35 @@ def check_counted_once(p, rows, problems):
         problems.append("counted_once: count() was not called once: %r" % p.stdout)
 
 
+def check_setups(name, p, rows, problems, hooked, figure):
+    """A count() case's rows and its setups, as main printed them: exact
+    counters in each of 3 repetitions (and the setup's figure, if any), one
+    count() call, 3 setups or more of which `hooked` ran under the hook."""
+    reps = rows["*"]
+    if len(reps) != 3 or any(r.get("allocs_per_iter") != 2 or r.get("bytes_per_iter") != 200
+                             or r.get("setup_figure") != figure or r.get("error_occurred")
+                             for r in reps):
+        problems.append("%s: rows %r" % (name, reps))
+    line = [x for x in p.stdout.splitlines() if x.startswith("setups=")]
+    fields = dict(f.split("=") for f in line[0].split()) if line else {}
+    if fields.get("hooked_setups") != str(hooked) or int(fields.get("setups", "0")) < 3 \
+            or "count_calls=1\n" not in p.stdout:
+        problems.append("%s: %d setup(s) under the hook and one count() expected in 3 runs or "
+                        "more: %r" % (name, hooked, p.stdout))
+
+
 def check_setup_measured(p, rows, problems):
     """The hook in only where the engine puts it (as in make bench): the
     row's first run counts it, setup included (its figure: one 100-byte
     block); its later runs set up without the hook, reuse the counts and
     keep the figure, so every repetition's row has both."""
-    reps = rows["*"]
-    if len(reps) != 3 or any(r.get("allocs_per_iter") != 2 or r.get("setup_figure") != 100
-                             or r.get("error_occurred") for r in reps):
-        problems.append("measured_in_setup: rows %r" % reps)
-    line = [x for x in p.stdout.splitlines() if x.startswith("setups=")]
-    fields = dict(f.split("=") for f in line[0].split()) if line else {}
-    if fields.get("hooked_setups") != "1" or int(fields.get("setups", "0")) < 3 \
-            or "count_calls=1\n" not in p.stdout:
-        problems.append("measured_in_setup: one setup under the hook and one count() expected "
-                        "in 3 runs or more: %r" % p.stdout)
+    check_setups("measured_in_setup", p, rows, problems, 1, 100)
 
 
 def check_setup_unhooked(p, rows, problems):
     """A count() case without counts_setup: no setup of it ran under the
     hook (the hook is in for count() alone), and its counters are exact."""
-    reps = rows["*"]
-    if len(reps) != 3 or any(r.get("allocs_per_iter") != 2 or r.get("bytes_per_iter") != 200
-                             or "setup_figure" in r or r.get("error_occurred") for r in reps):
-        problems.append("setup_unhooked: rows %r" % reps)
-    line = [x for x in p.stdout.splitlines() if x.startswith("setups=")]
-    fields = dict(f.split("=") for f in line[0].split()) if line else {}
-    if fields.get("hooked_setups") != "0" or int(fields.get("setups", "0")) < 3 \
-            or "count_calls=1\n" not in p.stdout:
-        problems.append("setup_unhooked: no setup under the hook and one count() expected "
-                        "in 3 runs or more: %r" % p.stdout)
+    check_setups("setup_unhooked", p, rows, problems, 0, None)
 
 
 def check_setup_not_measured(rows, problems):

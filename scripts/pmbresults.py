@@ -253,6 +253,19 @@ def medians_of(doc):
     return doc["context"], out
 
 
+def process_groups(doc):
+    """{case name: {process_index: [time_ns of each repetition]}} of a parsed
+    result document's timed rows (iteration rows without an error), cases
+    and processes in the order they first appear: the samples pmbstats
+    takes, one list per process."""
+    out = {}
+    for row in doc["benchmarks"]:
+        if row.get("run_type", "iteration") == "iteration" and not row.get("error_occurred"):
+            out.setdefault(row.get("run_name", row["name"]), {}).setdefault(
+                row.get("process_index", 0), []).append(time_ns(row))
+    return out
+
+
 def real_ns(row):
     """A row's real time in nanoseconds; KeyError when it has none or its
     time_unit is unknown."""

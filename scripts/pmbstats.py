@@ -170,18 +170,16 @@ def _mean_var(xs):
     return m, math.fsum((x - m) ** 2 for x in xs) / (n - 1) / n
 
 
-def _trimmed_mean_var(xs, trim=TRIM):
+def _trimmed_mean_var(xs):
     """(trimmed mean, its squared standard error, values kept) of xs,
-    len(xs) >= 2, as Yuen's test takes them: g = int(trim x n) values cut
+    len(xs) >= 2, as Yuen's test takes them: g = int(TRIM x n) values cut
     from each end for the mean; for the variance they are replaced by the
     nearest kept value (winsorized), and the winsorized variance scaled by
     (n - 1) / (h (h - 1)) for the h values kept. g = 0 (n < 5 at 20%):
     the mean and the variance of the mean, as _mean_var."""
     x = sorted(xs)
     n = len(x)
-    g = int(trim * n)
-    if n - 2 * g < 2:
-        g = (n - 2) // 2
+    g = int(TRIM * n)  # at 20%, at least 2 kept (h >= 0.6 n)
     h = n - 2 * g
     kept = x[g:n - g]
     w = [kept[0]] * g + kept + [kept[-1]] * g

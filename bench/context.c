@@ -125,47 +125,6 @@ bench_add_stress_context(const options *o)
     host_context();
 }
 
-/* Rewrites a JSON file with one more context entry, through Python's json
- * module: the document is parsed and written whole, never patched as text
- * (strict JSON out: allow_nan=False). */
-static const char end_context_src[] =
-    "import json\n"
-    "def add(path, key, value):\n"
-    "    with open(path, encoding='utf-8') as f:\n"
-    "        doc = json.load(f)\n"
-    "    doc['context'][key] = value\n"
-    "    text = json.dumps(doc, indent=2, allow_nan=False) + '\\n'\n"
-    "    with open(path, 'w', encoding='utf-8') as f:\n"
-    "        f.write(text)\n";
-
-int
-bench_add_end_context(const char *path, const char *key,
-                      unsigned long long value)
-{
-    PyObject *add = NULL, *pypath = NULL, *res = NULL;
-    int rc = -1;
-    add = pyx_compile_function(end_context_src, "add");
-    pypath = add != NULL ? PyUnicode_DecodeFSDefault(path) : NULL;
-    if (pypath == NULL) {
-        goto error;
-    }
-    res = PyObject_CallFunction(add, "OsK", pypath, key, value);
-    rc = res != NULL ? 0 : -1;
-error:
-    if (rc < 0) {
-        char why[512];
-        pyx_error_text(why, sizeof(why));
-        fprintf(stderr,
-                "pymembench: warning: could not add %s to the results "
-                "(they are kept as written): %s\n",
-                key, why);
-    }
-    Py_XDECREF(res);
-    Py_XDECREF(pypath);
-    Py_XDECREF(add);
-    return rc;
-}
-
 int
 bench_instr_context(const void *arg)
 {

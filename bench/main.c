@@ -214,6 +214,9 @@ mode_bench(options *o)
     if (bench_add_context(o) < 0) {
         return 2;
     }
+    /* the process's peak RSS (across the per-case resets) is known only
+     * once every row has run: the shim adds it to the finished file */
+    gbs_end_context("process_peak_rss_bytes", procmem_process_peak);
     /* PMB_HOOK_ON: the engine puts the hook in only while it counts a case
      * (harness/cases.c, hook_in) */
     if (o->progress) {
@@ -233,17 +236,12 @@ mode_bench(options *o)
                 "results\n",
                 pmb_failures());
     }
-    /* the process's peak RSS (across the per-case resets) is known only
-     * now: added to the finished file's context */
     uint64_t peak = 0;
     if (procmem_process_peak(&peak) == 0) {
         fprintf(stderr,
                 "pymembench: peak RSS of the process %.1f MiB (malloc from "
                 "%s)\n",
                 (double)peak / 1048576.0, mlib_malloc_path());
-        if (o->out != NULL && o->out_json) {
-            bench_add_end_context(o->out_tmp, "process_peak_rss_bytes", peak);
-        }
     }
     return bench_out_commit(o) != 0 ? 2 : rc;
 }

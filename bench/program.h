@@ -60,11 +60,6 @@ int bench_add_context(const options *o);
 /* The same for stress runs, without what would change the state their
  * children fork from (the build facts' import, a peak reset). */
 void bench_add_stress_context(const options *o);
-/* Once every row ran: key = value (a number) in the context of the JSON
- * file at path, which is parsed and rewritten whole. 0, or -1 (said on
- * stderr; the file is kept as it was). */
-int bench_add_end_context(const char *path, const char *key,
-                          unsigned long long value);
 /* --instructions: the context, added after every row (an instr_options
  * add_context callback; arg is the options). */
 int bench_instr_context(const void *arg);

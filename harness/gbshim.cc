@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <sstream>
 #include <string>
 
 #include <unistd.h>
@@ -97,12 +98,63 @@ as_reported(const std::vector<benchmark::BenchmarkReporter::Run> &reports)
     return clean;
 }
 
+// gbs_end_context's entry: a key and where its value comes from.
+const char *end_key;
+int (*end_value)(uint64_t *value);
+
+// The JSON file is written whole at the end (Finalize): until then Google
+// Benchmark's document is kept here, so that an entry known only once
+// every row has run (gbs_end_context) goes into its context. Nothing is
+// lost by it: the file is renamed into place only after the run anyway
+// (bench/outfile.c).
 class StrictJSONReporter : public benchmark::JSONReporter {
   public:
+    bool ReportContext(const Context &context) override
+    {
+        file_ = &GetOutputStream();
+        SetOutputStream(&doc_);
+        return benchmark::JSONReporter::ReportContext(context);
+    }
     void ReportRuns(const std::vector<Run> &reports) override
     {
         benchmark::JSONReporter::ReportRuns(as_reported(reports));
     }
+    void Finalize() override
+    {
+        benchmark::JSONReporter::Finalize();
+        std::string text = doc_.str();
+        add_end_context(text);
+        if (file_ != nullptr) {
+            SetOutputStream(file_);
+            *file_ << text;
+            file_->flush();
+        }
+    }
+
+  private:
+    // The entry goes first in "context", which opens the document as
+    // Google Benchmark writes it; a document that does not open so is
+    // written as it is, without the entry, and says why on stderr.
+    static void add_end_context(std::string &text)
+    {
+        static const char head[] = "{\n  \"context\": {\n";
+        uint64_t value = 0;
+        if (end_key == nullptr || end_value(&value) != 0) {
+            return;
+        }
+        if (text.compare(0, sizeof(head) - 1, head) != 0) {
+            std::fprintf(stderr,
+                         "pymembench: warning: %s is not in the results: "
+                         "Google Benchmark's JSON did not open as expected\n",
+                         end_key);
+            return;
+        }
+        text.insert(sizeof(head) - 1, std::string("    \"") + end_key +
+                                          "\": " + std::to_string(value) +
+                                          ",\n");
+    }
+    std::ostream *file_ = nullptr;
+    std::ostringstream doc_;
 };
 
 // gbs_progress: the console table as Google Benchmark prints it (without
@@ -402,6 +454,13 @@ void
 gbs_add_context(const char *key, const char *value)
 {
     benchmark::AddCustomContext(key, value);
+}
+
+void
+gbs_end_context(const char *key, int (*value)(uint64_t *value))
+{
+    end_key = key;
+    end_value = value;
 }
 
 // The report (gbs_report_begin .. end): Google Benchmark's own reporters,

@@ -126,6 +126,11 @@ int gbs_report_end(void);
 
 /* A key/value pair in the result's "context" object. */
 void gbs_add_context(const char *key, const char *value);
+/* A context entry known only once every row has run (the process's peak
+ * RSS): gbs_run_specified's JSON file gets "key": N, N from `value` as
+ * the file is finished; `value` returning nonzero leaves the key out. The
+ * key is written as it is (a plain name) and must outlive the run. */
+void gbs_end_context(const char *key, int (*value)(uint64_t *value));
 
 /* Do-not-optimize and clobber-memory, as Google Benchmark defines them for
  * GCC and Clang: an empty asm that claims to read the value (or all of

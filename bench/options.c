@@ -72,7 +72,7 @@ static const char usage[] =
     "in every\n"
     "                    repetition instead of calibrating, the loops of an "
     "earlier run\n"
-    "                    (make bench: the run's first process; "
+    "                    (make bench: its sizing process's, trimmed; "
     "--instructions: "
     "the base's)\n"
     "\n"

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -102,18 +103,39 @@ as_reported(const std::vector<benchmark::BenchmarkReporter::Run> &reports)
 const char *end_key;
 int (*end_value)(uint64_t *value);
 
-// The JSON file is written whole at the end (Finalize): until then Google
-// Benchmark's document is kept here, so that an entry known only once
-// every row has run (gbs_end_context) goes into its context. Nothing is
-// lost by it: the file is renamed into place only after the run anyway
-// (bench/outfile.c).
+// Google Benchmark's JSON, streamed to the file as it writes it. With
+// `end_context`, the context opens with a blank line wide enough for
+// gbs_end_context's entry (whitespace, which JSON allows between tokens),
+// and Finalize writes the entry over it once every row has run: the file
+// is valid JSON with the blank line or the entry. Nothing is held in
+// memory (a document held until the end would add to the RSS that later
+// cases measure).
 class StrictJSONReporter : public benchmark::JSONReporter {
   public:
+    explicit StrictJSONReporter(bool end_context = false)
+        : end_context_(end_context && end_key != nullptr)
+    {}
     bool ReportContext(const Context &context) override
     {
-        file_ = &GetOutputStream();
-        SetOutputStream(&doc_);
-        return benchmark::JSONReporter::ReportContext(context);
+        if (!end_context_) {
+            return benchmark::JSONReporter::ReportContext(context);
+        }
+        std::ostream &file = GetOutputStream();
+        std::ostringstream head;
+        SetOutputStream(&head);
+        const bool ok = benchmark::JSONReporter::ReportContext(context);
+        SetOutputStream(&file);
+        std::string text = head.str();
+        if (text.compare(0, kHead.size(), kHead) == 0) {
+            const std::streampos start = file.tellp();
+            if (start != std::streampos(-1)) {
+                blank_at_ = start + std::streamoff(kHead.size());
+            }
+            text.insert(kHead.size(), blank_width() + 1, ' ');
+            text[kHead.size() + blank_width()] = '\n';
+        }
+        file << text;
+        return ok;
     }
     void ReportRuns(const std::vector<Run> &reports) override
     {
@@ -122,39 +144,51 @@ class StrictJSONReporter : public benchmark::JSONReporter {
     void Finalize() override
     {
         benchmark::JSONReporter::Finalize();
-        std::string text = doc_.str();
-        add_end_context(text);
-        if (file_ != nullptr) {
-            SetOutputStream(file_);
-            *file_ << text;
-            file_->flush();
+        if (end_context_) {
+            write_end_context();
         }
     }
 
   private:
-    // The entry goes first in "context", which opens the document as
-    // Google Benchmark writes it; a document that does not open so is
-    // written as it is, without the entry, and says why on stderr.
-    static void add_end_context(std::string &text)
+    // "{", then "context" opening: how Google Benchmark starts its JSON
+    const std::string kHead = "{\n  \"context\": {\n";
+
+    // `    "KEY": N,` for N of up to 20 digits
+    size_t blank_width() const
     {
-        static const char head[] = "{\n  \"context\": {\n";
+        return std::strlen(end_key) + 29;
+    }
+
+    // The entry over the blank line, padded with spaces; said on stderr
+    // when there is no blank line to write it over (a stream that cannot
+    // seek, or a document that did not open as above).
+    void write_end_context()
+    {
         uint64_t value = 0;
-        if (end_key == nullptr || end_value(&value) != 0) {
-            return;
+        if (end_value(&value) != 0) {
+            return; // no value: the blank line stays
         }
-        if (text.compare(0, sizeof(head) - 1, head) != 0) {
+        std::ostream &file = GetOutputStream();
+        std::string entry = std::string("    \"") + end_key +
+                            "\": " + std::to_string(value) + ",";
+        if (blank_at_ == std::streampos(-1) || entry.size() > blank_width()) {
             std::fprintf(stderr,
                          "pymembench: warning: %s is not in the results: "
-                         "Google Benchmark's JSON did not open as expected\n",
+                         "no room for it in the file's context\n",
                          end_key);
             return;
         }
-        text.insert(sizeof(head) - 1, std::string("    \"") + end_key +
-                                          "\": " + std::to_string(value) +
-                                          ",\n");
+        entry.resize(blank_width(), ' ');
+        file.flush();
+        const std::streampos end = file.tellp();
+        file.seekp(blank_at_);
+        file << entry;
+        file.seekp(end);
+        file.flush();
     }
-    std::ostream *file_ = nullptr;
-    std::ostringstream doc_;
+
+    bool end_context_;
+    std::streampos blank_at_ = std::streampos(-1);
 };
 
 // gbs_progress: the console table as Google Benchmark prints it (without
@@ -234,7 +268,7 @@ gbs_run_specified(int json_out, const char *spec)
                                      : benchmark::ConsoleReporter::OO_None,
                                  progress_total));
     }
-    StrictJSONReporter file;
+    StrictJSONReporter file(true);
     benchmark::BenchmarkReporter *to_file = json_out ? &file : nullptr;
     if (spec == nullptr) { // --benchmark_filter's
         return benchmark::RunSpecifiedBenchmarks(shown.get(), to_file);

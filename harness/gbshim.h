@@ -128,8 +128,10 @@ int gbs_report_end(void);
 void gbs_add_context(const char *key, const char *value);
 /* A context entry known only once every row has run (the process's peak
  * RSS): gbs_run_specified's JSON file gets "key": N, N from `value` as
- * the file is finished; `value` returning nonzero leaves the key out. The
- * key is written as it is (a plain name) and must outlive the run. */
+ * the file is finished (written over a blank line left for it at the
+ * start of the context); `value` returning nonzero leaves the key out.
+ * Set before gbs_run_specified. The key is written as it is (a plain name)
+ * and must outlive the run. */
 void gbs_end_context(const char *key, int (*value)(uint64_t *value));
 
 /* Do-not-optimize and clobber-memory, as Google Benchmark defines them for

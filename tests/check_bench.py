@@ -5,14 +5,16 @@ rebuilds the tree it runs from).
 
 1. A case that crashes (selftest/crash/*, PYMB_SELFTEST=1) is named with its
    signal, the process runs again without it, the other cases are measured
-   in every process, the crashed ones have an error row; exit 1. The second
-   process runs the first's loops (the same iterations in every row).
+   in every process, the crashed ones have an error row; exit 1. Both
+   processes run the sizing process's loops (the same iterations in every
+   row).
 2. SIGINT to the whole process group (what Ctrl-C sends) in the middle of a
    run: exit 130, the finished processes kept as whole JSON, no temporary
    files or part folders left.
 3. Bad input: one line on stderr, exit 2, nothing written.
 4. Two configurations of two processes each: every process runs the loops
-   of the run's first (one iteration count per case).
+   of the run's sizing process (one iteration count per case), which ran
+   once, for the first configuration, and is not kept.
 5. A run whose given BUDGET is spent before its first pass ends (BUDGET=0)
    stops that pass after 3 of its 4 processes, and says so; with PROCESSES
    given, the pass runs in full.
@@ -74,7 +76,7 @@ def crashes(binary, python, tmp):
            % (len(ok), [r.get("error_message") for r in ok]))
     expect(sorted({r.get("process_index") for r in ok}) == [0, 1],
            "crash: the surviving case was not measured in both processes")
-    # the second process ran the first's loops (--iterations-from)
+    # both processes ran the sizing process's loops (--iterations-from)
     expect(len({r.get("iterations") for r in ok}) == 1,
            "crash: the processes ran different loops: %s" % [r.get("iterations") for r in ok])
     for case in ("selftest/crash/abort", "selftest/crash/segv"):
@@ -166,9 +168,11 @@ def refused_cells(binary, python, tmp):
 
 def shared_loops(binary, python, tmp):
     """Two configurations (allocators default and malloc), 2 processes
-    each: every process of both runs the loops of the run's first process,
-    so that neither configuration is timed at loops of its own (a case's
-    time per iteration can depend on how many it runs)."""
+    each: every process of both runs the loops of the run's sizing
+    process, so that neither configuration is timed at loops of its own (a
+    case's time per iteration can depend on how many it runs). The sizing
+    process ran once, for the first configuration (its log), and none of
+    its rows is kept (4 processes a case)."""
     results = os.path.join(tmp, "loops")
     p = subprocess.run([BENCH], capture_output=True, text=True, timeout=600,
                        env=env_for(binary, python, results, PROCESSES="2",
@@ -194,12 +198,17 @@ def shared_loops(binary, python, tmp):
     expect(len(its) == 3 and all(len(v) == 1 for v in its.values())
            and all(len(v) == 4 for v in procs.values()),
            "loops: iterations per case %s in processes %s" % (its, procs))
+    sized = sorted(os.path.basename(f)
+                   for f in glob.glob(os.path.join(results, "logs", "*.0.log")))
+    expect(len(sized) == 1 and sized[0].endswith("-default.0.log")
+           and "[sizing]" in p.stderr, "loops: sizing logs %s" % sized)
     r = subprocess.run([sys.executable, os.path.join(HERE, "..", "scripts", "validate-results")] + files,
                        capture_output=True, text=True)
     expect(r.returncode == 0, "loops: validate-results: exit %d %s%s"
            % (r.returncode, r.stdout[-1000:], r.stderr))
-    print("shared loops: 3 cases x 2 allocators x 2 processes, one iteration count per case; "
-          "each configuration counted in its first process, validate-results passes")
+    print("shared loops: 3 cases x 2 allocators x 2 processes, one iteration count per case, "
+          "one sizing process, not kept; each configuration counted in its first process, "
+          "validate-results passes")
 
 
 def first_pass_cut(binary, python, tmp):
@@ -256,7 +265,8 @@ def term_alone(binary, python, tmp):
     process, not signalled, finishes, and the trap must find it and merge
     it. Nothing waits a set time: the signal follows the wrapper's mark."""
     mark = os.path.join(tmp, "term.mark")
-    wrapper = wrapped(binary, tmp, "termbuild", (2, "touch %s; sleep 3" % shlex.quote(mark)))
+    # (its third run: the first is the sizing process)
+    wrapper = wrapped(binary, tmp, "termbuild", (3, "touch %s; sleep 3" % shlex.quote(mark)))
     results = os.path.join(tmp, "term")
     proc = subprocess.Popen([BENCH], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
@@ -282,11 +292,11 @@ def term_alone(binary, python, tmp):
 
 
 def broken_part(binary, python, tmp):
-    """The binary behind a wrapper that cuts its fourth result file short:
-    the first pass's 2 processes, then round 3's two, of which the second
-    is broken."""
+    """The binary behind a wrapper that cuts its fifth result file short:
+    the sizing process, the first pass's 2 processes, then round 3's two,
+    of which the second is broken."""
     wrapper = wrapped(binary, tmp, "brokenbuild",
-                      (4, 'head -c 100 "$out" >"$out.cut" && mv "$out.cut" "$out"'))
+                      (5, 'head -c 100 "$out" >"$out.cut" && mv "$out.cut" "$out"'))
     results = os.path.join(tmp, "broken")
     p = subprocess.run([BENCH], capture_output=True, text=True, timeout=600,
                        env=env_for(wrapper, python, results, PLOTS="0", PROCESSES="2",

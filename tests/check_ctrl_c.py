@@ -4,8 +4,9 @@ group, as a terminal sends it) at each moment of make bench, make stress
 and make regress, on binaries already built (PYMB_PREBUILT=1). Each moment
 is found by what the run prints, never by waiting a set time:
 
-  bench, before the first result file (round 1 has started): exit 130, no
-      run folder left, results/latest where it was
+  bench, during the sizing process, and before the first result file
+      (round 1 has started): exit 130, no run folder left, results/latest
+      where it was
   bench, between rounds (round 1 done, its file written): exit 130, that
       file whole, results/latest where it was
   bench, in a later round (its first process done, merged only at the
@@ -98,6 +99,7 @@ def bench(binary, python, tmp):
     before = set(os.listdir(os.path.join(REPO, "results"))) \
         if os.path.isdir(os.path.join(REPO, "results")) else set()
     for moment, pattern, extra in (
+            ("during the sizing process", "[sizing]", {"PROCESSES": "2", "HYPERFINE": "0"}),
             ("before the first result file", "[process 1/2", {"PROCESSES": "2",
                                                              "HYPERFINE": "0"}),
             ("between rounds", "process round 1/2 done", {"PROCESSES": "2", "HYPERFINE": "0"}),
@@ -120,7 +122,7 @@ def bench(binary, python, tmp):
         m = re.search(r"are in (results/\d{8}-\d{6})/", err)
         made = [m.group(1)] if m else []
         files = [f for d in made for f in glob.glob(os.path.join(REPO, d, "*.json"))]
-        if moment == "before the first result file":
+        if moment in ("during the sizing process", "before the first result file"):
             now = set(os.listdir(os.path.join(REPO, "results")))
             new = sorted(d for d in now - before if re.match(r"\d{8}-\d{6}$", d))
             expect(not made and not new, "bench %s: left %s in results/" % (moment, new))

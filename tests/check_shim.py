@@ -29,6 +29,12 @@ def main(binary):
         fail("benchmark names %s, expected %s" % (sorted(rows), sorted(want)))
     if doc["context"].get("shim_context") != "present":
         fail("custom context missing")
+    # the end context: the work of every row, which test_shim prints last
+    work = [w for w in p.stdout.split() if w.startswith("work=")]
+    if not work or doc["context"].get("shim_work_done") != int(work[-1][5:]) \
+            or not doc["context"]["shim_work_done"] > 0:
+        fail("end context: shim_work_done %r, test_shim printed %s"
+             % (doc["context"].get("shim_work_done"), work))
     for name in ("shim/counted/8", "shim/counted/64", "shim/range/32"):
         row = rows[name]
         if row.get("answer") != 42:
@@ -52,7 +58,8 @@ def main(binary):
     if not failed.get("error_occurred") or failed.get("error_message") != "expected failure":
         fail("shim/fails: error not reported: %r" % failed)
     strict_json(binary)
-    print("ok: %d benchmarks, counters, flags, context and errors reached the JSON; the cv of "
+    print("ok: %d benchmarks, counters, flags, context (with an entry known at the end) and "
+          "errors reached the JSON; the cv of "
           "an always-0 counter is left out (strict JSON), where Google Benchmark alone writes "
           "NaN" % len(rows))
 

@@ -292,16 +292,15 @@ PIN_MARGIN = 1.1  # over the minimum time: a pinned loop still lasts it
 def pinned_iterations(row, min_time=None):
     """The loop a later process runs for a row of the sizing process: its
     iterations, or with min_time (seconds) those that last PIN_MARGIN x
-    min_time at the row's pace, the larger of its real and CPU time (never
-    more than it ran, at least 1). Google Benchmark sizes a loop to about
-    1.4 x the minimum time (it predicts the count for 1.4 x from a shorter
-    run). KeyError as real_ns."""
+    min_time at the row's pace, the larger of its real and CPU time (at
+    least 1; more than it ran when the sizing process ran a shorter minimum
+    time, as make bench's does). KeyError as real_ns."""
     n = row["iterations"]
     unit = UNIT_NS[row.get("time_unit", "ns")]
     per = max(row.get("real_time") or 0, row.get("cpu_time") or 0) * unit * 1e-9
     if min_time is None or per <= 0:
         return n
-    return max(1, min(n, math.ceil(PIN_MARGIN * min_time / per)))
+    return max(1, math.ceil(PIN_MARGIN * min_time / per))
 
 
 def gnuplot_string(text):

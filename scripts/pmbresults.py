@@ -286,7 +286,7 @@ def time_ns(row):
     return row["cpu_time"] * UNIT_NS[row.get("time_unit", "ns")]
 
 
-PIN_MARGIN = 1.1  # over the minimum time: a pinned loop still lasts it
+PIN_MARGIN = 1.0  # over the minimum time (a process's loop lasts it at the sizing pace)
 
 
 def pinned_iterations(row, min_time=None):

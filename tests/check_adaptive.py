@@ -475,17 +475,17 @@ def check_pins(scripts, tmp):
     r = subprocess.run([sys.executable, pins, path], capture_output=True, text=True)
     expect(r.returncode == 2 and len(r.stderr.splitlines()) == 1 and not r.stdout,
            "pins of a bad file: exit %d %r" % (r.returncode, r.stderr))
-    # --min-time 1e-5: each loop runs 1.1 x 10 us at its pace, the larger of
-    # real and CPU time: fewer than it ran (6 ns: 1834 of 3000), more (7 ns:
-    # 1572 of 400, as from a sizing process of a shorter minimum time), at
-    # least 1 (a 20 us iteration)
+    # --min-time 1e-5: each loop runs 10 us at its pace, the larger of real
+    # and CPU time: fewer than it ran (6 ns: 1667 of 3000), more (7 ns: 1429
+    # of 400, as from a sizing process of a shorter minimum time), at least 1
+    # (a 20 us iteration)
     doc["benchmarks"][0]["cpu_time"] = 6.0
     doc["benchmarks"] += [dict(r, iterations=1000, time_unit="us", real_time=20.0, cpu_time=19.0)
                           for r in rows("d/slow", [[0]])]
     dump(path, doc)
     r = subprocess.run([sys.executable, pins, "--min-time", "1e-5", path], capture_output=True,
                        text=True)
-    expect(r.returncode == 0 and r.stdout == "a/x/8 1834\nb/real_time 1572\nd/slow 1\n",
+    expect(r.returncode == 0 and r.stdout == "a/x/8 1667\nb/real_time 1429\nd/slow 1\n",
            "pins --min-time: exit %d %r %r" % (r.returncode, r.stdout, r.stderr))
     for bad in ("0", "-1", "nan", "inf", "x"):
         r = subprocess.run([sys.executable, pins, "--min-time", bad, path], capture_output=True,
@@ -493,7 +493,7 @@ def check_pins(scripts, tmp):
         expect(r.returncode == 2 and len(r.stderr.splitlines()) == 1 and not r.stdout,
                "pins --min-time %s: exit %d %r" % (bad, r.returncode, r.stderr))
     print("pins: each case that ran with its first repetition's iterations; errors and "
-          "aggregates left out; --min-time sizes a loop to 1.1 x it; bad input is one line, "
+          "aggregates left out; --min-time sizes a loop to it; bad input is one line, "
           "exit 2")
 
 

@@ -72,7 +72,7 @@ static const char usage[] =
     "in every\n"
     "                    repetition instead of calibrating, the loops of an "
     "earlier run\n"
-    "                    (make bench: its sizing process's, trimmed; "
+    "                    (make bench: its sizing process's, scaled; "
     "--instructions: "
     "the base's)\n"
     "\n"

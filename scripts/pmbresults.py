@@ -300,7 +300,8 @@ def pinned_iterations(row, min_time=None):
     per = max(row.get("real_time") or 0, row.get("cpu_time") or 0) * unit * 1e-9
     if min_time is None or per <= 0:
         return n
-    return max(1, math.ceil(PIN_MARGIN * min_time / per))
+    # (pymembench takes 1 to 2^30 iterations)
+    return max(1, min(1 << 30, math.ceil(PIN_MARGIN * min_time / per)))
 
 
 def gnuplot_string(text):

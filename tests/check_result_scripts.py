@@ -18,6 +18,38 @@ def row(name, time, **extra):
     return r
 
 
+def serial_figures(tool, tmp, pmbstats):
+    """process-widths' run-order figures, worked out by hand: 100 processes
+    of one value in blocks of 10 alike, 100 then 200 ns, alternating. On
+    the logs (+-d about their mean, d^2 each) the pairs k apart are alike
+    10 (10 - k) times and unlike 9k times for k <= 10, so the lag-k
+    autocorrelation is (100 - 19k) / 100: lag 1 0.81, lag 10 -0.90. Geyer's
+    pairs: 1 + 0.81, 0.62 + 0.43, 0.24 + 0.05, then -0.14 - 0.33 (stop):
+    tau = -1 + 2 x 3.15 = 5.3, worth 100 / 5.3 = 18.9 processes. One
+    process's repetitions in the same order give the same figures."""
+    problems = []
+    times = [100.0 if (i // 10) % 2 == 0 else 200.0 for i in range(100)]
+    many = os.path.join(tmp, "serial-many.json")
+    one = os.path.join(tmp, "serial-one.json")
+    for path, procs in ((many, range(100)), (one, [0] * 100)):
+        with open(path, "w") as f:
+            json.dump({"context": {}, "benchmarks": [
+                row("s/a", t, process_index=p) for p, t in zip(procs, times)]}, f)
+    half = pmbstats.sampling([[t] for t in times], 0.01)[1]
+    want = {many: "process medians in run order: autocorrelation lag 1 0.81, lag 10 -0.90;"
+                  " worth 19 independent of 100 (+-%.2f%% for so many)"
+                  % (100 * half * (5.3 ** 0.5)),
+            one: "repetitions of the one process in run order: autocorrelation lag 1 0.81,"
+                 " lag 10 -0.90; worth 19 independent of 100"}
+    for path in (many, one):
+        p = subprocess.run([sys.executable, tool, path], capture_output=True, text=True)
+        last = p.stdout.splitlines()[-1] if p.stdout else ""
+        if p.returncode != 0 or last != want[path]:
+            problems.append("process-widths run order: exit %d, %r, want %r %s"
+                            % (p.returncode, last, want[path], p.stderr))
+    return problems
+
+
 def process_widths(scripts, tmp):
     """process-widths groups by process (pymembench's process_index, a
     pyperf worker's run) and reads a pyperf worker's end from its date:
@@ -52,6 +84,7 @@ def process_widths(scripts, tmp):
                 med, 100 * want, when):
             problems.append("process-widths %s: exit %d %r %s"
                             % (args[1:], p.returncode, p.stdout, p.stderr))
+    problems += serial_figures(tool, tmp, pmbstats)
     for args in ([pm], [pp, "--bogus"]):
         p = subprocess.run([sys.executable, tool] + args, capture_output=True, text=True)
         if p.returncode != 2 or p.stderr.count("\n") not in (1, 2):

@@ -88,11 +88,22 @@ lock_give(void)
     atomic_flag_clear_explicit(&lock, memory_order_release);
 }
 
+/* A block's home slot. The 256 16-byte steps of a 4 KiB page keep their
+ * order, one slot in 4 of a run of 1024 (the page's hash picks the run and
+ * which of the 4 phases): blocks allocated or freed one after another touch
+ * neighbouring slots, and the blocks of up to 4 pages (of the densest,
+ * 16-byte, blocks) share a run without a cluster that linear probing and
+ * backward-shift deletion would walk. A multiplicative hash of each block
+ * scattered them over the whole table, up to hundreds of MiB: about 240 ns a
+ * request with 2^21 blocks live (alloc/fragment/keep_one_in's counted pass
+ * took 1.2 s, 0.6 s so). */
 static size_t
 slot_of(uintptr_t key, size_t cap)
 {
-    uint64_t h = (uint64_t)(key >> 4) * UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(h >> 32) & (cap - 1);
+    uint64_t h = (uint64_t)(key >> 12) * UINT64_C(0x9E3779B97F4A7C15);
+    size_t run = (size_t)(h >> 32) << 10;
+    size_t step = ((size_t)(key >> 4) & 0xFF) << 2 | (size_t)((h >> 30) & 3);
+    return (run | step) & (cap - 1);
 }
 
 /* Insert into a table known to have room. */

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N 1000
@@ -54,6 +55,55 @@ exact_counts(const char *api, alloc_fn do_alloc, free_fn do_free)
            "%s: live counts not back where they started", api);
     printf("%s: %d allocations of %llu bytes counted exactly\n", api, N,
            (unsigned long long)sum);
+}
+
+/* The side table under load: DENSE blocks of the densest class (sizes 1 to
+ * 16: pymalloc's 16-byte blocks, 256 to a page) grow the table from its
+ * start 16 times over and crowd its runs; freed in an order unlike the
+ * allocations' (every odd one, then the even ones from the last), each
+ * free must still find its size: the live bytes come back exactly. */
+#define DENSE ((size_t)1 << 20)
+
+static void
+dense_table(void)
+{
+    void **blocks = malloc(DENSE * sizeof(void *));
+    memhook_counts a, b, c;
+    uint64_t sum = 0;
+
+    EXPECT(blocks != NULL, "no memory for the dense test's pointers");
+    memhook_read(MEMHOOK_OBJ, &a);
+    for (size_t i = 0; i < DENSE; i++) {
+        blocks[i] = PyObject_Malloc(i % 16 + 1);
+        EXPECT(blocks[i] != NULL, "PyObject_Malloc failed at block %zu", i);
+        sum += i % 16 + 1;
+    }
+    memhook_read(MEMHOOK_OBJ, &b);
+    for (size_t i = 1; i < DENSE; i += 2) {
+        PyObject_Free(blocks[i]);
+    }
+    for (size_t i = DENSE; i >= 2; i -= 2) {
+        PyObject_Free(blocks[i - 2]);
+    }
+    memhook_read(MEMHOOK_OBJ, &c);
+    free(blocks);
+    EXPECT(b.live_blocks - a.live_blocks == DENSE &&
+               b.live_bytes - a.live_bytes == sum,
+           "dense: +%llu live blocks of %llu bytes, expected %zu of %llu",
+           (unsigned long long)(b.live_blocks - a.live_blocks),
+           (unsigned long long)(b.live_bytes - a.live_bytes), DENSE,
+           (unsigned long long)sum);
+    EXPECT(c.frees - b.frees == DENSE && c.live_blocks == a.live_blocks &&
+               c.live_bytes == a.live_bytes,
+           "dense: %llu frees; live %llu blocks of %llu bytes, expected "
+           "%llu of %llu",
+           (unsigned long long)(c.frees - b.frees),
+           (unsigned long long)c.live_blocks, (unsigned long long)c.live_bytes,
+           (unsigned long long)a.live_blocks,
+           (unsigned long long)a.live_bytes);
+    printf("dense: %zu blocks of 1 to 16 bytes (%llu in all) tracked and "
+           "freed exactly\n",
+           DENSE, (unsigned long long)sum);
 }
 
 static void *
@@ -284,6 +334,7 @@ main(void)
     /* sizes 513..1000 go from pymalloc to PyMem_RawMalloc: counted once */
     exact_counts("PyObject_Malloc", obj_alloc, obj_free);
     exact_counts("PyMem_RawMalloc", raw_alloc, raw_free);
+    dense_table();
 
     /* calloc and realloc */
     memhook_counts a, b;

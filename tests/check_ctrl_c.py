@@ -41,9 +41,10 @@ def latest():
     return os.readlink(LATEST) if os.path.islink(LATEST) else None
 
 
-def interrupt(target, pattern, env):
+def interrupt(target, pattern, env, mark=None):
     """Run make TARGET; SIGINT its process group once a stderr line holds
-    pattern. (exit status, seconds from SIGINT to exit, stderr)."""
+    pattern (and, given a mark, once that file exists: a held process is
+    waiting). (exit status, seconds from SIGINT to exit, stderr)."""
     p = subprocess.Popen(["make", "--no-print-directory", target], cwd=REPO, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
@@ -51,6 +52,8 @@ def interrupt(target, pattern, env):
     for line in p.stderr:
         seen.append(line)
         if pattern in line:
+            while mark and not os.path.exists(mark) and p.poll() is None:
+                time.sleep(0.01)
             sent = time.time()
             os.killpg(p.pid, signal.SIGINT)
             break
@@ -92,16 +95,45 @@ def leftovers(folder):
             or os.path.basename(p).startswith(".regress")]
 
 
+def held_build(binary, tmp, name, hold):
+    """A build folder for make bench whose pymembench, when one of its
+    arguments starts with HOLD, first makes SIGINT end it (the default,
+    whatever it inherited), creates FOLDER.mark and waits 60 s, then runs
+    BINARY: the moment a Ctrl-C is meant for lasts until the signal comes,
+    however late a loaded machine lets this test act (with the line it
+    waited for as the only cue, a process of two cases had ended and
+    written its file by then). (folder, mark)."""
+    tag = os.path.basename(os.path.dirname(binary))
+    folder = os.path.join(tmp, name)
+    os.makedirs(os.path.join(folder, tag))
+    wrapper = os.path.join(folder, tag, "pymembench")
+    with open(wrapper, "w") as f:
+        f.write("#!%s\nimport os, signal, sys, time\n"
+                "if any(a.startswith(%r) for a in sys.argv[1:]):\n"
+                "    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+                "    open(%r, 'w').close()\n"
+                "    time.sleep(60)\n"
+                "os.execv(%r, [%r] + sys.argv[1:])\n"
+                % (sys.executable, hold, folder + ".mark", binary, binary))
+    os.chmod(wrapper, 0o755)
+    return folder, folder + ".mark"
+
+
 def bench(binary, python, tmp):
     base = make_env(PYMB_PREBUILT="1", BUILD=os.path.dirname(os.path.dirname(binary)),
                     PYTHONS=python, FILTER="^refcount/(c_increment|incdec_same/mortal)$",
                     PLOTS="0", HYPERFINE_RUNS="50")
     before = set(os.listdir(os.path.join(REPO, "results"))) \
         if os.path.isdir(os.path.join(REPO, "results")) else set()
+    # the sizing process sizes with --benchmark_min_time; kept ones repeat
+    # its loops (--iterations-from)
+    sizing, sizing_mark = held_build(binary, tmp, "held-sizing", "--benchmark_min_time=")
+    first, first_mark = held_build(binary, tmp, "held-first", "--iterations-from=")
     for moment, pattern, extra in (
-            ("during the sizing process", "[sizing]", {"PROCESSES": "2", "HYPERFINE": "0"}),
-            ("before the first result file", "[process 1/2", {"PROCESSES": "2",
-                                                             "HYPERFINE": "0"}),
+            ("during the sizing process", "[sizing]",
+             {"PROCESSES": "2", "HYPERFINE": "0", "BUILD": sizing}),
+            ("before the first result file", "[process 1/2",
+             {"PROCESSES": "2", "HYPERFINE": "0", "BUILD": first}),
             ("between rounds", "process round 1/2 done", {"PROCESSES": "2", "HYPERFINE": "0"}),
             # a target no case meets: round 3 gives the case 2 more processes
             ("in a later round", "[round 3, process 2/",
@@ -111,7 +143,8 @@ def bench(binary, python, tmp):
             ("during hyperfine", "hyperfine-runs: [1/", {"PROCESSES": "1"})):
         was = latest()
         env = dict(base, **extra)
-        rc, took, err, sent = interrupt("bench", pattern, env)
+        mark = {sizing: sizing_mark, first: first_mark}.get(env["BUILD"])
+        rc, took, err, sent = interrupt("bench", pattern, env, mark)
         expect(sent, "bench %s: never saw %r:\n%s" % (moment, pattern, err[-1500:]))
         expect(interrupted(rc), "bench %s: exit %s, expected 130\n%s" % (moment, rc, err[-1500:]))
         expect("interrupted" in err, "bench %s: no line saying so" % moment)

@@ -52,10 +52,21 @@ def interrupt(target, pattern, env, mark=None):
     for line in p.stderr:
         seen.append(line)
         if pattern in line:
-            while mark and not os.path.exists(mark) and p.poll() is None:
+            # the held process marks within seconds (its output is small:
+            # nothing fills the unread pipe meanwhile)
+            deadline = time.time() + 120
+            while mark and not os.path.exists(mark) and p.poll() is None \
+                    and time.time() < deadline:
                 time.sleep(0.01)
+            if mark and not os.path.exists(mark):
+                expect(False, "make %s: the held process never started (no %s)"
+                       % (target, mark))
+                break
             sent = time.time()
-            os.killpg(p.pid, signal.SIGINT)
+            try:
+                os.killpg(p.pid, signal.SIGINT)
+            except ProcessLookupError:
+                sent = None  # the run ended first: said below as never sent
             break
     rest = p.stderr.read()
     rc = p.wait(timeout=300)

@@ -58,10 +58,13 @@ exact_counts(const char *api, alloc_fn do_alloc, free_fn do_free)
 }
 
 /* The side table under load: DENSE blocks of the densest class (sizes 1 to
- * 16: pymalloc's 16-byte blocks, 256 to a page) grow the table from its
- * start 16 times over and crowd its runs; freed in an order unlike the
- * allocations' (every odd one, then the even ones from the last), each
- * free must still find its size: the live bytes come back exactly. */
+ * 16: pymalloc's 16-byte blocks, 256 to a page) grow the table 5 or 6
+ * times from its start (at most 1 slot in 2 used) and crowd its runs;
+ * freed in an order unlike the allocations' (every odd one, then the even
+ * ones from the last), each free must still find its size: the live bytes
+ * come back exactly. A deletion that shifts nothing back, or shifts a block
+ * before its home, loses blocks here; the wrap-around at the table's end is
+ * reached only if a cluster crosses it, which these addresses may not do. */
 #define DENSE ((size_t)1 << 20)
 
 static void

@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 
-from pmbtest import expect, failed  # noqa: E402
+from pmbtest import expect, failed, fake_build  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "scripts", "bench")
@@ -244,19 +244,14 @@ def wrapped(binary, tmp, name, nth):
     that file): a process made to misbehave at a known point. The path of
     the wrapper; the runs are counted in a file beside it."""
     fake = os.path.join(tmp, name)
-    tag = os.path.basename(os.path.dirname(binary))
-    os.makedirs(os.path.join(fake, tag))
-    wrapper = os.path.join(fake, tag, "pymembench")
-    with open(wrapper, "w") as f:
-        f.write('#!/usr/bin/env bash\n%s "$@"\nrc=$?\n'
-                'for a in "$@"; do case $a in --benchmark_out=*) out=${a#*=} ;; esac; done\n'
-                'if [ -n "${out:-}" ] && [ -f "$out" ]; then\n'
-                '  echo x >>%s\n'
-                '  if [ "$(wc -l <%s)" = %d ]; then\n%s\n  fi\nfi\nexit $rc\n'
-                % (shlex.quote(binary), shlex.quote(fake + ".count"),
-                   shlex.quote(fake + ".count"), nth[0], nth[1]))
-    os.chmod(wrapper, 0o755)
-    return wrapper
+    return fake_build(binary, tmp, name,
+                      '#!/usr/bin/env bash\n%s "$@"\nrc=$?\n'
+                      'for a in "$@"; do case $a in --benchmark_out=*) out=${a#*=} ;; esac; done\n'
+                      'if [ -n "${out:-}" ] && [ -f "$out" ]; then\n'
+                      '  echo x >>%s\n'
+                      '  if [ "$(wc -l <%s)" = %d ]; then\n%s\n  fi\nfi\nexit $rc\n'
+                      % (shlex.quote(binary), shlex.quote(fake + ".count"),
+                         shlex.quote(fake + ".count"), nth[0], nth[1]))[1]
 
 
 def term_alone(binary, python, tmp):

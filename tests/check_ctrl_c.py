@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from pmbtest import expect, failed, make_env  # noqa: E402
+from pmbtest import expect, failed, fake_build, make_env  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATEST = os.path.join(REPO, "results", "latest")
@@ -114,19 +114,15 @@ def held_build(binary, tmp, name, hold):
     however late a loaded machine lets this test act (with the line it
     waited for as the only cue, a process of two cases had ended and
     written its file by then). (folder, mark)."""
-    tag = os.path.basename(os.path.dirname(binary))
     folder = os.path.join(tmp, name)
-    os.makedirs(os.path.join(folder, tag))
-    wrapper = os.path.join(folder, tag, "pymembench")
-    with open(wrapper, "w") as f:
-        f.write("#!%s\nimport os, signal, sys, time\n"
-                "if any(a.startswith(%r) for a in sys.argv[1:]):\n"
-                "    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
-                "    open(%r, 'w').close()\n"
-                "    time.sleep(60)\n"
-                "os.execv(%r, [%r] + sys.argv[1:])\n"
-                % (sys.executable, hold, folder + ".mark", binary, binary))
-    os.chmod(wrapper, 0o755)
+    fake_build(binary, tmp, name,
+               "#!%s\nimport os, signal, sys, time\n"
+               "if any(a.startswith(%r) for a in sys.argv[1:]):\n"
+               "    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+               "    open(%r, 'w').close()\n"
+               "    time.sleep(60)\n"
+               "os.execv(%r, [%r] + sys.argv[1:])\n"
+               % (sys.executable, hold, folder + ".mark", binary, binary))
     return folder, folder + ".mark"
 
 

@@ -2,7 +2,7 @@
 prints a failure and remembers it; failed() says whether any happened (the
 driver's exit status); run_cases() runs a pymembench binary on a filter and
 reads its result file; make_env() is the environment for a test that runs
-make."""
+make; fake_build() a build folder whose pymembench is a given script."""
 import json
 import os
 import subprocess
@@ -60,3 +60,18 @@ def make_env(**values):
                                                "MAKEOVERRIDES")}
     env.update(values)
     return env
+
+
+def fake_build(binary, tmp, name, script):
+    """A build folder TMP/NAME for make bench (BUILD=, PYMB_PREBUILT=1) whose
+    pymembench, for BINARY's interpreter tag, is SCRIPT (its text, made
+    executable): a process made to misbehave at a known point. (folder,
+    the script's path)."""
+    folder = os.path.join(tmp, name)
+    tag = os.path.basename(os.path.dirname(binary))
+    os.makedirs(os.path.join(folder, tag))
+    path = os.path.join(folder, tag, "pymembench")
+    with open(path, "w") as f:
+        f.write(script)
+    os.chmod(path, 0o755)
+    return folder, path

@@ -286,13 +286,10 @@ def time_ns(row):
     return row["cpu_time"] * UNIT_NS[row.get("time_unit", "ns")]
 
 
-PIN_MARGIN = 1.0  # over the minimum time (a process's loop lasts it at the sizing pace)
-
-
 def pinned_iterations(row, min_time=None):
     """The loop a later process runs for a row of the sizing process: its
-    iterations, or with min_time (seconds) those that last PIN_MARGIN x
-    min_time at the row's pace, the larger of its real and CPU time (at
+    iterations, or with min_time (seconds) those that last min_time at the
+    row's pace, the larger of its real and CPU time (at
     least 1; more than it ran when the sizing process ran a shorter minimum
     time, as make bench's does). KeyError as real_ns."""
     n = row["iterations"]
@@ -301,7 +298,7 @@ def pinned_iterations(row, min_time=None):
     if min_time is None or per <= 0:
         return n
     # (pymembench takes 1 to 2^30 iterations)
-    return max(1, min(1 << 30, math.ceil(PIN_MARGIN * min_time / per)))
+    return max(1, min(1 << 30, math.ceil(min_time / per)))
 
 
 def gnuplot_string(text):
